@@ -1,0 +1,1 @@
+"""Edge layer: the Flask HTTP API, the embeddable map and the ``tanlu`` CLI."""

@@ -1,0 +1,128 @@
+"""Save and load the network artifact: one zip of ``.npy`` arrays and a JSON manifest.
+
+Why this format: numpy arrays load fast, ``allow_pickle=False`` means loading can never execute
+code, and the zip's CRCs catch corruption and truncation. The manifest says which format
+version wrote the file; an unknown version is refused rather than misread.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ArtifactError
+from .network import ChargingStations, Network, StreetLayer, Timetable
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_network", "load_network", "read_manifest"]
+
+FORMAT_NAME = "tanlu-network"
+FORMAT_VERSION = 1
+_MANIFEST = "manifest.json"
+
+
+def save_network(network: Network, path: str | os.PathLike) -> Path:
+    """Write ``network`` to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    manifest = dict(network.manifest, format=FORMAT_NAME, format_version=FORMAT_VERSION)
+    scalars: dict[str, Any] = {}
+    tmp = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, layer in network.streets.items():
+            scalars[f"streets/{name}"] = _write_arrays(zf, f"streets/{name}", layer)
+        if network.timetable is not None:
+            scalars["timetable"] = _write_arrays(zf, "timetable", network.timetable)
+        scalars["charging"] = _write_arrays(zf, "charging", network.charging_stations)
+        manifest["layers"] = sorted(network.streets)
+        manifest["has_timetable"] = network.timetable is not None
+        manifest["scalars"] = scalars
+        zf.writestr(_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    """Read only the manifest of an artifact (cheap: used by ``tanlu inspect``).
+
+    Raises
+    ------
+    ArtifactError
+        If the file is missing, not an artifact, or of an unsupported version.
+    """
+    with _open_zip(path) as zf:
+        return _read_checked_manifest(zf, path)
+
+
+def load_network(path: str | os.PathLike) -> Network:
+    """Load an artifact written by :func:`save_network`.
+
+    Raises
+    ------
+    ArtifactError
+        If the file is missing, corrupt, truncated or of an unsupported format version.
+    """
+    with _open_zip(path) as zf:
+        manifest = _read_checked_manifest(zf, path)
+        scalars = manifest.pop("scalars", {})
+        try:
+            streets = {name: _read_dataclass(zf, f"streets/{name}", StreetLayer, scalars)
+                       for name in manifest["layers"]}
+            timetable = (_read_dataclass(zf, "timetable", Timetable, scalars)
+                         if manifest["has_timetable"] else None)
+            charging = _read_dataclass(zf, "charging", ChargingStations, scalars)
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+            raise ArtifactError(f"{path}: artifact is corrupt or truncated ({err})") from err
+    return Network(manifest=manifest, streets=streets, timetable=timetable,
+                   charging_stations=charging)
+
+
+def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:
+    scalars = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray):
+            buffer = io.BytesIO()
+            np.save(buffer, value, allow_pickle=False)
+            zf.writestr(f"{prefix}/{f.name}.npy", buffer.getvalue())
+        else:
+            scalars[f.name] = value
+    return scalars
+
+
+def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) -> Any:
+    values = dict(scalars.get(prefix, {}))
+    for f in dataclasses.fields(cls):
+        if f.name in values:
+            continue
+        with zf.open(f"{prefix}/{f.name}.npy") as member:
+            values[f.name] = np.lib.format.read_array(member, allow_pickle=False)
+    return cls(**values)
+
+
+def _open_zip(path: str | os.PathLike) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError as err:
+        raise ArtifactError(f"{path}: no such network artifact") from err
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ArtifactError(f"{path}: not a tanlu network artifact (corrupt or truncated)") from err
+
+
+def _read_checked_manifest(zf: zipfile.ZipFile, path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        manifest = json.loads(zf.read(_MANIFEST))
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as err:
+        raise ArtifactError(f"{path}: not a tanlu network artifact (no readable manifest)") from err
+    if manifest.get("format") != FORMAT_NAME:
+        raise ArtifactError(f"{path}: not a tanlu network artifact")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{path}: artifact format version {version} is not supported "
+            f"(this tanlu reads version {FORMAT_VERSION}); rebuild it with `tanlu build`")
+    return manifest

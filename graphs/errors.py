@@ -1,0 +1,50 @@
+"""Exceptions raised while building, saving and loading networks."""
+from __future__ import annotations
+
+__all__ = [
+    "TanluError",
+    "GraphsError",
+    "InputFileError",
+    "OsmError",
+    "GtfsError",
+    "FactorTableError",
+    "ArtifactError",
+]
+
+
+class TanluError(Exception):
+    """Base class of every error tanlu raises on purpose."""
+
+
+class GraphsError(TanluError):
+    """Base class of the build layer's errors."""
+
+
+class InputFileError(GraphsError, ValueError):
+    """An input file is missing, unreadable or malformed.
+
+    The message names the file and, where known, the row and the field.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.row = row
+        self.field = field
+
+
+class OsmError(InputFileError):
+    """An OpenStreetMap file cannot be used (unreadable, no streets, ...)."""
+
+
+class GtfsError(InputFileError):
+    """A GTFS feed is malformed (not a zip, missing file or column, bad time, ...)."""
+
+
+class FactorTableError(InputFileError):
+    """An emission factor table is malformed or lacks a required value or its source."""
+
+
+class ArtifactError(GraphsError, ValueError):
+    """A network artifact is corrupt, truncated or of an unsupported format version."""

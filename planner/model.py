@@ -1,0 +1,151 @@
+"""Value objects of a plan: query, places, legs, itineraries, baseline, points and the plan."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["Query", "Place", "Leg", "Itinerary", "Baseline", "PointsAward", "Plan"]
+
+#: Default options; named so that the CLI, the HTTP API and the docs quote one value.
+WALK_SPEED_MPS = 1.33      # about 4.8 km/h, the usual planner default (OTP: 1.33 m/s)
+BIKE_SPEED_MPS = 4.2       # about 15 km/h
+EBIKE_SPEED_MPS = 5.5      # about 20 km/h
+MAX_WALK_M = 1_500.0       # per access/egress/transfer walk
+MAX_TRANSFERS = 4
+MAX_SNAP_M = 500.0
+BUDGET_FACTOR = 1.5        # recommendation may take up to 1.5 x the fastest ...
+BUDGET_SLACK_S = 15 * 60   # ... or the fastest + 15 min, whichever is larger
+DEFAULT_MODES = frozenset({"walk", "bike", "transit", "car_petrol"})
+BASELINE_MODE = "car_petrol"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A door-to-door trip request, already validated (see ``planner.query``).
+
+    ``when`` is timezone-aware, in the network's timezone. ``modes`` holds mode names from
+    ``graphs.modes`` plus ``"transit"`` (every transit mode); ``transit_modes`` narrows transit.
+    """
+
+    origin_lat: float
+    origin_lon: float
+    destination_lat: float
+    destination_lon: float
+    when: datetime
+    arrive_by: bool = False
+    modes: frozenset[str] = DEFAULT_MODES
+    transit_modes: frozenset[str] | None = None
+    walk_speed_mps: float = WALK_SPEED_MPS
+    bike_speed_mps: float = BIKE_SPEED_MPS
+    max_walk_m: float = MAX_WALK_M
+    max_transfers: int = MAX_TRANSFERS
+    max_snap_m: float = MAX_SNAP_M
+    budget_factor: float = BUDGET_FACTOR
+    budget_slack_s: float = BUDGET_SLACK_S
+    time_budget_s: float | None = None  # explicit budget overrides factor/slack
+
+
+@dataclass(frozen=True)
+class Place:
+    """A leg end: a named point, with the transit stop id where there is one."""
+
+    name: str
+    lat: float
+    lon: float
+    stop_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One part of a trip on one mode. ``geometry`` is a tuple of (lon, lat) pairs."""
+
+    mode: str
+    from_place: Place
+    to_place: Place
+    departure: datetime
+    arrival: datetime
+    distance_m: float
+    co2e_g: float
+    co2e_g_per_pkm: float
+    co2e_factor: str          # which factor produced co2e_g: a factor-table key or "emissions.txt"
+    geometry: tuple[tuple[float, float], ...]
+    route_id: str | None = None
+    route_short_name: str | None = None
+    headsign: str | None = None
+    trip_id: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return (self.arrival - self.departure).total_seconds()
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The same trip by private car: what the points are measured against.
+
+    ``method`` says how it was computed: ``"car_network"`` (fastest path on the driving layer)
+    or ``"crow_fly_detour"`` (straight line x detour factor, when no car path exists).
+    """
+
+    mode: str
+    distance_m: float
+    duration_s: float
+    co2e_g: float
+    co2e_g_per_pkm: float
+    method: str
+
+
+@dataclass(frozen=True)
+class PointsAward:
+    """Points one itinerary earns under a rule set, and why."""
+
+    points: float
+    reduction_g: float
+    rules_id: str
+    rule: str                 # the rule (scheme) that applied, e.g. "per_gram" or "flat_per_ride"
+    capped: bool = False
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Itinerary:
+    """A door-to-door option: legs in order and their totals."""
+
+    legs: tuple[Leg, ...]
+    co2e_g: float
+    distance_m: float
+    transfers: int
+    reduction_g: float
+    points: PointsAward
+    tags: frozenset[str] = field(default_factory=frozenset)  # fastest / lowest_carbon / recommended
+
+    @property
+    def departure(self) -> datetime:
+        return self.legs[0].departure
+
+    @property
+    def arrival(self) -> datetime:
+        return self.legs[-1].arrival
+
+    @property
+    def duration_s(self) -> float:
+        return (self.arrival - self.departure).total_seconds()
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(leg.mode for leg in self.legs)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The answer to a query: Pareto-optimal itineraries, the car baseline, provenance."""
+
+    query: Query
+    itineraries: tuple[Itinerary, ...]
+    baseline: Baseline
+    recommended: int          # index into itineraries
+    fastest: int
+    lowest_carbon: int
+    time_budget_s: float
+    factor_table: str         # "<id>@<version>"
+    points_rules: str         # "<id>@<version>"
