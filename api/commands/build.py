@@ -1,0 +1,70 @@
+"""``tanlu build``: OSM + GTFS + emission factors -> one network artifact."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from graphs.errors import InputFileError
+from graphs.samples import sample_paths
+
+from .. import settings
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("build", help="build a network artifact from OSM and GTFS",
+                              description="Build a network artifact (.tanlu) from an OSM extract "
+                                          "(.osm.pbf, .osm, .osm.bz2) and GTFS feeds.")
+    p.add_argument("--osm", help="OpenStreetMap extract")
+    p.add_argument("--gtfs", action="append", default=[], help="GTFS zip (repeat for several)")
+    p.add_argument("--sample", help="build a sample city from TANLU_SAMPLE_DIR "
+                                    "(porto-alegre, sao-paulo) instead of --osm/--gtfs")
+    p.add_argument("--sample-dir", help="sample data folder (default: $TANLU_SAMPLE_DIR)")
+    p.add_argument("--factors", default="cn",
+                   help="emission factor table: a preset (cn, uk, eu) or a TOML path")
+    p.add_argument("--out", required=True, help="artifact to write, e.g. city.tanlu")
+    p.add_argument("--walk-speed-kph", type=float, default=None)
+    p.add_argument("--bike-speed-kph", type=float, default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from graphs.build import build_network
+
+    osm, gtfs = _inputs(args)
+    options = {k: v for k, v in (("walk_speed_kph", args.walk_speed_kph),
+                                 ("bike_speed_kph", args.bike_speed_kph)) if v is not None}
+    for name, value in options.items():
+        if not 0 < value <= 60:
+            raise InputFileError(f"--{name.replace('_', '-')} must be in (0, 60], got {value}",
+                                 field=name)
+    network = build_network(osm_path=osm, gtfs_paths=gtfs, factors=args.factors,
+                            out_path=args.out, progress=not args.quiet, **options)
+    m = network.manifest
+    layers = ", ".join(f"{n} {l.n_nodes:,} nodes/{l.n_edges:,} edges"
+                       for n, l in network.streets.items())
+    stops = network.timetable.n_stops if network.timetable is not None else 0
+    trips = network.timetable.n_trips if network.timetable is not None else 0
+    print(f"wrote {args.out}: {layers}; {stops:,} stops, {trips:,} trips; "
+          f"factors {m['factor_table']}; {m['build_seconds']} s", file=sys.stderr)
+    return 0
+
+
+def _inputs(args: argparse.Namespace):
+    if args.sample:
+        if args.osm or args.gtfs:
+            raise InputFileError("give either --sample or --osm/--gtfs, not both", field="sample")
+        folder = settings.sample_dir(args.sample_dir)
+        if folder is None:
+            raise InputFileError("--sample needs the sample data folder: set TANLU_SAMPLE_DIR "
+                                 "or pass --sample-dir", field="sample-dir")
+        osm, gtfs = sample_paths(args.sample, folder)
+        if osm is None:
+            raise InputFileError(f"sample {args.sample} has no street extract; "
+                                 "pass --osm with one", field="osm")
+        return osm, gtfs
+    if not args.osm:
+        raise InputFileError("--osm is required (or --sample NAME)", field="osm")
+    return args.osm, args.gtfs

@@ -1,0 +1,84 @@
+"""Build a network artifact from OSM, GTFS feeds and an emission factor table."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .artifact import FORMAT_VERSION, save_network
+from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
+from .network import Network, StreetLayer
+from .samples import sha256_of
+from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
+from .linking import FOOTPATH_MAX_M, LINK_MAX_M
+from .timetable import compile_timetable
+
+__all__ = ["build_network", "TANLU_VERSION"]
+
+TANLU_VERSION = "0.1.0"
+
+
+def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),
+                  factors: str | os.PathLike = DEFAULT_FACTOR_TABLE,
+                  out_path: str | os.PathLike | None = None,
+                  walk_speed_kph: float = WALK_SPEED_KPH, bike_speed_kph: float = BIKE_SPEED_KPH,
+                  max_link_m: float = LINK_MAX_M, footpath_max_m: float = FOOTPATH_MAX_M,
+                  progress: bool = False) -> Network:
+    """Build the street layers, the timetable and the manifest; save them if ``out_path``.
+
+    Raises
+    ------
+    InputFileError
+        (or its subclasses OsmError, GtfsError, FactorTableError) naming the bad input.
+    """
+    started = time.perf_counter()
+    table = load_factor_table(factors)
+    streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
+                            bike_speed_kph=bike_speed_kph, progress=progress)
+    timetable, transit_report = None, {}
+    if gtfs_paths:
+        timetable, transit_report = compile_timetable(
+            list(gtfs_paths), factors=table, walk_layer=streets.layers["walk"],
+            walk_speed_mps=walk_speed_kph / 3.6, max_link_m=max_link_m,
+            footpath_max_m=footpath_max_m, progress=progress)
+    options = {"walk_speed_kph": walk_speed_kph, "bike_speed_kph": bike_speed_kph,
+               "max_link_m": max_link_m, "footpath_max_m": footpath_max_m}
+    manifest = {
+        "tanlu_version": TANLU_VERSION,
+        "format_version": FORMAT_VERSION,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": [_describe_input(osm_path, "osm")]
+                  + [_describe_input(p, "gtfs") for p in gtfs_paths],
+        "factor_table": table.label,
+        "factors": table.to_dict(),
+        "build_options": options,
+        "timezone": transit_report.get("timezone", "UTC"),
+        "coverage": _coverage(streets.layers["walk"], transit_report),
+        "report": {"streets": streets.report, "transit": transit_report},
+    }
+    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    network = Network(manifest=manifest, streets=dict(streets.layers), timetable=timetable,
+                      charging_stations=streets.charging)
+    if out_path is not None:
+        save_network(network, out_path)
+    return network
+
+
+def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:
+    path = Path(path)
+    return {"kind": kind, "name": path.name, "bytes": path.stat().st_size,
+            "sha256": sha256_of(path)}
+
+
+def _coverage(walk: StreetLayer, transit_report: dict[str, Any]) -> dict[str, Any]:
+    """Bounding box of the walking network and the service dates of the feeds."""
+    bbox = [float(np.min(walk.node_lon)), float(np.min(walk.node_lat)),
+            float(np.max(walk.node_lon)), float(np.max(walk.node_lat))]
+    return {"bbox": bbox,
+            "service_dates": transit_report.get("service_dates"),
+            "feeds": transit_report.get("feeds", [])}
