@@ -1,0 +1,239 @@
+"""Carbon-inclusion points: versioned rule sets (TOML data) and the award of points to a trip."""
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from graphs.modes import MODES
+
+from .errors import PointsRulesError
+from .model import PointsAward
+
+__all__ = [
+    "SCHEMES",
+    "DEFAULT_POINTS_RULES",
+    "PILE_MODES",
+    "PointsRules",
+    "load_points_rules",
+    "award_points",
+    "apply_daily_cap",
+]
+
+SCHEMES = ("per_gram", "flat_per_ride")
+DEFAULT_POINTS_RULES = "default"
+#: Modes that earn points only when charged at a public charging pile (phase-two scenario).
+PILE_MODES = ("car_bev",)
+
+_DATA_DIR = Path(__file__).parent / "data"
+_FIELDS = {"id", "version", "title", "scheme", "source", "notes", "eligible_modes",
+           "grams_per_point", "points_per_ride", "min_distance_m", "max_points_per_trip",
+           "max_points_per_day", "baseline_mode"}
+
+
+class LegLike(Protocol):
+    """What ``award_points`` reads from a leg (``planner.model.Leg`` satisfies it)."""
+
+    mode: str
+    distance_m: float
+    co2e_g: float
+
+
+@dataclass(frozen=True)
+class PointsRules:
+    """A carbon-points rule set.
+
+    ``scheme`` is ``"per_gram"`` (``floor(reduction_g / grams_per_point)``) or
+    ``"flat_per_ride"`` (fixed points per qualifying leg by mode). Caps of ``None`` mean no cap.
+    """
+
+    id: str
+    version: str
+    title: str
+    scheme: str
+    source: str
+    eligible_modes: frozenset[str]
+    grams_per_point: float | None = None
+    points_per_ride: Mapping[str, float] = field(default_factory=dict)
+    min_distance_m: Mapping[str, float] = field(default_factory=dict)
+    max_points_per_trip: float | None = None
+    max_points_per_day: float | None = None
+    baseline_mode: str = "car_petrol"
+    notes: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"<id>@<version>"``: how plans name the rule set."""
+        return f"{self.id}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready rules (``/v1/points/rules``)."""
+        return {
+            "id": self.id, "version": self.version, "label": self.label, "title": self.title,
+            "scheme": self.scheme, "source": self.source, "notes": self.notes,
+            "eligible_modes": sorted(self.eligible_modes), "grams_per_point": self.grams_per_point,
+            "points_per_ride": dict(self.points_per_ride),
+            "min_distance_m": dict(self.min_distance_m),
+            "max_points_per_trip": self.max_points_per_trip,
+            "max_points_per_day": self.max_points_per_day,
+            "baseline_mode": self.baseline_mode, "pile_modes": list(PILE_MODES),
+        }
+
+
+def load_points_rules(name_or_path: str | os.PathLike[str] = DEFAULT_POINTS_RULES) -> PointsRules:
+    """Load a preset (``"default"``, ``"flat_per_ride"``: ``planner/data/points_<name>.toml``) or a file.
+
+    Raises
+    ------
+    PointsRulesError
+        If the file is missing or not TOML, or a field is missing or out of range; the message
+        names the file and the field.
+    """
+    path = _resolve(name_or_path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise PointsRulesError(f"{path}: no such points rule file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PointsRulesError(f"{path}: not valid TOML: {err}") from err
+    return _rules_from_data(data, origin=str(path))
+
+
+def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: PointsRules,
+                 charged_at_public_pile: bool = False) -> PointsAward:
+    """Points one itinerary earns: never negative, zero without a reduction, capped per trip.
+
+    ``baseline_co2e_g`` is the same trip by ``rules.baseline_mode`` (a petrol car): an EV trip
+    (``car_bev``) is measured against it and qualifies only if ``charged_at_public_pile``.
+    Under ``per_gram`` a trip with any leg of a non-qualifying mode earns nothing; under
+    ``flat_per_ride`` such legs simply earn nothing. Legs shorter than ``min_distance_m`` of
+    their mode earn nothing on their own.
+    """
+    itinerary_g = math.fsum(leg.co2e_g for leg in legs)
+    reduction_g = max(0.0, baseline_co2e_g - itinerary_g)
+    blocked = [leg.mode for leg in legs if not _mode_qualifies(leg.mode, rules, charged_at_public_pile)]
+    qualifying = [leg for leg in legs if leg.mode not in blocked
+                  and leg.distance_m >= rules.min_distance_m.get(leg.mode, 0.0)]
+
+    def award(points: float, why: str) -> PointsAward:
+        cap = rules.max_points_per_trip
+        capped = cap is not None and points > cap
+        points = min(points, cap) if capped else points
+        note = f"; capped at {cap:g} per trip" if capped else ""
+        return PointsAward(points=float(points), reduction_g=reduction_g, rules_id=rules.label,
+                           rule=rules.scheme, capped=capped, explanation=why + note)
+
+    if reduction_g <= 0:
+        return award(0.0, f"no reduction: itinerary {itinerary_g:.0f} g >= baseline {baseline_co2e_g:.0f} g")
+    if not qualifying:
+        return award(0.0, _no_qualifying_reason(legs, blocked, rules))
+    if rules.scheme == "per_gram":
+        if blocked:
+            return award(0.0, f"{', '.join(sorted(set(blocked)))} leg(s) not eligible under "
+                              f"{rules.label}")
+        points = math.floor(reduction_g / rules.grams_per_point)
+        return award(points, f"floor({reduction_g:.0f} g / {rules.grams_per_point:g} g per point)")
+    rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
+    points = math.fsum(p for _, p in rides)
+    return award(points, " + ".join(f"{mode} {p:g}" for mode, p in rides))
+
+
+def apply_daily_cap(points: Sequence[float], rules: PointsRules) -> list[float]:
+    """Cap one user's trips of one day, in trip order, at ``rules.max_points_per_day``."""
+    cap = rules.max_points_per_day
+    if cap is None:
+        return [float(p) for p in points]
+    result, remaining = [], float(cap)
+    for p in points:
+        granted = min(max(0.0, float(p)), remaining)
+        result.append(granted)
+        remaining -= granted
+    return result
+
+
+def _mode_qualifies(mode: str, rules: PointsRules, charged_at_public_pile: bool) -> bool:
+    if mode not in rules.eligible_modes:
+        return False
+    return charged_at_public_pile or mode not in PILE_MODES
+
+
+def _no_qualifying_reason(legs: Sequence[LegLike], blocked: list[str], rules: PointsRules) -> str:
+    if any(mode in PILE_MODES for mode in blocked) and any(m in rules.eligible_modes for m in PILE_MODES):
+        return "car_bev earns points only when charged at a public charging pile"
+    if blocked:
+        return f"{', '.join(sorted(set(blocked)))} not eligible under {rules.label}"
+    return "every leg is shorter than its minimum distance" if legs else "no legs"
+
+
+def _resolve(name_or_path: str | os.PathLike[str]) -> Path:
+    if isinstance(name_or_path, str) and (_DATA_DIR / f"points_{name_or_path}.toml").is_file():
+        return _DATA_DIR / f"points_{name_or_path}.toml"
+    return Path(name_or_path)
+
+
+def _rules_from_data(data: Mapping[str, Any], *, origin: str) -> PointsRules:
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise PointsRulesError(f"{origin}: unknown field {unknown[0]!r}")
+    for name in ("id", "version", "title", "scheme", "source"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            raise PointsRulesError(f"{origin}: missing or empty field {name!r}")
+    scheme = data["scheme"]
+    if scheme not in SCHEMES:
+        raise PointsRulesError(f"{origin}: scheme must be one of {SCHEMES}, got {scheme!r}")
+    eligible = data.get("eligible_modes")
+    if not isinstance(eligible, list) or not eligible:
+        raise PointsRulesError(f"{origin}: eligible_modes must be a non-empty list of modes")
+    _check_modes(eligible, origin, "eligible_modes")
+    per_ride = _mode_numbers(data.get("points_per_ride", {}), origin, "points_per_ride")
+    grams = data.get("grams_per_point")
+    if scheme == "per_gram":
+        grams = _positive(grams, origin, "grams_per_point")
+    elif not per_ride:
+        raise PointsRulesError(f"{origin}: flat_per_ride needs a [points_per_ride] table")
+    baseline = data.get("baseline_mode", "car_petrol")
+    _check_modes([baseline], origin, "baseline_mode")
+    return PointsRules(
+        id=data["id"], version=data["version"], title=data["title"], scheme=scheme,
+        source=data["source"], notes=str(data.get("notes", "")), eligible_modes=frozenset(eligible),
+        grams_per_point=None if grams is None else float(grams), points_per_ride=per_ride,
+        min_distance_m=_mode_numbers(data.get("min_distance_m", {}), origin, "min_distance_m"),
+        max_points_per_trip=_optional_cap(data, "max_points_per_trip", origin),
+        max_points_per_day=_optional_cap(data, "max_points_per_day", origin),
+        baseline_mode=baseline)
+
+
+def _check_modes(modes: Sequence[Any], origin: str, name: str) -> None:
+    for mode in modes:
+        if mode not in MODES:
+            raise PointsRulesError(f"{origin}: {name} has unknown mode {mode!r} (known: "
+                                   f"{', '.join(MODES)})")
+
+
+def _mode_numbers(table: Any, origin: str, name: str) -> dict[str, float]:
+    if not isinstance(table, Mapping):
+        raise PointsRulesError(f"{origin}: {name} must be a table of mode = number")
+    _check_modes(list(table), origin, name)
+    return {mode: _non_negative(value, origin, f"{name}.{mode}") for mode, value in table.items()}
+
+
+def _optional_cap(data: Mapping[str, Any], name: str, origin: str) -> float | None:
+    return None if data.get(name) is None else _positive(data[name], origin, name)
+
+
+def _non_negative(value: Any, origin: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0:
+        raise PointsRulesError(f"{origin}: {name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _positive(value: Any, origin: str, name: str) -> float:
+    if _non_negative(value, origin, name) <= 0:
+        raise PointsRulesError(f"{origin}: {name} must be > 0, got {value!r}")
+    return float(value)
