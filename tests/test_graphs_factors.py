@@ -1,0 +1,167 @@
+"""Emission factor tables: presets complete and sourced, derivations re-computed, bad tables rejected."""
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from graphs.errors import FactorTableError
+from graphs.factors import (PRESETS, FactorTable, factor_table_from_dict, load_factor_table)
+from graphs.modes import MODES
+
+PRESET_DIR = Path(__file__).parents[1] / "graphs" / "data" / "factors"
+
+
+def _raw(name: str) -> dict:
+    with (PRESET_DIR / f"{name}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _recompute(formula: str, inputs: dict, factors: dict) -> float:
+    """Independent check: Python's own evaluator over the raw TOML numbers."""
+    names = {name: (factors[spec["factor"]]["g_per_pkm"] if "factor" in spec else spec["value"])
+             for name, spec in inputs.items()}
+    return eval(formula, {"__builtins__": {}}, names)  # noqa: S307 - formulas from our own data
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_has_every_mode_with_source_year_scope(name):
+    table = load_factor_table(name)
+    assert isinstance(table, FactorTable)
+    assert table.label == f"{name}@{table.version}"
+    assert set(MODES) <= set(table.entries)
+    for key, factor in table.entries.items():
+        assert factor.key == key
+        assert factor.g_per_pkm >= 0
+        assert factor.source.strip() and factor.scope.strip()
+        assert 1990 <= factor.year <= 2100
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_derivations_match_values(name):
+    raw = _raw(name)["factors"]
+    derived = [key for key, entry in raw.items() if "inputs" in entry]
+    assert derived, "each preset derives at least one value"
+    for key in derived:
+        entry = raw[key]
+        value = _recompute(entry["derivation"], entry["inputs"], raw)
+        assert math.isclose(value, entry["g_per_pkm"], abs_tol=0.0051), key
+        for spec in entry["inputs"].values():
+            assert "factor" in spec or spec["source"].strip()
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_walk_and_bike_are_zero_and_scope_says_what_is_excluded(name):
+    table = load_factor_table(name)
+    for key in ("walk", "bike"):
+        assert table.g_per_pkm(key) == 0.0
+        assert "excluded" in table.factor(key).scope
+
+
+def test_uk_values_are_desnz_kg_converted_to_grams():
+    table = load_factor_table("uk")
+    published_kg = {"bus": 0.10385, "tram": 0.0286, "metro": 0.0278, "rail": 0.03546,
+                    "ferry": 0.01871, "taxi": 0.14861, "car_petrol": 0.16272,
+                    "car_diesel": 0.17304, "car_hybrid": 0.12825, "car_bev": 0.04047}
+    for key, kg in published_kg.items():
+        assert table.g_per_pkm(key) == pytest.approx(kg * 1000, abs=1e-9), key
+        assert f"{kg}" in table.factor(key).source or table.factor(key).inputs, key
+
+
+def test_cn_electric_modes_use_one_grid_factor():
+    raw = _raw("cn")["factors"]
+    grids = {raw[key]["inputs"]["grid_g_per_kwh"]["value"] for key in ("ebike", "car_bev")}
+    assert grids == {530.6}
+    assert load_factor_table("cn").g_per_pkm("car_bev") == pytest.approx(0.15 * 530.6, abs=0.005)
+
+
+def test_ev_beats_petrol_in_every_preset():
+    for name in PRESETS:
+        table = load_factor_table(name)
+        assert table.g_per_pkm("car_bev") < table.g_per_pkm("car_petrol"), name
+
+
+def test_default_table_is_cn():
+    assert load_factor_table().id == "cn"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_round_trip_through_json(name):
+    table = load_factor_table(name)
+    data = json.loads(json.dumps(table.to_dict()))
+    assert data["label"] == table.label
+    assert factor_table_from_dict(data) == table
+
+
+def test_unknown_key_lists_known_keys():
+    table = load_factor_table("uk")
+    with pytest.raises(FactorTableError) as info:
+        table.g_per_pkm("hovercraft")
+    assert "hovercraft" in str(info.value) and "car_petrol" in str(info.value)
+
+
+def test_user_table_by_path(fixtures_dir):
+    table = load_factor_table(fixtures_dir / "factors_valid.toml")
+    assert table.label == "fixture@1"
+    assert table.factor("car_bev").occupancy == 1.5
+    assert table.g_per_pkm("car_bev") == pytest.approx(0.15 * 600 / 1.5)
+    assert table.g_per_pkm("metro") == table.g_per_pkm("tram")
+
+
+def _mutated(fixtures_dir: Path, tmp_path: Path, old: str, new: str) -> Path:
+    text = (fixtures_dir / "factors_valid.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "table.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ('[factors.bus]\ng_per_pkm = 50.0\nsource = "fixture"\n', "[factors.bus]\ng_per_pkm = 50.0\n",
+     "bus"),
+    ('[factors.bus]\ng_per_pkm = 50.0\nsource = "fixture"\nyear = 2024\n',
+     '[factors.bus]\ng_per_pkm = 50.0\nsource = "fixture"\n', "bus.year"),
+    ('year = 2024\nscope = "operation"\n\n[factors.tram]', 'year = 2024\n\n[factors.tram]',
+     "bus.scope"),
+    ("[factors.bus]\ng_per_pkm = 50.0", "[factors.bus]\ng_per_pkm = -1.0", "bus.g_per_pkm"),
+    ("[factors.rail]", "[factors.rail]\nnotes = 'x'\n[factors.hovercraft]\ng_per_pkm = 1.0\n"
+     "source = 'x'\nyear = 2024\nscope = 'x'\n[factors.rail_]", "hovercraft"),
+    ("g_per_pkm = 60.0", "g_per_pkm = 61.0", "car_bev.derivation"),
+    ('derivation = "tram"', 'derivation = "trams * 2"', "metro.derivation"),
+    ('derivation = "tram"', 'derivation = "__import__(\'os\')"', "metro.derivation"),
+])
+def test_malformed_tables_name_file_and_field(fixtures_dir, tmp_path, old, new, needle):
+    path = _mutated(fixtures_dir, tmp_path, old, new)
+    with pytest.raises(FactorTableError) as info:
+        load_factor_table(path)
+    assert str(path) in str(info.value)
+    assert needle.split(".")[0] in str(info.value)
+    assert info.value.path == str(path)
+    assert info.value.field is not None and info.value.field.startswith(needle.split(".")[0])
+
+
+def test_missing_mode_is_an_error(fixtures_dir, tmp_path):
+    text = (fixtures_dir / "factors_valid.toml").read_text(encoding="utf-8")
+    start = text.index("[factors.ferry]")
+    end = text.index("[factors.cable]")
+    path = tmp_path / "t.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(FactorTableError, match="ferry"):
+        load_factor_table(path)
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(FactorTableError, match="no such factor table"):
+        load_factor_table(tmp_path / "absent.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("id = \n", encoding="utf-8")
+    with pytest.raises(FactorTableError, match="not valid TOML"):
+        load_factor_table(bad)
+
+
+def test_factor_table_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        factor_table_from_dict({"id": "x"})
