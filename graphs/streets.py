@@ -32,6 +32,7 @@ CAR_HIGHWAY_SPEEDS_KPH = {
 }
 CAR_FALLBACK_SPEED_KPH = 30.0
 CRS = "epsg:4326"
+_SUMMED_EDGE_ATTRS = {"length": sum, "travel_time": sum}
 #: OSM tags copied onto edges (as osmnx's ``useful_tags_way``).
 EDGE_TAGS = ("highway", "name", "maxspeed", "ref", "lanes", "junction", "service", "bridge",
              "tunnel", "access", "width")
@@ -99,8 +100,11 @@ def build_layer_graph(pieces: list[WayPiece], layer: str, *,
     G = ox.truncate.largest_component(G, strongly=True)
     dropped = n_nodes - G.number_of_nodes()
     G = ox.distance.add_edge_lengths(G)
-    G = ox.simplify_graph(G)
-    _add_travel_times(G, speed_kph)
+    _add_travel_times(G, speed_kph)  # per OSM segment, before simplify merges unlike ways
+    G = ox.simplify_graph(G, remove_rings=False, edge_attr_aggs=_SUMMED_EDGE_ATTRS)
+    for _, _, data in G.edges(data=True):
+        if isinstance(data["speed_kph"], list):  # merged segments: the path's mean speed
+            data["speed_kph"] = float(data["length"] / data["travel_time"] * 3.6)
     return G, dropped
 
 
