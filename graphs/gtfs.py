@@ -195,7 +195,7 @@ def parse_gtfs_times(text: pd.Series, *, path: str | os.PathLike = "", file: str
     empty = (text == "").to_numpy()
     bad = parts[0].isna().to_numpy() & ~(empty & allow_empty)
     _fail(Path(path), file, text.to_frame(column), bad, column, "is not a time H:MM:SS")
-    numbers = parts.fillna(-1).astype(np.int64).to_numpy()
+    numbers = parts.fillna("0").astype(np.int64).to_numpy()
     seconds = numbers[:, 0] * 3600 + numbers[:, 1] * 60 + numbers[:, 2]
     return np.where(empty, -1, seconds)
 

@@ -16,10 +16,13 @@ __all__ = [
     "measure_stop_sequence",
     "distance_unit_factor",
     "EARTH_RADIUS_M",
+    "SHAPE_MAX_OFFSET_M",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8
 _GEOD = Geod(ellps="WGS84")
+#: A stop farther than this from its trip's shape is joined to its neighbours in a straight line.
+SHAPE_MAX_OFFSET_M = 150.0
 #: Units shape_dist_traveled is seen in, as metres per unit.
 DISTANCE_UNITS_M = {"m": 1.0, "km": 1000.0}
 
@@ -87,15 +90,16 @@ def _local_xy(lonlat: np.ndarray, lat0: float) -> np.ndarray:
                             lonlat[:, 1] * scale])
 
 
-def project_onto_shape(line: ShapeLine, stops_lonlat: np.ndarray) -> np.ndarray:
-    """Distance along ``line`` of each stop, in visiting order (never decreasing).
+def project_onto_shape(line: ShapeLine, stops_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance along ``line`` of each stop, in visiting order (never decreasing), and the
+    distance of each stop from the point it was projected to (both in metres).
 
     A plain nearest-point projection fails on loops and out-and-back shapes (the last stop of
     a loop projects onto the start). This picks, by dynamic programming, the segments that
     minimise the summed stop-to-shape distance subject to visiting them in order.
     """
     if len(line.cum_m) < 2:
-        return np.zeros(len(stops_lonlat))
+        return np.zeros(len(stops_lonlat)), np.full(len(stops_lonlat), np.inf)
     lat0 = float(np.mean(line.lonlat[:, 1]))
     xy = _local_xy(line.lonlat, lat0)
     p = _local_xy(stops_lonlat, lat0)
@@ -115,7 +119,7 @@ def project_onto_shape(line: ShapeLine, stops_lonlat: np.ndarray) -> np.ndarray:
     rows = np.arange(len(p))
     seg_len = line.cum_m[1:] - line.cum_m[:-1]
     along = line.cum_m[segment] + t[rows, segment] * seg_len[segment]
-    return np.maximum.accumulate(along)
+    return np.maximum.accumulate(along), cost[rows, segment]
 
 
 def _point_at(line: ShapeLine, along_m: np.ndarray) -> np.ndarray:
@@ -146,16 +150,32 @@ def _straight_hops(stops_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.r_[0, 0, 2 * np.arange(1, k)].astype(np.int64), coords
 
 
-def measure_stop_sequence(stops_lonlat: np.ndarray, line: ShapeLine | None) -> HopMeasure:
-    """Distances and hop geometry of a stop sequence, along ``line`` when there is one."""
-    if line is not None and len(line.cum_m) >= 2 and line.length_m > 0:
-        along = project_onto_shape(line, stops_lonlat)
-        indptr, coords = _shape_hops(line, along)
-        return HopMeasure(along, "shape", indptr, coords)
+def measure_stop_sequence(stops_lonlat: np.ndarray, line: ShapeLine | None, *,
+                          max_offset_m: float = SHAPE_MAX_OFFSET_M) -> HopMeasure:
+    """Distances and hop geometry of a stop sequence, along ``line`` when there is one.
+
+    A hop with a stop farther than ``max_offset_m`` from the shape (shapes that stop short of
+    the terminus are common) is measured as a straight line instead.
+    """
     step = geodesic_m(stops_lonlat[:-1, 0], stops_lonlat[:-1, 1],
                       stops_lonlat[1:, 0], stops_lonlat[1:, 1])
-    indptr, coords = _straight_hops(stops_lonlat)
-    return HopMeasure(np.r_[0.0, np.cumsum(step)], "straight_line", indptr, coords)
+    straight_indptr, straight_coords = _straight_hops(stops_lonlat)
+    if line is None or len(line.cum_m) < 2 or line.length_m <= 0:
+        return HopMeasure(np.r_[0.0, np.cumsum(step)], "straight_line", straight_indptr,
+                          straight_coords)
+    along, offset = project_onto_shape(line, stops_lonlat)
+    indptr, coords = _shape_hops(line, along)
+    off = offset > max_offset_m
+    off_hop = off[1:] | off[:-1]
+    if not off_hop.any():
+        return HopMeasure(along, "shape", indptr, coords)
+    hop = np.where(off_hop, step, np.diff(along))
+    use_straight = np.r_[False, off_hop]
+    pieces = [straight_coords[straight_indptr[i]: straight_indptr[i + 1]] if use_straight[i]
+              else coords[indptr[i]: indptr[i + 1]] for i in range(len(along))]
+    counts = [len(piece) for piece in pieces]
+    return HopMeasure(np.r_[0.0, np.cumsum(hop)], "shape",
+                      np.r_[0, np.cumsum(counts)].astype(np.int64), np.vstack(pieces))
 
 
 def distance_unit_factor(feed_dist_span: np.ndarray, measured_span_m: np.ndarray) -> float:
