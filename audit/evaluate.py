@@ -1,0 +1,248 @@
+"""One recorded trip -> one row of planner facts (itinerary, emissions, baseline, points).
+
+:class:`PlannerEvaluator` is the per-trip function the runner ships to workers: a small,
+picklable object holding the artifact path and checksum; the network itself is loaded once per
+worker process into a module-level cache keyed by (path, sha256), and checked against it.
+It returns facts only; the plausibility rules live in ``audit.checks``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from graphs.artifact import load_network
+from graphs.errors import TanluError
+from graphs.modes import TRANSIT_MODES
+from graphs.network import Network
+
+from .errors import AuditError
+from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
+
+__all__ = [
+    "DEFAULT_RULES", "EVALUATION_COLUMNS", "TripInput", "TripEvaluator", "PlannerEvaluator",
+    "evaluate_chunk", "file_sha256", "cached_network", "empty_evaluation",
+]
+
+#: Points rule set used when none is given (a name in ``planner/data`` or a TOML path).
+DEFAULT_RULES = "default"
+#: Columns of the per-trip planner facts and their dtypes (``row`` joins them to the input).
+EVALUATION_COLUMNS: dict[str, str] = {
+    ROW_COLUMN: "int64",
+    "status": "str",               # "ok" | "no_route" | "error"
+    "itinerary_modes": "str",      # leg modes of the chosen itinerary, "walk+bus+walk"
+    "expected_distance_m": "float64",
+    "expected_duration_s": "float64",  # fastest itinerary using the claimed modes
+    "transit_wait_s": "float64",   # recorded start -> first transit departure (transit claims)
+    "co2e_g": "float64",
+    "baseline_distance_m": "float64",
+    "baseline_co2e_g": "float64",
+    "baseline_method": "str",
+    "reduction_g": "float64",
+    "points_raw": "float64",       # points of the chosen itinerary before the daily cap
+    "error_field": "str",
+    "error_reason": "str",
+}
+#: Input columns the per-trip function needs (shipped to workers; nothing else is).
+TRIP_INPUT_COLUMNS = (ROW_COLUMN, "started_at", "ended_at", "origin_lat", "origin_lon",
+                      "dest_lat", "dest_lon", "claimed_mode")
+_HASH_BLOCK = 1 << 20
+
+
+class TripInput(NamedTuple):
+    """What the per-trip function sees of one valid row."""
+
+    row: int
+    started_at: pd.Timestamp
+    ended_at: pd.Timestamp
+    origin_lat: float
+    origin_lon: float
+    dest_lat: float
+    dest_lon: float
+    claimed_mode: str
+
+
+#: A per-trip function: a picklable callable returning a subset of :data:`EVALUATION_COLUMNS`.
+TripEvaluator = Callable[[TripInput], dict[str, Any]]
+
+
+def evaluate_chunk(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.DataFrame:
+    """Run ``evaluator`` on every row of ``trips``; one output row per input row, same order.
+
+    A trip the evaluator cannot handle (a tanlu error, or an unexpected exception) becomes a
+    ``status="error"`` row with the reason, so one bad trip never stops a run.
+    """
+    records = []
+    for trip in trips[list(TRIP_INPUT_COLUMNS)].itertuples(index=False, name=None):
+        trip = TripInput(*trip)
+        try:
+            record = dict(evaluator(trip))
+        except TanluError as err:
+            record = {"status": "error", "error_field": getattr(err, "field", None) or "*",
+                      "error_reason": str(err)}
+        except Exception as err:  # noqa: BLE001 - recorded per trip, counted in the summary
+            record = {"status": "error", "error_field": "*",
+                      "error_reason": f"internal error: {type(err).__name__}: {err}"}
+        record[ROW_COLUMN] = trip.row
+        records.append(record)
+    return _evaluation_frame(records)
+
+
+def empty_evaluation() -> pd.DataFrame:
+    """A zero-row frame with the evaluation columns and dtypes."""
+    return _evaluation_frame([])
+
+
+def _evaluation_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(records), columns=list(EVALUATION_COLUMNS))
+    for name, dtype in EVALUATION_COLUMNS.items():
+        if dtype == "str":
+            frame[name] = frame[name].astype("object").where(frame[name].notna(), None).astype("str")
+        else:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_NETWORKS: dict[tuple[str, str], Network] = {}
+_NETWORKS_LOCK = threading.Lock()
+
+
+def cached_network(path: str | os.PathLike, sha256: str) -> Network:
+    """The network at ``path``, loaded once per process and checked against ``sha256``.
+
+    Raises
+    ------
+    AuditError
+        If the file on this worker differs from the one the audit was started with.
+    """
+    key = (str(Path(path).resolve()), sha256)
+    with _NETWORKS_LOCK:
+        if key not in _NETWORKS:
+            actual = file_sha256(path)
+            if actual != sha256:
+                raise AuditError(f"{path}: network artifact differs on this worker "
+                                 f"(sha256 {actual[:12]}, expected {sha256[:12]})")
+            _NETWORKS[key] = load_network(path)
+        return _NETWORKS[key]
+
+
+@dataclass(frozen=True)
+class PlannerEvaluator:
+    """Per-trip function backed by ``planner.plan_trip`` on one network artifact.
+
+    The chosen itinerary is the planner's fastest among those that use only the claimed modes
+    (walking legs always allowed) and, for a transit claim, at least one claimed transit mode.
+    """
+
+    network_path: str
+    network_sha256: str
+    rules: str = DEFAULT_RULES
+    query_options: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def for_network(cls, network_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
+                    **query_options: Any) -> PlannerEvaluator:
+        """An evaluator for ``network_path`` (its checksum computed now)."""
+        path = str(Path(network_path).resolve())
+        return cls(path, file_sha256(path), str(rules), tuple(sorted(query_options.items())))
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the results could change: network, rules, options."""
+        return f"planner|{self.network_sha256}|{self.rules}|{self.query_options!r}"
+
+    def warm_up(self) -> None:
+        """Load the network and rules now (worker start), not on the first trip."""
+        cached_network(self.network_path, self.network_sha256)
+        _cached_rules(self.rules)
+
+    def cap_daily(self, points_in_trip_order: list[float]) -> list[float]:
+        """One user's points of one local day, in trip order, after the rules' daily cap."""
+        from planner.points import apply_daily_cap
+
+        return list(apply_daily_cap(points_in_trip_order, _cached_rules(self.rules)))
+
+    def __call__(self, trip: TripInput) -> dict[str, Any]:
+        import planner
+        from planner.errors import NoRouteError
+
+        network = cached_network(self.network_path, self.network_sha256)
+        rules = _cached_rules(self.rules)
+        parts = split_claimed_mode(trip.claimed_mode)
+        modes, transit_modes = claimed_mode_to_query_modes(parts)
+        query = planner.make_query(
+            origin_lat=trip.origin_lat, origin_lon=trip.origin_lon,
+            destination_lat=trip.dest_lat, destination_lon=trip.dest_lon,
+            when=trip.started_at.to_pydatetime(), modes=modes, transit_modes=transit_modes,
+            **dict(self.query_options))
+        try:
+            plan = planner.plan_trip(network, query, rules=rules)
+        except NoRouteError as err:
+            return {"status": "no_route", "error_reason": str(err)}
+        return _plan_facts(plan, parts, trip)
+
+
+def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]:
+    matching = [it for it in plan.itineraries if _uses_claimed_modes(it.modes, parts)]
+    base = {"baseline_distance_m": plan.baseline.distance_m,
+            "baseline_co2e_g": plan.baseline.co2e_g, "baseline_method": plan.baseline.method}
+    if not matching:
+        return {"status": "no_route", **base}
+    chosen = min(matching, key=lambda it: (it.duration_s, it.co2e_g))
+    wait = math.nan
+    if _claims_transit(parts):
+        first = next(leg for leg in chosen.legs if leg.mode in TRANSIT_MODES)
+        wait = (first.departure - trip.started_at.to_pydatetime()).total_seconds()
+    return {
+        "status": "ok", **base,
+        "itinerary_modes": "+".join(chosen.modes),
+        "expected_distance_m": chosen.distance_m,
+        "expected_duration_s": chosen.duration_s,
+        "transit_wait_s": wait,
+        "co2e_g": chosen.co2e_g,
+        "reduction_g": chosen.reduction_g,
+        "points_raw": chosen.points.points,
+    }
+
+
+def _claims_transit(parts: tuple[str, ...]) -> bool:
+    return any(p == "transit" or p in TRANSIT_MODES for p in parts)
+
+
+def _uses_claimed_modes(leg_modes: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    allowed = set(parts) | {"walk"}
+    if "transit" in parts:
+        allowed |= set(TRANSIT_MODES)
+    if not set(leg_modes) <= allowed:
+        return False
+    if _claims_transit(parts):
+        wanted = set(TRANSIT_MODES) if "transit" in parts else set(parts) & set(TRANSIT_MODES)
+        return bool(set(leg_modes) & wanted)
+    return True
+
+
+_RULES: dict[str, Any] = {}
+
+
+def _cached_rules(name: str):
+    if name not in _RULES:
+        from planner.points import load_points_rules
+
+        _RULES[name] = load_points_rules(name)
+    return _RULES[name]

@@ -1,0 +1,295 @@
+"""The recorded-trips input: reading CSV/parquet, required columns, and row validation.
+
+Whole-file problems (unreadable file, missing required column) raise :class:`AuditInputError`;
+bad *rows* never raise: :func:`validate_trips` splits them into an errors frame with the input
+row number and a reason, so that ``rows in = valid rows + error rows`` always holds.
+
+Row numbers are 1-based positions of the data rows (the first row after a CSV header is row 1,
+on file line 2).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from graphs.modes import MODES, TRANSIT_MODES
+
+from .errors import AuditInputError
+
+__all__ = [
+    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
+    "MODE_SEPARATOR", "TRANSIT_ALIAS", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
+    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
+    "claimed_mode_to_query_modes", "validate_trips",
+]
+
+TIME_COLUMNS = ("started_at", "ended_at")
+COORDINATE_COLUMNS = ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
+REQUIRED_COLUMNS = ("trip_id", "user_id", *TIME_COLUMNS, *COORDINATE_COLUMNS, "claimed_mode")
+OPTIONAL_COLUMNS = ("claimed_distance_m", "claimed_points")
+#: Separates the modes of a multi-mode claim: ``walk+bus``.
+MODE_SEPARATOR = "+"
+#: Claim name for "any public transport" (as in the planner's ``modes``).
+TRANSIT_ALIAS = "transit"
+ROW_COLUMN = "row"
+ERROR_COLUMNS = (ROW_COLUMN, "trip_id", "field", "reason")
+#: Names the audit adds to results; an input column with one of these names is refused.
+RESERVED_COLUMNS = (
+    ROW_COLUMN, "status", "itinerary_modes", "expected_distance_m", "expected_duration_s",
+    "recorded_duration_s", "implied_speed_kph", "transit_wait_s",
+    "co2e_g", "baseline_distance_m", "baseline_co2e_g", "baseline_method", "reduction_g",
+    "points_raw", "points_due", "flagged", "flags", "reasons", "local_date",
+)
+_BAD_LINE = "\x00tanlu-bad-line:"
+_OFFSET_AT_END = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ValidatedTrips:
+    """Typed valid rows (``trips``) and rejected rows (``errors``, :data:`ERROR_COLUMNS`).
+
+    ``trips`` has :data:`ROW_COLUMN`, the required columns parsed (times as timezone-aware
+    datetimes in the network's timezone, ``claimed_mode`` normalised), the optional columns as
+    floats (NaN when absent) and every extra input column untouched.
+    """
+
+    trips: pd.DataFrame
+    errors: pd.DataFrame
+    n_rows: int
+
+
+def read_trips(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a trips file (``.csv``, ``.csv.gz`` or ``.parquet``) as given, CSV fields as text.
+
+    A CSV line with more fields than the header is kept as a row whose every field is a
+    marker; :func:`validate_trips` reports it with its row number.
+
+    Raises
+    ------
+    AuditInputError
+        If the file is missing, unreadable, of an unknown format or lacks a required column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AuditInputError(f"{path}: no such trips file", path=str(path))
+    if _is_parquet(path):
+        try:
+            check_columns(pq.read_schema(path).names, path=path)
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as err:
+            if isinstance(err, AuditInputError):
+                raise
+            raise AuditInputError(f"{path}: not a readable parquet file ({err})",
+                                  path=str(path)) from err
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise AuditInputError(f"{path}: not a readable CSV file ({err})", path=str(path)) from err
+    check_columns(header, path=path)
+    options = dict(dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        return pd.read_csv(path, **options)
+    except pd.errors.ParserError:
+        width = len(header)
+        # Slow path, only for files with ragged lines: keep each bad line as a marked row.
+        return pd.read_csv(path, engine="python",
+                           on_bad_lines=lambda fields: [f"{_BAD_LINE}{len(fields)}"] * width,
+                           **options)
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise AuditInputError(f"{path}: not a readable CSV file ({err})", path=str(path)) from err
+
+
+def check_columns(columns, *, path: str | os.PathLike = "trips") -> None:
+    """Raise if a required column is missing or an input column clashes with a result column.
+
+    Raises
+    ------
+    AuditInputError
+        Naming the first missing required column (or the clashing one) and the file.
+    """
+    present = set(columns)
+    for name in REQUIRED_COLUMNS:
+        if name not in present:
+            raise AuditInputError(
+                f"{path}: missing required column {name!r} (required: {', '.join(REQUIRED_COLUMNS)})",
+                path=str(path), field=name)
+    for name in RESERVED_COLUMNS:
+        if name in present:
+            raise AuditInputError(
+                f"{path}: input column {name!r} clashes with an audit result column; rename it",
+                path=str(path), field=name)
+
+
+def split_claimed_mode(text: str) -> tuple[str, ...]:
+    """Split a claim such as ``"walk+bus"`` into sorted, unique mode names.
+
+    Raises
+    ------
+    ValueError
+        If a part is neither a mode of ``graphs.modes`` nor ``"transit"``.
+    """
+    parts = [p.strip().lower() for p in str(text).split(MODE_SEPARATOR)]
+    for part in parts:
+        if part != TRANSIT_ALIAS and part not in MODES:
+            raise ValueError(f"unknown mode {part!r} in claimed_mode {text!r}")
+    return tuple(sorted(set(parts)))
+
+
+def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str] | None]:
+    """The planner's ``modes`` and ``transit_modes`` for a claim.
+
+    ``walk`` -> ({walk}, None); ``walk+bus`` -> ({walk, transit}, {bus});
+    ``transit`` -> ({transit}, None) (every transit mode).
+    """
+    transit = [p for p in parts if p in TRANSIT_MODES]
+    street = [p for p in parts if p not in TRANSIT_MODES and p != TRANSIT_ALIAS]
+    has_transit = bool(transit) or TRANSIT_ALIAS in parts
+    modes = frozenset(street) | (frozenset({TRANSIT_ALIAS}) if has_transit else frozenset())
+    transit_modes = frozenset(transit) if transit and TRANSIT_ALIAS not in parts else None
+    return modes, transit_modes
+
+
+def validate_trips(raw: pd.DataFrame, *, timezone: str,
+                   bbox: tuple[float, float, float, float] | None = None) -> ValidatedTrips:
+    """Parse and check every row; split valid rows from bad ones.
+
+    Parameters
+    ----------
+    raw
+        The frame from :func:`read_trips` (required columns present).
+    timezone
+        IANA name of the network's timezone: times without an offset are local times there.
+    bbox
+        Coverage ``(min_lon, min_lat, max_lon, max_lat)``; points outside are bad rows.
+    """
+    n = len(raw)
+    rows = np.arange(1, n + 1, dtype=np.int64)
+    parsed = {}
+    reason = pd.Series(pd.NA, index=raw.index, dtype="object")
+    field = pd.Series(pd.NA, index=raw.index, dtype="object")
+    checks = []  # (mask, field, reason-or-series) in priority order, first match wins
+
+    bad_line = _bad_line_mask(raw)
+    checks.append((bad_line, "*", "line has a different number of fields than the header"))
+    for name in ("trip_id", "user_id"):
+        checks.append((_is_blank(raw[name]), name, f"{name} is empty"))
+    for name in TIME_COLUMNS:
+        parsed[name] = _parse_times(raw[name], timezone)
+        checks.append((parsed[name].isna(), name,
+                       f"{name} is not an ISO 8601 date-time (or does not exist in {timezone})"))
+    checks.append((parsed["ended_at"] < parsed["started_at"], "ended_at",
+                   "ended_at is before started_at"))
+    for name in COORDINATE_COLUMNS:
+        parsed[name] = pd.to_numeric(raw[name], errors="coerce").astype("float64")
+        limit = 90.0 if name.endswith("lat") else 180.0
+        checks.append((~parsed[name].between(-limit, limit), name,
+                       f"{name} is not a number in [-{limit:g}, {limit:g}]"))
+    if bbox is not None:
+        for end in ("origin", "dest"):
+            lat, lon = parsed[f"{end}_lat"], parsed[f"{end}_lon"]
+            outside = ~(lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3]))
+            checks.append((outside, f"{end}_lat", f"{end} is outside the network's coverage "
+                           f"(lon {bbox[0]:.4f}..{bbox[2]:.4f}, lat {bbox[1]:.4f}..{bbox[3]:.4f})"))
+    parsed["claimed_mode"], mode_reason = _parse_modes(raw["claimed_mode"])
+    checks.append((mode_reason.notna(), "claimed_mode", mode_reason))
+    for name in OPTIONAL_COLUMNS:
+        if name not in raw.columns:
+            parsed[name] = pd.Series(np.nan, index=raw.index, dtype="float64")
+            continue
+        parsed[name] = pd.to_numeric(raw[name], errors="coerce").astype("float64")
+        bad = (parsed[name].isna() & ~_is_blank(raw[name])) | (parsed[name] < 0)
+        checks.append((bad, name, f"{name} is not a non-negative number"))
+
+    for mask, name, text in reversed(checks):
+        mask = mask.fillna(True).to_numpy(dtype=bool) if hasattr(mask, "fillna") else mask
+        field[mask] = name
+        reason[mask] = text[mask] if isinstance(text, pd.Series) else text
+    bad = reason.notna().to_numpy()
+    return ValidatedTrips(trips=_valid_frame(raw, parsed, rows, ~bad),
+                          errors=_error_frame(raw, rows, bad, field, reason), n_rows=n)
+
+
+def _valid_frame(raw: pd.DataFrame, parsed: dict, rows: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
+    columns = {ROW_COLUMN: rows[keep]}
+    for name in raw.columns:
+        columns[name] = (parsed[name] if name in parsed else raw[name])[keep].to_numpy()
+    for name in OPTIONAL_COLUMNS:
+        columns.setdefault(name, parsed[name][keep].to_numpy())
+    frame = pd.DataFrame(columns)
+    for name in TIME_COLUMNS:  # keep the timezone that to_numpy drops
+        frame[name] = parsed[name][keep].reset_index(drop=True)
+    order = [ROW_COLUMN, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
+    return frame[order + [c for c in frame.columns if c not in order]]
+
+
+def _error_frame(raw: pd.DataFrame, rows: np.ndarray, bad: np.ndarray, field: pd.Series,
+                 reason: pd.Series) -> pd.DataFrame:
+    trip_id = raw["trip_id"][bad].astype("object").where(~_bad_line_mask(raw)[bad], None)
+    return pd.DataFrame({
+        ROW_COLUMN: rows[bad],
+        "trip_id": trip_id.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object),
+        "field": field[bad].astype(str).to_numpy(dtype=object),
+        "reason": reason[bad].astype(str).to_numpy(dtype=object),
+    })
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def _bad_line_mask(raw: pd.DataFrame) -> pd.Series:
+    column = raw["trip_id"]
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return column.astype(str).str.startswith(_BAD_LINE).fillna(False)
+    return pd.Series(False, index=raw.index)
+
+
+def _is_blank(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.isna()
+    return values.isna() | (values.astype(str).str.strip() == "")
+
+
+def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
+    """ISO 8601 texts (or datetimes) as datetimes in ``timezone``; NaT where unparseable."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is None:
+            return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        return values.dt.tz_convert(timezone)
+    text = values.astype(str).str.strip().where(values.notna(), "")
+    aware = text.str.contains(_OFFSET_AT_END) & text.str.contains("T| ", regex=True)
+    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]")
+    if aware.any():
+        parsed = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
+        out[aware] = parsed.dt.tz_convert(timezone).astype(out.dtype)
+    naive = ~aware & (text != "")
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        local = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        out[naive] = local.astype(out.dtype)
+    return out
+
+
+def _parse_modes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Normalised claims (``bus+walk``) and a reason where a claim is unknown or empty."""
+    normal, reason = {}, {}
+    for text in values.dropna().unique():
+        try:
+            parts = split_claimed_mode(text)
+        except ValueError as err:
+            reason[text] = str(err)
+            continue
+        normal[text] = MODE_SEPARATOR.join(parts)
+    out = values.map(normal).astype("object")
+    why = values.map(reason).astype("object")
+    why[values.isna()] = "claimed_mode is empty"
+    return out, why
