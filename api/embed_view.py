@@ -1,0 +1,83 @@
+"""The embeddable page's view of a plan: what the map draws and the list shows, in one language."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphs.modes import MODES
+from planner.model import Itinerary, Leg, Plan
+
+from .i18n import mode_label
+
+__all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR"]
+
+COORDINATE_DECIMALS = 6     # about 0.1 m
+FALLBACK_COLOR = "#555555"
+_TAG_ORDER = ("recommended", "fastest", "lowest_carbon")
+
+
+def plan_to_view(plan: Plan, *, lang: str) -> dict[str, Any]:
+    """Itineraries with their legs (``[lat, lon]`` lines, colour, label) and the car baseline.
+
+    The recommended itinerary comes first so the page shows it without any script.
+    """
+    order = [plan.recommended] + [i for i in range(len(plan.itineraries))
+                                  if i != plan.recommended]
+    baseline = {"co2e_g": plan.baseline.co2e_g, "distance_m": plan.baseline.distance_m,
+                "duration_s": plan.baseline.duration_s, "mode": plan.baseline.mode,
+                "label": mode_label(plan.baseline.mode, lang)}
+    return {"itineraries": [_itinerary(plan, plan.itineraries[i], i, lang) for i in order],
+            "baseline": baseline, "factor_table": plan.factor_table,
+            "points_rules": plan.points_rules}
+
+
+def _itinerary(plan: Plan, itinerary: Itinerary, index: int, lang: str) -> dict[str, Any]:
+    tags = [tag for tag in _TAG_ORDER if tag in itinerary.tags
+            or (tag, index) in (("recommended", plan.recommended), ("fastest", plan.fastest),
+                                ("lowest_carbon", plan.lowest_carbon))]
+    return {
+        "index": index,
+        "tags": tags,
+        "duration_min": round(itinerary.duration_s / 60.0),
+        "departure": itinerary.departure.strftime("%H:%M"),
+        "arrival": itinerary.arrival.strftime("%H:%M"),
+        "co2e_g": itinerary.co2e_g,
+        "baseline_co2e_g": plan.baseline.co2e_g,
+        "reduction_g": itinerary.reduction_g,
+        "points": itinerary.points.points,
+        "transfers": itinerary.transfers,
+        "modes": [mode_label(m, lang) for m in _distinct(itinerary.modes)],
+        "legs": [_leg(leg, lang) for leg in itinerary.legs],
+    }
+
+
+def _leg(leg: Leg, lang: str) -> dict[str, Any]:
+    mode = MODES.get(leg.mode)
+    line = [[round(lat, COORDINATE_DECIMALS), round(lon, COORDINATE_DECIMALS)]
+            for lon, lat in leg.geometry]
+    if len(line) < 2:  # a leg without geometry: draw the straight line between its ends
+        line = [[leg.from_place.lat, leg.from_place.lon], [leg.to_place.lat, leg.to_place.lon]]
+    return {"mode": leg.mode, "label": mode_label(leg.mode, lang),
+            "color": mode.color if mode else FALLBACK_COLOR,
+            "route": leg.route_short_name or "", "headsign": leg.headsign or "",
+            "from": leg.from_place.name, "to": leg.to_place.name,
+            "departure": leg.departure.strftime("%H:%M"),
+            "duration_min": round(leg.duration_s / 60.0), "distance_m": round(leg.distance_m),
+            "co2e_g": leg.co2e_g, "line": line}
+
+
+def _distinct(items: tuple[str, ...]) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def format_co2e(co2e_g: float) -> str:
+    """``850 g`` below a kilogram, ``1.25 kg`` above."""
+    return f"{co2e_g:.0f} g" if abs(co2e_g) < 1000 else f"{co2e_g / 1000:.2f} kg"
+
+
+def format_points(points: float) -> str:
+    """Whole points without decimals, others with one."""
+    return f"{points:.0f}" if float(points).is_integer() else f"{points:.1f}"

@@ -1,0 +1,304 @@
+"""Parse and validate HTTP parameters (query string or JSON body) into planner options.
+
+One table, :data:`PLAN_PARAMETERS`, drives parsing, the error messages and the OpenAPI
+document, so the three cannot disagree. Query parameters use camelCase names (as in
+OpenTripPlanner); points are ``"lat,lon"`` strings in the query string and either that string
+or ``{"lat": ..., "lon": ...}`` in a JSON body.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from graphs.modes import MODES, TRANSIT_MODES
+from planner import model
+
+from .coverage import Coverage
+from .errors import ApiError
+from .i18n import LANGUAGES, normalize_language
+
+__all__ = ["Param", "PLAN_PARAMETERS", "TRANSIT_KEYWORD", "ALL_MODE_NAMES", "MAX_LEGS",
+           "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_language",
+           "parse_bool", "parse_number"]
+
+#: ``modes`` may name every transit mode at once with this keyword.
+TRANSIT_KEYWORD = "transit"
+ALL_MODE_NAMES = (*MODES, TRANSIT_KEYWORD)
+MAX_LIST_ITEMS = 20
+MAX_VALUE_CHARS = 120        # longer strings are refused before parsing
+MAX_LEGS = 50
+MAX_LEG_DISTANCE_M = 1_000_000.0
+_ECHO_CHARS = 40             # how much of a bad value an error message repeats
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One HTTP parameter: its kind, the planner option it sets, its range and meaning."""
+
+    name: str
+    kind: str                 # point | datetime | boolean | modes | transit_modes | number | integer | language
+    option: str | None        # keyword of planner.make_query (None: not a planner option)
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    default: Any = None
+    unit: str = ""
+    required: bool = False
+    example: Any = None
+
+
+PLAN_PARAMETERS: tuple[Param, ...] = (
+    Param("from", "point", "origin", "Origin as \"lat,lon\" (WGS84 degrees).", required=True,
+          example="-30.0277,-51.2287"),
+    Param("to", "point", "destination", "Destination as \"lat,lon\" (WGS84 degrees).",
+          required=True, example="-30.0346,-51.2177"),
+    Param("at", "datetime", "when",
+          "Departure time (arrival time with arriveBy), ISO 8601. Without a UTC offset it is "
+          "the network's local time. Default: now. Must fall within the service dates of "
+          "/v1/coverage.", example="2019-05-06T08:00:00-03:00"),
+    Param("arriveBy", "boolean", "arrive_by", "Treat `at` as the latest arrival time.",
+          default=False),
+    Param("modes", "modes", "modes",
+          "Comma-separated modes the trip may use; `transit` means every transit mode.",
+          default=",".join(sorted(model.DEFAULT_MODES)), example="walk,transit"),
+    Param("transitModes", "transit_modes", "transit_modes",
+          "Comma-separated transit modes to allow (narrows `transit`). Default: all.",
+          example="bus,metro"),
+    Param("walkSpeed", "number", "walk_speed_mps", "Walking speed.", 0.3, 3.0,
+          model.WALK_SPEED_MPS, " m/s"),
+    Param("bikeSpeed", "number", "bike_speed_mps", "Cycling speed.", 1.0, 12.0,
+          model.BIKE_SPEED_MPS, " m/s"),
+    Param("maxWalkDistance", "number", "max_walk_m",
+          "Longest walk of each access, egress or transfer.", 0.0, 10_000.0,
+          model.MAX_WALK_M, " m"),
+    Param("maxTransfers", "integer", "max_transfers", "Most vehicle changes.", 0, 8,
+          model.MAX_TRANSFERS),
+    Param("maxSnapDistance", "number", "max_snap_m",
+          "How far `from` and `to` may lie from the nearest street.", 10.0, 2_000.0,
+          model.MAX_SNAP_M, " m"),
+    Param("budgetFactor", "number", "budget_factor",
+          "The recommendation may take up to this times the fastest duration (or the fastest "
+          "plus 15 minutes, whichever is longer).", 1.0, 5.0, model.BUDGET_FACTOR),
+    Param("budget", "integer", "time_budget_s",
+          "Explicit time budget of the recommendation; overrides budgetFactor.", 60, 86_400,
+          None, " s"),
+    Param("lang", "language", None,
+          "Language of messages: `en` or `zh` (Simplified Chinese). Default: Accept-Language, "
+          "else English.", example="zh"),
+)
+_BY_NAME = {p.name: p for p in PLAN_PARAMETERS}
+
+
+def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, tz: tzinfo,
+                      now: datetime | None = None, allow_unknown: bool = False) -> dict[str, Any]:
+    """Validate ``source`` (query string or JSON object) into ``planner.make_query`` keywords.
+
+    Returns origin_lat/origin_lon/destination_lat/destination_lon, when and every other
+    option present in ``source``; absent options are left to the planner's defaults.
+
+    Raises
+    ------
+    ApiError
+        Naming the first bad parameter and its allowed range (400), or ``outside_coverage``
+        (422) for a point outside the network's bounding box.
+    """
+    if not allow_unknown:
+        _reject_unknown(source, _BY_NAME)
+    options: dict[str, Any] = {}
+    for param in PLAN_PARAMETERS:
+        value = source.get(param.name)
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            if param.required:
+                raise ApiError("missing_parameter", field=param.name)
+            continue
+        options.update(_parse_one(param, value, tz))
+    snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
+    for name, prefix in (("from", "origin"), ("to", "destination")):
+        lat, lon = options[f"{prefix}_lat"], options[f"{prefix}_lon"]
+        if coverage is not None and not coverage.contains(lat, lon, margin_m=snap_m):
+            raise ApiError("outside_coverage", field=name,
+                           detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
+                                  f"{_bbox_text(coverage)} (+{snap_m:g} m)")
+    if "when" not in options:
+        options["when"] = (now or datetime.now(tz)).astimezone(tz)
+    if coverage is not None:
+        _check_service_date(options["when"], coverage, source.get("at"))
+    return options
+
+
+def parse_points_legs(body: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """``body["legs"]`` as ``(mode, distance_m)`` pairs.
+
+    Raises
+    ------
+    ApiError
+        ``invalid_legs`` for a malformed list, ``unknown_mode`` for a mode not in graphs.modes.
+    """
+    legs = body.get("legs")
+    if not isinstance(legs, list) or not 1 <= len(legs) <= MAX_LEGS:
+        raise _legs_error("legs")
+    parsed = []
+    for i, leg in enumerate(legs):
+        field = f"legs[{i}]"
+        if not isinstance(leg, Mapping) or set(leg) - {"mode", "distance_m"}:
+            raise _legs_error(field)
+        mode = leg.get("mode")
+        if not isinstance(mode, str) or mode not in MODES:
+            raise ApiError("unknown_mode", field=f"{field}.mode", value=_echo(mode),
+                           allowed=", ".join(MODES))
+        distance_m = parse_number(leg.get("distance_m"), f"{field}.distance_m", 0.0,
+                                  MAX_LEG_DISTANCE_M, " m")
+        parsed.append((mode, distance_m))
+    return parsed
+
+
+def parse_language(value: Any) -> str:
+    """``lang`` as ``"en"`` or ``"zh"``.
+
+    Raises
+    ------
+    ApiError
+        ``invalid_language`` for anything else.
+    """
+    found = normalize_language(value) if isinstance(value, str) else None
+    if found is None:
+        raise ApiError("invalid_language", field="lang", value=_echo(value),
+                       allowed=", ".join(LANGUAGES))
+    return found
+
+
+def parse_bool(value: Any, field: str) -> bool:
+    """JSON ``true``/``false`` or the strings true/false/1/0/yes/no/on/off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ApiError("invalid_boolean", field=field, value=_echo(value))
+
+
+def parse_number(value: Any, field: str, minimum: float, maximum: float, unit: str = "", *,
+                 integer: bool = False) -> float:
+    """A finite number in ``[minimum, maximum]`` from a JSON number or a decimal string."""
+    code = "invalid_integer" if integer else "invalid_number"
+    number = _to_number(value)
+    if (number is None or not minimum <= number <= maximum
+            or (integer and number != math.floor(number))):
+        raise ApiError(code, field=field, value=_echo(value), min=_fmt(minimum),
+                       max=_fmt(maximum), unit=unit)
+    return number
+
+
+def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        value = value[:MAX_VALUE_CHARS] + "…"
+        if param.kind in ("number", "integer"):
+            return {param.option: parse_number(None, param.name, param.minimum, param.maximum)}
+    kind = param.kind
+    if kind == "point":
+        lat, lon = _parse_point(value, param.name)
+        return {f"{param.option}_lat": lat, f"{param.option}_lon": lon}
+    if kind == "datetime":
+        return {param.option: _parse_datetime(value, param.name, tz)}
+    if kind == "boolean":
+        return {param.option: parse_bool(value, param.name)}
+    if kind in ("modes", "transit_modes"):
+        allowed = ALL_MODE_NAMES if kind == "modes" else TRANSIT_MODES
+        return {param.option: _parse_names(value, param.name, allowed)}
+    if kind in ("number", "integer"):
+        number = parse_number(value, param.name, param.minimum, param.maximum, param.unit,
+                              integer=kind == "integer")
+        return {param.option: int(number) if kind == "integer" else number}
+    parse_language(value)
+    return {}
+
+
+def _parse_point(value: Any, field: str) -> tuple[float, float]:
+    if isinstance(value, Mapping) and set(value) == {"lat", "lon"}:
+        lat, lon = _to_number(value["lat"]), _to_number(value["lon"])
+    elif isinstance(value, str) and value.count(",") == 1:
+        lat, lon = (_to_number(part) for part in value.split(","))
+    else:
+        lat = lon = None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ApiError("invalid_coordinates", field=field, value=_echo(value))
+    return lat, lon
+
+
+def _parse_datetime(value: Any, field: str, tz: tzinfo) -> datetime:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        parsed = datetime.fromisoformat(value.strip())
+        return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+    except (ValueError, OverflowError) as err:
+        raise ApiError("invalid_datetime", field=field, value=_echo(value)) from err
+
+
+def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    if isinstance(value, str):
+        names = [part.strip() for part in value.split(",")]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        names = [v.strip() for v in value]
+    else:
+        names = []
+    if not names or len(names) > MAX_LIST_ITEMS or "" in names:
+        raise ApiError("invalid_list", field=field, value=_echo(value), max=MAX_LIST_ITEMS)
+    for name in names:
+        if name not in allowed:
+            raise ApiError("unknown_mode", field=field, value=_echo(name),
+                           allowed=", ".join(allowed))
+    return frozenset(names)
+
+
+def _check_service_date(when: datetime, coverage: Coverage, raw: Any) -> None:
+    first, last = coverage.first_service_date, coverage.last_service_date
+    if first is None or last is None:
+        return
+    if not first <= when.date() <= last:
+        shown = raw if isinstance(raw, str) and raw.strip() else when.isoformat()
+        raise ApiError("date_out_of_service", field="at", value=_echo(shown),
+                       first=first.isoformat(), last=last.isoformat())
+
+
+def _reject_unknown(source: Mapping[str, Any], known: Mapping[str, Param]) -> None:
+    for name in source:
+        if name not in known and not str(name).startswith("_"):
+            raise ApiError("unknown_parameter", field=_echo(name), allowed=", ".join(known))
+
+
+def _legs_error(field: str) -> ApiError:
+    return ApiError("invalid_legs", field=field, max=MAX_LEGS,
+                    max_distance_m=_fmt(MAX_LEG_DISTANCE_M))
+
+
+def _to_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value) if not isinstance(value, int) or abs(value) < 1e300 else math.inf
+    elif isinstance(value, str) and _NUMBER.match(value.strip()):
+        number = float(value.strip())
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _echo(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _ECHO_CHARS else text[:_ECHO_CHARS] + "…"
+
+
+def _fmt(number: float | None) -> str:
+    return "?" if number is None else f"{number:g}"
+
+
+def _bbox_text(coverage: Coverage) -> str:
+    west, south, east, north = coverage.bbox
+    return f"lat {south:.4f}..{north:.4f}, lon {west:.4f}..{east:.4f}"

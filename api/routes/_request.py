@@ -1,0 +1,35 @@
+"""Reading requests: the JSON body, with the errors of the one error shape."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import g, request
+
+from ..errors import ApiError
+
+__all__ = ["json_body"]
+
+
+def json_body() -> dict[str, Any]:
+    """The request body as a JSON object (any content type; an empty body is ``{}``).
+
+    Raises
+    ------
+    ApiError
+        ``invalid_json`` or ``body_not_object`` (400); werkzeug raises 413 past
+        ``MAX_CONTENT_LENGTH``.
+    """
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        detail = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8 JSON"
+        raise ApiError("invalid_json", detail=detail) from err
+    if not isinstance(body, dict):
+        raise ApiError("body_not_object")
+    if isinstance(body.get("lang"), str):
+        g.tanlu_body_lang = body["lang"]
+    return body

@@ -1,0 +1,60 @@
+"""The embeddable map page (/embed) for city websites' iframes, and its security headers."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ..embed_view import plan_to_view
+from ..errors import request_language
+from ..i18n import ui_strings
+from ..params import parse_plan_params
+from ..state import ready_state
+
+__all__ = ["blueprint", "content_security_policy"]
+
+blueprint = Blueprint("embed", __name__)
+
+
+@blueprint.get("/embed")
+def embed() -> str:
+    state = ready_state()
+    options = parse_plan_params(request.args.to_dict(flat=True), coverage=state.coverage,
+                                tz=state.timezone, allow_unknown=True)
+    lang = request_language()
+    view = plan_to_view(state.plan(options), lang=lang)
+    return render_template("embed.html", lang=lang, ui=ui_strings(lang), view=view,
+                           tiles={"url": current_app.config["TANLU_TILE_URL"],
+                                  "attribution": current_app.config["TANLU_TILE_ATTRIBUTION"]})
+
+
+@blueprint.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        tile_url=current_app.config["TANLU_TILE_URL"],
+        frame_ancestors=current_app.config["TANLU_FRAME_ANCESTORS"])
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def content_security_policy(*, tile_url: str, frame_ancestors: str) -> str:
+    """Scripts and styles only from this server; images also from the tile server."""
+    return "; ".join((
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # Leaflet positions tiles with inline styles
+        f"img-src 'self' data: {_tile_origin(tile_url)}".rstrip(),
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ))
+
+
+def _tile_origin(tile_url: str) -> str:
+    """``https://{s}.tile.osm.org/{z}/{x}/{y}.png`` -> ``https://*.tile.osm.org``."""
+    if tile_url.startswith("/"):
+        return ""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}"

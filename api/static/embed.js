@@ -1,0 +1,59 @@
+/* tanlu embeddable map: draws the chosen itinerary leg by leg and switches between them.
+   Data comes from the JSON block #tanlu-data (rendered server-side, never from the URL). */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("tanlu-data").textContent);
+  var itineraries = data.view.itineraries;
+  var map = L.map("map", { zoomControl: true, attributionControl: true });
+  var routeLayer = L.layerGroup().addTo(map);
+  var tilesFailed = document.getElementById("tiles-failed");
+
+  var tiles = L.tileLayer(data.tiles.url, { maxZoom: 19, attribution: data.tiles.attribution });
+  tiles.on("tileerror", function () { tilesFailed.hidden = false; });
+  tiles.addTo(map);
+
+  function draw(index) {
+    var itinerary = itineraries[index];
+    routeLayer.clearLayers();
+    var bounds = L.latLngBounds([]);
+    itinerary.legs.forEach(function (leg) {
+      var line = L.polyline(leg.line, {
+        color: leg.color, weight: leg.mode === "walk" ? 4 : 6, opacity: 0.9,
+        dashArray: leg.mode === "walk" ? "6 8" : null,
+        className: "tanlu-leg tanlu-leg-" + leg.mode
+      });
+      line.bindTooltip(leg.label + (leg.route ? " " + leg.route : ""));
+      routeLayer.addLayer(line);
+      bounds.extend(line.getBounds());
+    });
+    var legs = itinerary.legs;
+    var start = legs[0].line[0];
+    var lastLine = legs[legs.length - 1].line;
+    var end = lastLine[lastLine.length - 1];
+    routeLayer.addLayer(L.circleMarker(start, { radius: 7, color: "#fff", weight: 2,
+      fillColor: "#2e7d32", fillOpacity: 1, className: "tanlu-origin" }));
+    routeLayer.addLayer(L.circleMarker(end, { radius: 7, color: "#fff", weight: 2,
+      fillColor: "#b71c1c", fillOpacity: 1, className: "tanlu-destination" }));
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [24, 24] }); }
+  }
+
+  function select(index) {
+    var items = document.querySelectorAll("#itineraries > .itinerary");
+    Array.prototype.forEach.call(items, function (item) {
+      var chosen = Number(item.getAttribute("data-index")) === index;
+      item.classList.toggle("selected", chosen);
+      item.querySelector(".choose").setAttribute("aria-pressed", chosen ? "true" : "false");
+      item.querySelector(".legs").hidden = !chosen;
+    });
+    document.body.setAttribute("data-selected", String(index));
+    draw(index);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("#itineraries .choose"), function (button) {
+    button.addEventListener("click", function () {
+      select(Number(button.parentNode.getAttribute("data-index")));
+    });
+  });
+  select(0);
+  document.body.setAttribute("data-ready", "true");
+}());
