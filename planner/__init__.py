@@ -1,10 +1,13 @@
 """Query layer: snapping, street and transit search, Pareto plans, recommendation and points."""
 from __future__ import annotations
 
+from .engine import Planner, plan_trip
 from .errors import NoRouteError, OutsideCoverageError, PlannerError, PointsRulesError, QueryError
 from .model import Baseline, Itinerary, Leg, Place, Plan, PointsAward, Query
+from .query import make_query
 
 __all__ = [
     "Baseline", "Itinerary", "Leg", "NoRouteError", "OutsideCoverageError", "Place", "Plan",
-    "PlannerError", "PointsAward", "PointsRulesError", "Query", "QueryError",
+    "Planner", "PlannerError", "PointsAward", "PointsRulesError", "Query", "QueryError",
+    "make_query", "plan_trip",
 ]

@@ -43,6 +43,7 @@ class Query:
     budget_factor: float = BUDGET_FACTOR
     budget_slack_s: float = BUDGET_SLACK_S
     time_budget_s: float | None = None  # explicit budget overrides factor/slack
+    ebike_speed_mps: float = EBIKE_SPEED_MPS
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,4 @@ class Plan:
     time_budget_s: float
     factor_table: str         # "<id>@<version>"
     points_rules: str         # "<id>@<version>"
+    notices: tuple[str, ...] = ()  # e.g. "no transit: date outside the feeds' service dates"

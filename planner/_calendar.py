@@ -1,0 +1,59 @@
+"""Service days: which trips run on a date, and where a service day's clock starts."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+import numpy as np
+
+from graphs.network import Timetable
+
+__all__ = ["day_zero_utc", "trips_active", "service_date_range", "seconds_of_day", "at_seconds"]
+
+
+def day_zero_utc(service_date: date, tz: tzinfo) -> datetime:
+    """The instant GTFS times of ``service_date`` count from: local noon minus 12 h, in UTC."""
+    noon = datetime.combine(service_date, time(12), tzinfo=tz)
+    return noon.astimezone(timezone.utc) - timedelta(hours=12)
+
+
+def seconds_of_day(when: datetime, service_date: date, tz: tzinfo) -> int:
+    """``when`` as GTFS seconds of ``service_date`` (may be negative or pass 86 400)."""
+    return int(round((when - day_zero_utc(service_date, tz)).total_seconds()))
+
+
+def at_seconds(service_date: date, seconds: int, tz: tzinfo) -> datetime:
+    """The local, timezone-aware instant of GTFS time ``seconds`` on ``service_date``."""
+    return (day_zero_utc(service_date, tz) + timedelta(seconds=int(seconds))).astimezone(tz)
+
+
+def service_date_range(timetable: Timetable) -> tuple[date, date]:
+    """First and last date any service of the timetable runs."""
+    first = date.fromisoformat(str(timetable.service_first_date))
+    days = np.nonzero(timetable.service_active.any(axis=0))[0]
+    if len(days) == 0:
+        return first, first - timedelta(days=1)
+    return first + timedelta(days=int(days[0])), first + timedelta(days=int(days[-1]))
+
+
+def trips_active(timetable: Timetable, service_date: date) -> np.ndarray:
+    """Boolean mask over trips running on ``service_date``.
+
+    Uses ``graphs.calendar.trips_active_on`` where available (the build layer owns calendar
+    rules); otherwise reads ``service_active`` directly, which holds the same facts.
+    """
+    try:
+        from graphs.calendar import trips_active_on
+    except ImportError:
+        trips_active_on = None
+    if trips_active_on is not None:
+        result = np.asarray(trips_active_on(timetable, service_date))
+        if result.dtype == np.bool_ and result.shape == (timetable.n_trips,):
+            return result
+        mask = np.zeros(timetable.n_trips, np.bool_)
+        mask[result.astype(np.int64)] = True
+        return mask
+    first = date.fromisoformat(str(timetable.service_first_date))
+    d = (service_date - first).days
+    if d < 0 or d >= timetable.service_active.shape[1]:
+        return np.zeros(timetable.n_trips, np.bool_)
+    return timetable.service_active[timetable.trip_service, d].astype(np.bool_)

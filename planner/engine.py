@@ -1,0 +1,249 @@
+"""The :class:`Planner`: per-network caches built once, and the plan pipeline of one query."""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from graphs.modes import CAR_MODES, MODES
+from graphs.network import Network
+
+from ._sources import award, factor_table_of, points_rules_of, rules_label
+from .baseline import car_baseline, crow_fly_baseline
+from .errors import NoRouteError, OutsideCoverageError, QueryError
+from .itineraries import CAR_CONNECTOR_SPEED_MPS, assemble_itinerary, street_leg
+from .model import BASELINE_MODE, Baseline, Leg, Plan, Query
+from .pareto import pareto_front, tag
+from .snap import Snapper, build_snapper, haversine_m
+from .street_search import BOUND_SLACK_M, DETOUR_BOUND, LayerGraph, compile_layer, route, search
+from .street_search import StreetPath, path_to
+from .transit import TransitRouter, stop_walk_distances
+
+__all__ = ["Planner", "plan_trip"]
+
+_LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
+_BIKE_MODES = ("bike", "ebike")
+
+
+@dataclass(frozen=True)
+class _Snap:
+    node: int
+    distance_m: float
+
+
+class Planner:
+    """Answers queries on one network; CSR matrices, KD-trees and day tables are built once.
+
+    Not thread-safe while a new service date is being compiled; use one Planner per worker.
+    """
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.tz = ZoneInfo(str(network.manifest.get("timezone") or "UTC"))
+        self.factors = factor_table_of(network.manifest)
+        self.graphs: dict[str, LayerGraph] = {
+            name: compile_layer(layer, weight=_LAYER_WEIGHT.get(name, "length"))
+            for name, layer in network.streets.items()}
+        self.snappers: dict[str, Snapper] = {
+            name: build_snapper(layer) for name, layer in network.streets.items()}
+        self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
+                        if network.timetable is not None and "walk" in self.graphs else None)
+        bbox = network.manifest.get("coverage", {}).get("bbox")
+        self.bbox = tuple(bbox) if bbox else None
+
+    def plan(self, query: Query, *, rules: Any = None) -> Plan:
+        """Pareto-optimal itineraries for ``query`` with the car baseline and points.
+
+        Raises
+        ------
+        OutsideCoverageError
+            If an end point is beyond ``max_snap_m`` of every street layer the query needs,
+            or only transit is allowed and the date is outside the feeds' service dates.
+        NoRouteError
+            If no allowed mode connects the two points.
+        """
+        query = self._localized(query)
+        rule_set = points_rules_of(rules)
+        notices: list[str] = []
+        snaps = self._snap_all(query)
+        crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
+                                   query.destination_lat, query.destination_lon))
+        car_path = self._street_path("car", snaps, crow_m)
+        baseline = self._baseline(car_path, snaps, crow_m)
+        options: list[list[Leg]] = []
+        options += self._street_options(query, snaps, crow_m, car_path)
+        if "transit" in query.modes:
+            options += self._transit_options(query, snaps, notices)
+        if not options:
+            raise NoRouteError(self._no_route_message(query, notices))
+        itineraries = [assemble_itinerary(legs, baseline_co2e_g=baseline.co2e_g,
+                                          points=award(tuple(legs), baseline.co2e_g, rule_set))
+                       for legs in options]
+        front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query), query)
+        return Plan(query=query, itineraries=tuple(front), baseline=baseline,
+                    recommended=recommended, fastest=fastest, lowest_carbon=lowest,
+                    time_budget_s=budget, factor_table=str(self.factors.label),
+                    points_rules=rules_label(rule_set), notices=tuple(notices))
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _localized(self, query: Query) -> Query:
+        when = query.when
+        if not isinstance(when, datetime):
+            raise QueryError("when must be a datetime", field="when")
+        when = when.replace(tzinfo=self.tz) if when.tzinfo is None else when.astimezone(self.tz)
+        return replace(query, when=when)
+
+    def _needed_layers(self, query: Query) -> set[str]:
+        layers = {MODES[m].layer for m in query.modes if m in MODES and MODES[m].layer}
+        if "transit" in query.modes:
+            layers.add("walk")
+        return layers & set(self.graphs)
+
+    def _snap_all(self, query: Query) -> dict[tuple[str, str], _Snap]:
+        """Snap both ends on every layer within ``max_snap_m``; refuse points far from all."""
+        needed = self._needed_layers(query)
+        snaps: dict[tuple[str, str], _Snap] = {}
+        for end, lat, lon in (("origin", query.origin_lat, query.origin_lon),
+                              ("destination", query.destination_lat, query.destination_lon)):
+            nearest = float("inf")
+            for name, snapper in self.snappers.items():
+                node, dist = snapper.nearest(lat, lon)
+                if name in needed:
+                    nearest = min(nearest, dist)
+                if dist <= query.max_snap_m:
+                    snaps[(end, name)] = _Snap(node, dist)
+            if nearest > query.max_snap_m:
+                raise OutsideCoverageError(self._coverage_message(end, lat, lon, nearest, query),
+                                           field=end)
+        return snaps
+
+    def _coverage_message(self, end: str, lat: float, lon: float, dist: float,
+                          query: Query) -> str:
+        area = ""
+        if self.bbox:
+            area = (f"; the network covers lon {self.bbox[0]:.4f}..{self.bbox[2]:.4f}, "
+                    f"lat {self.bbox[1]:.4f}..{self.bbox[3]:.4f}")
+        return (f"{end} ({lat:.5f}, {lon:.5f}) is outside the network's area: nearest usable "
+                f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}")
+
+    # -- street modes ------------------------------------------------------------------
+    def _street_path(self, layer: str, snaps, crow_m: float) -> StreetPath | None:
+        o, d = snaps.get(("origin", layer)), snaps.get(("destination", layer))
+        if o is None or d is None:
+            return None
+        try:
+            return route(self.graphs[layer], o.node, d.node, crow_m=crow_m)
+        except NoRouteError:
+            return None
+
+    def _baseline(self, car_path: StreetPath | None, snaps, crow_m: float) -> Baseline:
+        g = float(self.factors.g_per_pkm(BASELINE_MODE))
+        if car_path is None:
+            return crow_fly_baseline(crow_m, g_per_pkm=g)
+        connector_m = snaps[("origin", "car")].distance_m + snaps[("destination", "car")].distance_m
+        return car_baseline(car_path, connector_m=connector_m, g_per_pkm=g,
+                            duration_s=car_path.duration_s + connector_m / CAR_CONNECTOR_SPEED_MPS)
+
+    def _street_options(self, query: Query, snaps, crow_m: float,
+                        car_path: StreetPath | None) -> list[list[Leg]]:
+        out: list[list[Leg]] = []
+        bike_path = (self._street_path("bike", snaps, crow_m)
+                     if any(m in query.modes for m in _BIKE_MODES) else None)
+        walk_path = (self._street_path("walk", snaps, crow_m) if "walk" in query.modes else None)
+        speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
+                  "ebike": query.ebike_speed_mps}
+        for mode in sorted(query.modes):
+            if mode == "walk":
+                path, layer = walk_path, "walk"
+            elif mode in _BIKE_MODES:
+                path, layer = bike_path, "bike"
+            elif mode in CAR_MODES:
+                path, layer = car_path, "car"
+            else:
+                continue
+            if path is None:
+                continue
+            out.append([self._street_leg(mode, layer, path, snaps, query, speeds.get(mode))])
+        return out
+
+    def _street_leg(self, mode: str, layer: str, path: StreetPath, snaps, query: Query,
+                    speed: float | None) -> Leg:
+        o, d = snaps[("origin", layer)], snaps[("destination", layer)]
+        leg = street_leg(mode, self.network.streets[layer], path,
+                         origin=(query.origin_lat, query.origin_lon),
+                         destination=(query.destination_lat, query.destination_lon),
+                         connector_m=o.distance_m + d.distance_m, speed_mps=speed,
+                         departure=query.when, factor_key=mode,
+                         g_per_pkm=float(self.factors.g_per_pkm(mode)))
+        if query.arrive_by:
+            shift = leg.arrival - query.when
+            leg = replace(leg, departure=leg.departure - shift, arrival=query.when)
+        return leg
+
+    # -- transit ---------------------------------------------------------------------------
+    def _transit_options(self, query: Query, snaps, notices: list[str]) -> list[list[Leg]]:
+        if self.transit is None:
+            notices.append("no transit: the network has no timetable")
+            return []
+        service_date = query.when.date()
+        if not self.transit.covers(service_date):
+            message = (f"date {service_date} is outside the feeds' service dates "
+                       f"({self.transit.first_date}..{self.transit.last_date})")
+            if not (query.modes - {"transit"}):
+                raise OutsideCoverageError(message, field="date")
+            notices.append(f"no transit: {message}")
+            return []
+        o, d = snaps.get(("origin", "walk")), snaps.get(("destination", "walk"))
+        if o is None or d is None:
+            return []
+        walk = self.graphs["walk"]
+        tt = self.network.timetable
+        origin_tree = search(walk, o.node, limit=max(0.0, query.max_walk_m - o.distance_m))
+        destination_tree = search(walk, d.node, reverse=True,
+                                  limit=max(0.0, query.max_walk_m - d.distance_m))
+        access = stop_walk_distances(tt, origin_tree, snap_m=o.distance_m,
+                                     max_walk_m=query.max_walk_m)
+        egress = stop_walk_distances(tt, destination_tree, snap_m=d.distance_m,
+                                     max_walk_m=query.max_walk_m)
+        g_walk = float(self.factors.g_per_pkm("walk"))
+        out = []
+        for journey in self.transit.journeys(query, access, egress):
+            legs = self.transit.legs(journey, query, origin_tree=origin_tree,
+                                     destination_tree=destination_tree,
+                                     origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
+                                     walk_g_per_pkm=g_walk)
+            if _within_limits(legs, query):
+                out.append(legs)
+        if not out:
+            notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "
+                           f"on {service_date}")
+        return out
+
+    def _no_route_message(self, query: Query, notices: list[str]) -> str:
+        modes = ",".join(sorted(query.modes))
+        why = f" ({'; '.join(notices)})" if notices else ""
+        return (f"no itinerary by {modes} from ({query.origin_lat:.5f}, {query.origin_lon:.5f}) "
+                f"to ({query.destination_lat:.5f}, {query.destination_lon:.5f}){why}")
+
+
+def _within_limits(legs: list[Leg], query: Query) -> bool:
+    """Guard the search's promises: walks within max_walk_m, times on the right side."""
+    walks_ok = all(leg.distance_m <= query.max_walk_m + 1e-6 for leg in legs if leg.mode == "walk")
+    if query.arrive_by:
+        return walks_ok and legs[-1].arrival <= query.when + timedelta(seconds=1)
+    return walks_ok and legs[0].departure >= query.when - timedelta(seconds=1)
+
+
+_PLANNERS: "weakref.WeakKeyDictionary[Network, Planner]" = weakref.WeakKeyDictionary()
+
+
+def plan_trip(network: Network, query: Query, *, rules: Any = None) -> Plan:
+    """Plan ``query`` on ``network``, reusing one cached :class:`Planner` per network object."""
+    planner = _PLANNERS.get(network)
+    if planner is None:
+        planner = _PLANNERS[network] = Planner(network)
+    return planner.plan(query, rules=rules)

@@ -1,0 +1,96 @@
+"""Turn street paths and transit journeys into legs and itineraries with totals."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from graphs.network import StreetLayer
+
+from .model import Itinerary, Leg, Place, PointsAward
+from .street_search import StreetPath
+
+__all__ = ["street_geometry", "street_name", "street_leg", "walk_leg", "assemble_itinerary",
+           "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
+
+#: Speed on the short straight connectors between a query point and its snapped car node.
+CAR_CONNECTOR_SPEED_MPS = 5.0
+ORIGIN_NAME = "Origin"
+DESTINATION_NAME = "Destination"
+_NAME_LOOKAHEAD = 3  # edges scanned for a street name at either end of a path
+
+
+def street_geometry(layer: StreetLayer, edges, start=None, end=None) -> tuple:
+    """Polyline (lon, lat) of ``edges``, optionally from ``start`` and to ``end`` points."""
+    points: list[tuple[float, float]] = [] if start is None else [tuple(start)]
+    for e in edges:
+        a, b = layer.geometry_indptr[e], layer.geometry_indptr[e + 1]
+        for lon, lat in layer.geometry_lonlat[a:b]:
+            point = (float(lon), float(lat))
+            if not points or points[-1] != point:
+                points.append(point)
+    if end is not None and (not points or points[-1] != tuple(end)):
+        points.append(tuple(end))
+    if len(points) == 1:
+        points.append(points[0])
+    return tuple(points)
+
+
+def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:
+    """Name of the first named edge near the start (or end) of a path."""
+    seq = list(edges[::-1] if at_end else edges)[:_NAME_LOOKAHEAD]
+    for e in seq:
+        i = int(layer.edge_name[e])
+        if i >= 0 and str(layer.names[i]):
+            return str(layer.names[i])
+    return default
+
+
+def street_leg(mode: str, layer: StreetLayer, path: StreetPath, *, origin: tuple[float, float],
+               destination: tuple[float, float], connector_m: float, speed_mps: float | None,
+               departure: datetime, factor_key: str, g_per_pkm: float,
+               from_name: str | None = None, to_name: str | None = None,
+               from_stop: Place | None = None, to_stop: Place | None = None) -> Leg:
+    """One street leg; ``origin``/``destination`` are (lat, lon) of its ends.
+
+    ``speed_mps`` None means the layer's own durations (cars); connectors (snap distances
+    and stop links) then run at :data:`CAR_CONNECTOR_SPEED_MPS`.
+    """
+    distance_m = path.length_m + connector_m
+    if speed_mps is None:
+        duration_s = path.duration_s + connector_m / CAR_CONNECTOR_SPEED_MPS
+    else:
+        duration_s = distance_m / speed_mps
+    start = (origin[1], origin[0])
+    end = (destination[1], destination[0])
+    from_place = from_stop or Place(
+        name=from_name or street_name(layer, path.edges, at_end=False, default=ORIGIN_NAME),
+        lat=origin[0], lon=origin[1])
+    to_place = to_stop or Place(
+        name=to_name or street_name(layer, path.edges, at_end=True, default=DESTINATION_NAME),
+        lat=destination[0], lon=destination[1])
+    return Leg(mode=mode, from_place=from_place, to_place=to_place, departure=departure,
+               arrival=departure + timedelta(seconds=duration_s), distance_m=distance_m,
+               co2e_g=g_per_pkm * distance_m / 1000.0, co2e_g_per_pkm=g_per_pkm,
+               co2e_factor=factor_key,
+               geometry=street_geometry(layer, path.edges, start, end))
+
+
+def walk_leg(from_place: Place, to_place: Place, *, distance_m: float, duration_s: float,
+             departure: datetime, geometry: tuple, g_per_pkm: float) -> Leg:
+    """A walking leg whose distance and geometry were found elsewhere (footpath, access)."""
+    return Leg(mode="walk", from_place=from_place, to_place=to_place, departure=departure,
+               arrival=departure + timedelta(seconds=duration_s), distance_m=distance_m,
+               co2e_g=g_per_pkm * distance_m / 1000.0, co2e_g_per_pkm=g_per_pkm,
+               co2e_factor="walk", geometry=geometry)
+
+
+def assemble_itinerary(legs, *, baseline_co2e_g: float, points: PointsAward) -> Itinerary:
+    """Itinerary with summed totals; transfers count vehicle changes."""
+    legs = tuple(legs)
+    co2e_g = float(np.sum([leg.co2e_g for leg in legs]))
+    rides = sum(1 for leg in legs if leg.trip_id is not None)
+    return Itinerary(legs=legs, co2e_g=co2e_g,
+                     distance_m=float(np.sum([leg.distance_m for leg in legs])),
+                     transfers=max(0, rides - 1), reduction_g=max(0.0, baseline_co2e_g - co2e_g),
+                     points=points)

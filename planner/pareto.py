@@ -1,0 +1,74 @@
+"""Pareto filtering of itineraries and the fastest / lowest-carbon / recommended tags."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import Itinerary, Query
+
+__all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates"]
+
+
+def elapsed_s(itinerary: Itinerary, query: Query) -> float:
+    """Time the traveller spends from the query time: until arrival (depart-at), or from
+    departure until the requested arrival time (arrive-by). Waiting counts: a bus in 50 min
+    is not a 10-min trip for someone leaving now."""
+    if query.arrive_by:
+        return (query.when - itinerary.departure).total_seconds()
+    return (itinerary.arrival - query.when).total_seconds()
+
+
+def _key(itinerary: Itinerary, query: Query) -> tuple[float, float, int]:
+    return (round(elapsed_s(itinerary, query), 3), round(itinerary.co2e_g, 6),
+            itinerary.transfers)
+
+
+def dominates(a: Itinerary, b: Itinerary, query: Query) -> bool:
+    """True if ``a`` is no worse than ``b`` in time, CO2e and transfers and better in one."""
+    ka, kb = _key(a, query), _key(b, query)
+    return all(x <= y for x, y in zip(ka, kb)) and ka != kb
+
+
+def pareto_front(itineraries, query: Query) -> list[Itinerary]:
+    """Non-dominated itineraries (one of each set of equal ones), fastest first."""
+    items = sorted(itineraries, key=lambda it: _key(it, query))
+    front: list[Itinerary] = []
+    seen: set[tuple] = set()
+    for it in items:
+        key = _key(it, query)
+        if key in seen or any(dominates(other, it, query) for other in front):
+            continue
+        seen.add(key)
+        front.append(it)
+    return front
+
+
+def time_budget_s(fastest_s: float, query: Query) -> float:
+    """The query's explicit budget, else max(factor x fastest, fastest + slack)."""
+    if query.time_budget_s is not None:
+        return float(query.time_budget_s)
+    return max(query.budget_factor * fastest_s, fastest_s + query.budget_slack_s)
+
+
+def tag(front: list[Itinerary], query: Query) -> tuple[list[Itinerary], int, int, int, float]:
+    """Tag the front; returns (itineraries, recommended, fastest, lowest_carbon, budget_s).
+
+    Recommended: the lowest-CO2e itinerary whose elapsed time is within the budget, ties to the
+    faster. The fastest always fits its own budget, so there is always a recommendation.
+    """
+    times = [elapsed_s(it, query) for it in front]
+    fastest = min(range(len(front)), key=lambda i: (times[i], front[i].co2e_g))
+    lowest = min(range(len(front)), key=lambda i: (front[i].co2e_g, times[i]))
+    budget = time_budget_s(times[fastest], query)
+    within = [i for i in range(len(front)) if times[i] <= budget + 1e-6] or [fastest]
+    recommended = min(within, key=lambda i: (front[i].co2e_g, times[i]))
+    tagged = []
+    for i, it in enumerate(front):
+        tags = set()
+        if i == fastest:
+            tags.add("fastest")
+        if i == lowest:
+            tags.add("lowest_carbon")
+        if i == recommended:
+            tags.add("recommended")
+        tagged.append(replace(it, tags=frozenset(tags)))
+    return tagged, recommended, fastest, lowest, budget

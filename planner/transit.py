@@ -1,0 +1,265 @@
+"""Transit itineraries: walking access/egress to stops, McRAPTOR, and legs rebuilt from labels."""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+import numpy as np
+
+from graphs.network import Network, Timetable
+
+from . import raptor
+from ._calendar import at_seconds, seconds_of_day, service_date_range
+from ._daytable import DayTable, compile_day_table, reverse_day_table
+from .itineraries import DESTINATION_NAME, ORIGIN_NAME, street_geometry, walk_leg
+from .model import Leg, Place, Query
+from .street_search import LayerGraph, ShortestPathTree, path_to, search
+
+__all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE"]
+
+#: Journeys longer than this (door to door, seconds) are not searched for.
+MAX_TRANSIT_DURATION_S = 4 * 3600
+#: Service dates whose compiled tables stay in memory (forward and reversed each).
+DAY_CACHE_SIZE = 4
+#: Access and egress walks shorter than this (a stop at the door) are left out of the legs.
+MIN_WALK_LEG_M = 1.0
+_TRANSFER_GEOMETRY_FACTOR = 2.0  # transfer paths are looked up within this x footpath length
+
+
+@dataclass(frozen=True)
+class _Ride:
+    pattern: int
+    trip: int
+    offset_s: int
+    board: int     # position in the original pattern
+    alight: int
+
+
+@dataclass(frozen=True)
+class _Foot:
+    from_stop: int
+    to_stop: int
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A transit journey in travel order: first/last stop and rides and transfers between."""
+
+    first_stop: int
+    last_stop: int
+    steps: tuple
+
+
+def stop_walk_distances(timetable: Timetable, tree: ShortestPathTree, *, snap_m: float,
+                        max_walk_m: float) -> np.ndarray:
+    """Metres walked between the query point and each stop (-1 beyond ``max_walk_m``)."""
+    node = timetable.stop_walk_node
+    linked = node >= 0
+    dist = np.full(timetable.n_stops, np.inf)
+    dist[linked] = tree.dist[node[linked]] + timetable.stop_link_distance_m[linked] + snap_m
+    dist[~np.isfinite(dist) | (dist > max_walk_m)] = -1.0
+    return dist
+
+
+class TransitRouter:
+    """Per-network transit state: day tables in a small LRU, search and leg reconstruction."""
+
+    def __init__(self, network: Network, walk: LayerGraph, tz: tzinfo, *,
+                 cache_size: int = DAY_CACHE_SIZE) -> None:
+        tt = network.timetable
+        self.timetable = tt
+        self.walk = walk
+        self.tz = tz
+        self.first_date, self.last_date = service_date_range(tt)
+        self._cache_size = cache_size
+        self._days: OrderedDict[tuple[date, bool], DayTable] = OrderedDict()
+        hop = tt.pattern_hop_distance_m.astype(np.float64)
+        first = np.zeros(len(hop), bool)
+        first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
+        hop = np.where(first, 0.0, hop)
+        cum = np.cumsum(hop)
+        self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
+                                      np.diff(tt.pattern_stop_indptr))
+        self._min_transfer_s = tt.stop_min_transfer_s.astype(np.int32)
+
+    def covers(self, service_date: date) -> bool:
+        """True if ``service_date`` lies within the feeds' overall service range."""
+        return self.first_date <= service_date <= self.last_date
+
+    def day(self, service_date: date, reversed_: bool) -> DayTable:
+        """The compiled (optionally time-reversed) table of a service date, cached."""
+        key = (service_date, reversed_)
+        if key in self._days:
+            self._days.move_to_end(key)
+            return self._days[key]
+        table = (reverse_day_table(self.day(service_date, False)) if reversed_
+                 else compile_day_table(self.timetable, service_date, self.tz))
+        self._days[key] = table
+        while len(self._days) > 2 * self._cache_size:
+            self._days.popitem(last=False)
+        return table
+
+    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray) -> list[Journey]:
+        """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date."""
+        local = query.when.astimezone(self.tz)
+        service_date = local.date()
+        day = self.day(service_date, query.arrive_by)
+        start_s = seconds_of_day(query.when, service_date, self.tz)
+        access_s = _walk_seconds(access_m, query.walk_speed_mps)
+        egress_s = _walk_seconds(egress_m, query.walk_speed_mps)
+        if query.arrive_by:
+            start_s, access_s, egress_s = -start_s, egress_s, access_s
+        allowed = (np.ones(len(day.dp_pattern), np.bool_) if query.transit_modes is None
+                   else np.isin(day.dp_mode, sorted(query.transit_modes)))
+        if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
+            return []
+        result = raptor.mc_raptor(
+            day.dp_stop_indptr, day.dp_stops, day.dp_cum_m, day.dp_factor, allowed,
+            day.dp_trip_indptr, day.trip_time_base, day.st_arr, day.st_dep,
+            day.stop_dp_indptr, day.stop_dp, day.stop_dp_pos, day.fp_indptr, day.fp_target,
+            day.fp_distance_m, self._min_transfer_s, access_s, egress_s, np.int32(start_s),
+            np.int32(start_s + MAX_TRANSIT_DURATION_S), int(query.max_transfers) + 1,
+            float(query.walk_speed_mps), float(query.max_walk_m))
+        L_n, L_int, L_co2, D_n, D_int, D_co2 = result
+        return [self._unwind(day, L_int, D_int[i]) for i in range(int(D_n[0]))]
+
+    def _unwind(self, day: DayTable, L_int: np.ndarray, entry: np.ndarray) -> Journey:
+        """Follow parent slots back to round 0 and express the chain in travel order."""
+        k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
+        fields = entry[:raptor.N_FIELDS]
+        end_stop, steps = s, []
+        while fields[raptor.F_KIND] != 0:
+            dp, trip = int(fields[raptor.F_PATTERN]), int(fields[raptor.F_TRIP])
+            base = day.dp_stop_indptr[dp]
+            bpos, apos = int(fields[raptor.F_BOARD]), int(fields[raptor.F_ALIGHT])
+            alight_stop = int(day.dp_stops[base + apos])
+            if fields[raptor.F_KIND] == 2:
+                steps.append(_Foot(alight_stop, s))
+            b, a = day.position_in_pattern(dp, bpos), day.position_in_pattern(dp, apos)
+            steps.append(_Ride(pattern=int(day.dp_pattern[dp]), trip=int(day.trip_original[trip]),
+                               offset_s=int(day.trip_offset_s[trip]),
+                               board=min(a, b), alight=max(a, b)))
+            s = int(day.dp_stops[base + bpos])
+            fields = L_int[k - 1, s, int(fields[raptor.F_PARENT])]
+            k -= 1
+        if day.reversed:  # the chain already runs in travel order; walks run backwards
+            steps = [_Foot(x.to_stop, x.from_stop) if isinstance(x, _Foot) else x for x in steps]
+            return Journey(first_stop=end_stop, last_stop=s, steps=tuple(steps))
+        return Journey(first_stop=s, last_stop=end_stop, steps=tuple(steps[::-1]))
+
+    def legs(self, journey: Journey, query: Query, *, origin_tree: ShortestPathTree,
+             destination_tree: ShortestPathTree, origin_snap_m: float,
+             destination_snap_m: float, walk_g_per_pkm: float) -> list[Leg]:
+        """Access walk, rides, transfer walks and egress walk with times and geometry."""
+        tt = self.timetable
+        service_date = query.when.astimezone(self.tz).date()
+        speed = query.walk_speed_mps
+        rides: list[Leg] = []
+        for step in journey.steps:
+            if isinstance(step, _Ride):
+                rides.append(self._ride_leg(step, service_date))
+            else:
+                rides.append(self._foot_leg(step, rides[-1].arrival, speed, walk_g_per_pkm))
+        origin = Place(ORIGIN_NAME, query.origin_lat, query.origin_lon)
+        destination = Place(DESTINATION_NAME, query.destination_lat, query.destination_lon)
+        first, last = journey.first_stop, journey.last_stop
+        path_in = path_to(self.walk, origin_tree, int(tt.stop_walk_node[first]))
+        access_m = origin_snap_m + path_in.length_m + float(tt.stop_link_distance_m[first])
+        access_s = _walk_seconds(np.array([access_m]), speed)[0]
+        geometry_in = street_geometry(self.walk.layer, path_in.edges,
+                                      (origin.lon, origin.lat), self._stop_lonlat(first))
+        leave = rides[0].departure - _seconds(access_s)
+        access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
+                          duration_s=float(access_s), departure=leave, geometry=geometry_in,
+                          g_per_pkm=walk_g_per_pkm)
+        path_out = path_to(self.walk, destination_tree, int(tt.stop_walk_node[last]))
+        egress_m = destination_snap_m + path_out.length_m + float(tt.stop_link_distance_m[last])
+        geometry_out = street_geometry(self.walk.layer, path_out.edges, self._stop_lonlat(last),
+                                       (destination.lon, destination.lat))
+        egress = walk_leg(rides[-1].to_place, destination, distance_m=egress_m,
+                          duration_s=float(_walk_seconds(np.array([egress_m]), speed)[0]),
+                          departure=rides[-1].arrival, geometry=geometry_out,
+                          g_per_pkm=walk_g_per_pkm)
+        return [leg for leg in (access, *rides, egress)
+                if leg.trip_id is not None or leg.distance_m >= MIN_WALK_LEG_M
+                or leg is not access and leg is not egress]
+
+    def _stop_place(self, stop: int) -> Place:
+        tt = self.timetable
+        return Place(name=str(tt.stop_name[stop]), lat=float(tt.stop_lat[stop]),
+                     lon=float(tt.stop_lon[stop]), stop_id=str(tt.stop_id[stop]))
+
+    def _stop_lonlat(self, stop: int) -> tuple[float, float]:
+        return float(self.timetable.stop_lon[stop]), float(self.timetable.stop_lat[stop])
+
+    def _ride_leg(self, ride: _Ride, service_date: date) -> Leg:
+        tt = self.timetable
+        row = int(tt.trip_stop_time_indptr[ride.trip])
+        dep = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s
+        arr = int(tt.stop_time_arrival_s[row + ride.alight]) + ride.offset_s
+        base = int(tt.pattern_stop_indptr[ride.pattern])
+        stops = tt.pattern_stops[base + ride.board: base + ride.alight + 1]
+        distance_m = float(self._cum_m[base + ride.alight] - self._cum_m[base + ride.board])
+        route = int(tt.pattern_route[ride.pattern])
+        factor = float(tt.route_co2e_g_per_pkm[route])
+        source = str(tt.route_co2e_source[route])
+        return Leg(mode=str(tt.route_mode[route]), from_place=self._stop_place(int(stops[0])),
+                   to_place=self._stop_place(int(stops[-1])),
+                   departure=at_seconds(service_date, dep, self.tz),
+                   arrival=at_seconds(service_date, arr, self.tz), distance_m=distance_m,
+                   co2e_g=factor * distance_m / 1000.0, co2e_g_per_pkm=factor,
+                   co2e_factor=source.removeprefix("factor:"),
+                   geometry=self._hop_geometry(base, ride.board, ride.alight, stops),
+                   route_id=str(tt.route_id[route]),
+                   route_short_name=str(tt.route_short_name[route]) or None,
+                   headsign=str(tt.trip_headsign[ride.trip]) or None,
+                   trip_id=str(tt.trip_id[ride.trip]))
+
+    def _hop_geometry(self, base: int, board: int, alight: int, stops: np.ndarray) -> tuple:
+        tt = self.timetable
+        points = [self._stop_lonlat(int(stops[0]))]
+        for i, pos in enumerate(range(board + 1, alight + 1), start=1):
+            a, b = tt.hop_geometry_indptr[base + pos], tt.hop_geometry_indptr[base + pos + 1]
+            rows = tt.hop_geometry_lonlat[a:b] if b > a else [self._stop_lonlat(int(stops[i]))]
+            for lon, lat in rows:
+                point = (float(lon), float(lat))
+                if points[-1] != point:
+                    points.append(point)
+        if len(points) == 1:
+            points.append(points[0])
+        return tuple(points)
+
+    def _foot_leg(self, foot: _Foot, departure, speed: float, g_per_pkm: float) -> Leg:
+        tt = self.timetable
+        a, b = tt.footpath_indptr[foot.from_stop], tt.footpath_indptr[foot.from_stop + 1]
+        hit = np.nonzero(tt.footpath_target[a:b] == foot.to_stop)[0]
+        distance_m = float(tt.footpath_distance_m[a + hit[0]])
+        return walk_leg(self._stop_place(foot.from_stop), self._stop_place(foot.to_stop),
+                        distance_m=distance_m,
+                        duration_s=float(math.ceil(distance_m / speed)), departure=departure,
+                        geometry=self._transfer_geometry(foot, distance_m), g_per_pkm=g_per_pkm)
+
+    def _transfer_geometry(self, foot: _Foot, distance_m: float) -> tuple:
+        tt = self.timetable
+        start, end = self._stop_lonlat(foot.from_stop), self._stop_lonlat(foot.to_stop)
+        u, v = int(tt.stop_walk_node[foot.from_stop]), int(tt.stop_walk_node[foot.to_stop])
+        if u < 0 or v < 0:
+            return (start, end)
+        tree = search(self.walk, u, limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
+        if not np.isfinite(tree.dist[v]):
+            return (start, end)
+        return street_geometry(self.walk.layer, path_to(self.walk, tree, v).edges, start, end)
+
+
+def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
+    out = np.full(distance_m.shape, -1, np.int32)
+    ok = distance_m >= 0
+    out[ok] = np.ceil(distance_m[ok] / speed_mps).astype(np.int32)
+    return out
+
+
+def _seconds(value: float):
+    from datetime import timedelta
+    return timedelta(seconds=float(value))
