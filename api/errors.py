@@ -56,9 +56,9 @@ _QUERY_FIELD_TO_PARAM = {
     "destination_lat": "to", "destination_lon": "to", "destination": "to",
     "when": "at", "date": "at", "arrive_by": "arriveBy", "modes": "modes",
     "transit_modes": "transitModes", "walk_speed_mps": "walkSpeed",
-    "bike_speed_mps": "bikeSpeed", "max_walk_m": "maxWalkDistance",
+    "bike_speed_mps": "bikeSpeed", "ebike_speed_mps": "ebikeSpeed", "timezone": "at", "max_walk_m": "maxWalkDistance",
     "max_transfers": "maxTransfers", "max_snap_m": "maxSnapDistance",
-    "budget_factor": "budgetFactor", "budget_slack_s": "budget", "time_budget_s": "budget",
+    "budget_factor": "budgetFactor", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from graphs.modes import MODES, TRANSIT_MODES
 from planner import model
+from planner.query import RANGES
 
 from .coverage import Coverage
 from .errors import ApiError
@@ -54,6 +55,12 @@ class Param:
     example: Any = None
 
 
+def _ranged(name: str, kind: str, option: str, description: str, default: Any,
+            unit: str = "") -> Param:
+    low, high = RANGES[option]  # the planner's ranges: one place says what is allowed
+    return Param(name, kind, option, description, low, high, default, unit)
+
+
 PLAN_PARAMETERS: tuple[Param, ...] = (
     Param("from", "point", "origin", "Origin as \"lat,lon\" (WGS84 degrees).", required=True,
           example="-30.0277,-51.2287"),
@@ -61,34 +68,38 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           required=True, example="-30.0346,-51.2177"),
     Param("at", "datetime", "when",
           "Departure time (arrival time with arriveBy), ISO 8601. Without a UTC offset it is "
-          "the network's local time. Default: now. Must fall within the service dates of "
-          "/v1/coverage.", example="2019-05-06T08:00:00-03:00"),
+          "the network's local time. Default: now. When the trip may use transit it must fall "
+          "within the service dates of /v1/coverage.", example="2019-05-06T08:00:00-03:00"),
     Param("arriveBy", "boolean", "arrive_by", "Treat `at` as the latest arrival time.",
           default=False),
     Param("modes", "modes", "modes",
-          "Comma-separated modes the trip may use; `transit` means every transit mode.",
+          "Comma-separated modes the trip may use; `transit` means every transit mode, a "
+          "single transit mode (`bus`) allows transit narrowed to it.",
           default=",".join(sorted(model.DEFAULT_MODES)), example="walk,transit"),
     Param("transitModes", "transit_modes", "transit_modes",
           "Comma-separated transit modes to allow (narrows `transit`). Default: all.",
           example="bus,metro"),
-    Param("walkSpeed", "number", "walk_speed_mps", "Walking speed.", 0.3, 3.0,
-          model.WALK_SPEED_MPS, " m/s"),
-    Param("bikeSpeed", "number", "bike_speed_mps", "Cycling speed.", 1.0, 12.0,
-          model.BIKE_SPEED_MPS, " m/s"),
-    Param("maxWalkDistance", "number", "max_walk_m",
-          "Longest walk of each access, egress or transfer.", 0.0, 10_000.0,
-          model.MAX_WALK_M, " m"),
-    Param("maxTransfers", "integer", "max_transfers", "Most vehicle changes.", 0, 8,
-          model.MAX_TRANSFERS),
-    Param("maxSnapDistance", "number", "max_snap_m",
-          "How far `from` and `to` may lie from the nearest street.", 10.0, 2_000.0,
-          model.MAX_SNAP_M, " m"),
-    Param("budgetFactor", "number", "budget_factor",
-          "The recommendation may take up to this times the fastest duration (or the fastest "
-          "plus 15 minutes, whichever is longer).", 1.0, 5.0, model.BUDGET_FACTOR),
-    Param("budget", "integer", "time_budget_s",
-          "Explicit time budget of the recommendation; overrides budgetFactor.", 60, 86_400,
-          None, " s"),
+    _ranged("walkSpeed", "number", "walk_speed_mps", "Walking speed.", model.WALK_SPEED_MPS,
+            " m/s"),
+    _ranged("bikeSpeed", "number", "bike_speed_mps", "Cycling speed.", model.BIKE_SPEED_MPS,
+            " m/s"),
+    _ranged("ebikeSpeed", "number", "ebike_speed_mps", "E-bike speed.", model.EBIKE_SPEED_MPS,
+            " m/s"),
+    _ranged("maxWalkDistance", "number", "max_walk_m",
+            "Longest walk of each access, egress or transfer.", model.MAX_WALK_M, " m"),
+    _ranged("maxTransfers", "integer", "max_transfers", "Most vehicle changes.",
+            model.MAX_TRANSFERS),
+    _ranged("maxSnapDistance", "number", "max_snap_m",
+            "How far `from` and `to` may lie from the nearest street.", model.MAX_SNAP_M, " m"),
+    _ranged("budgetFactor", "number", "budget_factor",
+            "The recommendation may take up to this times the fastest duration, or the fastest "
+            "plus budgetSlack, whichever is longer.", model.BUDGET_FACTOR),
+    _ranged("budgetSlack", "number", "budget_slack_s",
+            "Extra time the recommendation may take over the fastest.", model.BUDGET_SLACK_S,
+            " s"),
+    _ranged("budget", "integer", "time_budget_s",
+            "Explicit time budget of the recommendation; overrides budgetFactor and "
+            "budgetSlack.", None, " s"),
     Param("lang", "language", None,
           "Language of messages: `en` or `zh` (Simplified Chinese). Default: Accept-Language, "
           "else English.", example="zh"),
@@ -100,8 +111,8 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
                       now: datetime | None = None, allow_unknown: bool = False) -> dict[str, Any]:
     """Validate ``source`` (query string or JSON object) into ``planner.make_query`` keywords.
 
-    Returns origin_lat/origin_lon/destination_lat/destination_lon, when and every other
-    option present in ``source``; absent options are left to the planner's defaults.
+    Returns ``origin`` and ``destination`` as ``(lat, lon)``, ``when`` (aware, in ``tz``) and
+    every other option present in ``source``; absent options keep the planner's defaults.
 
     Raises
     ------
@@ -120,15 +131,15 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
             continue
         options.update(_parse_one(param, value, tz))
     snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
-    for name, prefix in (("from", "origin"), ("to", "destination")):
-        lat, lon = options[f"{prefix}_lat"], options[f"{prefix}_lon"]
+    for name, option in (("from", "origin"), ("to", "destination")):
+        lat, lon = options[option]
         if coverage is not None and not coverage.contains(lat, lon, margin_m=snap_m):
             raise ApiError("outside_coverage", field=name,
                            detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
                                   f"{_bbox_text(coverage)} (+{snap_m:g} m)")
     if "when" not in options:
         options["when"] = (now or datetime.now(tz)).astimezone(tz)
-    if coverage is not None:
+    if coverage is not None and _may_use_transit(options):
         _check_service_date(options["when"], coverage, source.get("at"))
     return options
 
@@ -202,8 +213,7 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
             return {param.option: parse_number(None, param.name, param.minimum, param.maximum)}
     kind = param.kind
     if kind == "point":
-        lat, lon = _parse_point(value, param.name)
-        return {f"{param.option}_lat": lat, f"{param.option}_lon": lon}
+        return {param.option: _parse_point(value, param.name)}
     if kind == "datetime":
         return {param.option: _parse_datetime(value, param.name, tz)}
     if kind == "boolean":
@@ -255,6 +265,12 @@ def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[
             raise ApiError("unknown_mode", field=field, value=_echo(name),
                            allowed=", ".join(allowed))
     return frozenset(names)
+
+
+def _may_use_transit(options: Mapping[str, Any]) -> bool:
+    modes = options.get("modes", model.DEFAULT_MODES)
+    return ("transit_modes" in options or TRANSIT_KEYWORD in modes
+            or any(m in TRANSIT_MODES for m in modes))
 
 
 def _check_service_date(when: datetime, coverage: Coverage, raw: Any) -> None:

@@ -70,12 +70,12 @@ def fake_plan(options: dict[str, Any]) -> Plan:
     """
     if options.get("modes") == frozenset({"ferry"}):
         raise NoRouteError("no ferry serves these points")
-    if options["origin_lon"] > -51.20:
+    (o_lat, o_lon), (d_lat, d_lon) = options["origin"], options["destination"]
+    if o_lon > -51.20:
         raise OutsideCoverageError("origin is 800 m from the nearest street (limit 500 m)",
-                                   field="origin_lat")
-    query = Query(origin_lat=options["origin_lat"], origin_lon=options["origin_lon"],
-                  destination_lat=options["destination_lat"],
-                  destination_lon=options["destination_lon"], when=options["when"])
+                                   field="origin")
+    query = Query(origin_lat=o_lat, origin_lon=o_lon, destination_lat=d_lat,
+                  destination_lon=d_lon, when=options["when"])
     a = Place("Origin", query.origin_lat, query.origin_lon)
     s1 = Place("Stop <A> & \"B\"", query.origin_lat, query.origin_lon + 0.002, "eptc:1")
     s2 = Place("Stop C", query.destination_lat, query.destination_lon - 0.002, "eptc:2")
@@ -112,3 +112,16 @@ def _itinerary(legs: tuple[Leg, ...], baseline: Baseline, tags: set[str]) -> Iti
                                         reduction_g=reduction_g, rules_id="fake",
                                         rule="per_gram"),
                      tags=frozenset(tags))
+
+
+def make_fake_app(**config: Any):
+    """The app on the fake network with the fake planner and rules; ``config`` adds settings."""
+    from api.app import create_app
+
+    return create_app({"TESTING": True, "TANLU_NETWORK": fake_network(),
+                       "TANLU_PLAN": fake_plan, "TANLU_RULES": FakeRules(), **config})
+
+
+def plan_query(**extra: str) -> dict[str, str]:
+    """Query-string parameters of a valid plan request on the fake network."""
+    return {"from": ORIGIN, "to": DESTINATION, "at": IN_SERVICE, **extra}

@@ -69,10 +69,10 @@ def points() -> Response:
 
 def _plan(source: Mapping[str, Any]) -> Response:
     state = ready_state()
-    options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
+    plan = state.plan(parse_plan_params(source, coverage=state.coverage, tz=state.timezone))
     from ..serialize import plan_to_dict
 
-    return jsonify(plan_to_dict(state.plan(options)))
+    return jsonify(plan_to_dict(plan))
 
 
 def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
