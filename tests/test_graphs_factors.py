@@ -13,6 +13,7 @@ from graphs.factors import (PRESETS, FactorTable, factor_table_from_dict, load_f
 from graphs.modes import MODES
 
 PRESET_DIR = Path(__file__).parents[1] / "graphs" / "data" / "factors"
+DOC = Path(__file__).parents[1] / "docs" / "emission-factors.md"
 
 
 def _raw(name: str) -> dict:
@@ -76,6 +77,61 @@ def test_cn_electric_modes_use_one_grid_factor():
     grids = {raw[key]["inputs"]["grid_g_per_kwh"]["value"] for key in ("ebike", "car_bev")}
     assert grids == {530.6}
     assert load_factor_table("cn").g_per_pkm("car_bev") == pytest.approx(0.15 * 530.6, abs=0.005)
+
+
+def test_uk_ebike_uses_desnz_2025_uk_electricity():
+    raw = _raw("uk")["factors"]["ebike"]
+    grid = raw["inputs"]["grid_g_per_kwh"]
+    assert grid["value"] == pytest.approx(0.17700 * 1000) and grid["year"] == 2025
+    assert "2025" in grid["source"] and "0.17700" in grid["source"]
+    assert "UNVERIFIED" not in grid["source"]
+    assert raw["year"] == 2025
+    assert load_factor_table("uk").g_per_pkm("ebike") == pytest.approx(0.012 * 177.0, abs=0.0051)
+
+
+def test_cn_bus_is_the_published_beijing_value():
+    factor = load_factor_table("cn").factor("bus")
+    assert factor.g_per_pkm == 56.2 and not factor.inputs
+    assert "56.2" in factor.source and "104976" in factor.source
+
+
+def _doc_rows() -> dict[str, dict[str, list[str]]]:
+    """Rows of the preset tables of docs/emission-factors.md, by table label then key."""
+    rows: dict[str, dict[str, list[str]]] = {}
+    label = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### `") and line.endswith(")"):
+            label = line.rsplit("(", 1)[1].rstrip(")")
+            rows[label] = {}
+        elif label and line.startswith("| ") and not line.startswith(("| key", "|---")):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            rows[label][cells[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_docs_table_lists_every_value_with_year_and_unverified_mark(name):
+    table = load_factor_table(name)
+    rows = _doc_rows()[table.label]
+    assert set(rows) == set(table.entries)
+    for key, factor in table.entries.items():
+        value, year = rows[key][1], rows[key][3]
+        assert float(value.split()[0]) == factor.g_per_pkm, key
+        assert int(year) == factor.year, key
+        assert ("UNVERIFIED" in value) == ("UNVERIFIED" in factor.notes), key
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_unverified_inputs_are_flagged_in_notes_and_inherited(name):
+    raw = _raw(name)["factors"]
+    for key, entry in raw.items():
+        inputs = entry.get("inputs", {}).values()
+        if any("UNVERIFIED" in spec.get("source", "") for spec in inputs):
+            assert "UNVERIFIED" in entry.get("notes", ""), key
+        for spec in inputs:
+            ref = spec.get("factor")
+            if ref is not None and "UNVERIFIED" in raw[ref].get("notes", ""):
+                assert "UNVERIFIED" in entry.get("notes", ""), f"{key} inherits from {ref}"
 
 
 def test_ev_beats_petrol_in_every_preset():
