@@ -53,6 +53,14 @@ DEFAULT_HIGHWAYS = {
         "residential", "living_street", "service", "road",
     }),
 }
+#: Highway values a layer uses only with an explicit grant (``bicycle=yes`` on a footway, ...);
+#: cars never use footways, whatever their tags (OSRM's car profile does the same).
+GRANTABLE_HIGHWAYS = {
+    "walk": frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "cycleway"}),
+    "bike": frozenset({"footway", "pedestrian", "steps", "bridleway", "corridor", "platform",
+                       "motorway", "motorway_link"}),
+    "car": frozenset({"track"}),
+}
 #: Walkable trunk roads: only with a sidewalk (or an explicit ``foot=yes``).
 SIDEWALK_HIGHWAYS = frozenset({"trunk", "trunk_link"})
 SIDEWALK_VALUES = frozenset({"yes", "both", "left", "right"})
@@ -121,7 +129,7 @@ def is_allowed(tags: Tags, layer: str) -> bool:
         return True
     if layer == "walk" and highway in SIDEWALK_HIGHWAYS and _has_sidewalk(tags):
         return True
-    return _is_granted(tags, layer)
+    return highway in GRANTABLE_HIGHWAYS[layer] and _is_granted(tags, layer)
 
 
 def is_walkable(tags: Tags) -> bool:
