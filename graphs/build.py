@@ -81,4 +81,4 @@ def _coverage(walk: StreetLayer, transit_report: dict[str, Any]) -> dict[str, An
             float(np.max(walk.node_lon)), float(np.max(walk.node_lat))]
     return {"bbox": bbox,
             "service_dates": transit_report.get("service_dates"),
-            "feeds": transit_report.get("feeds", [])}
+            "feeds": sorted(transit_report.get("feeds", {}))}
