@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +62,8 @@ class GtfsFeed:
 
 
 def feed_name_from_path(path: str | os.PathLike) -> str:
-    """The feed name used as id prefix: the zip's or folder's stem (``poa_eptc.zip`` -> ``poa_eptc``)."""
+    """The feed name used as id prefix: the zip's or folder's stem (``poa_eptc.zip`` -> ``poa_eptc``).
+    """
     path = Path(path)
     return path.stem if path.suffix.lower() == ".zip" else path.name
 

@@ -37,7 +37,7 @@ class CompiledFeed:
     """One feed's trips with clean, interpolated and expanded stop times (ids prefixed)."""
 
     name: str
-    stops: pd.DataFrame           # stop_id (prefixed), stop_name, stop_lat, stop_lon, location_type, parent
+    stops: pd.DataFrame           # stop_id (prefixed), name, lat, lon, location_type, parent
     routes: pd.DataFrame          # route_id (prefixed), names, route_type, route_mode, co2e, source
     trip_id: np.ndarray           # str (t,)
     trip_route: np.ndarray        # int64 (t,) index into routes
@@ -125,7 +125,8 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
     report["trips_dropped_decreasing_times"] = int((~keep).sum())
     rows = rows_of(indptr, np.flatnonzero(keep))
     lengths = np.diff(indptr)[keep]
-    trips, trip_measure, source = trips[keep].reset_index(drop=True), trip_measure[keep], source[keep]
+    trips = trips[keep].reset_index(drop=True)
+    trip_measure, source = trip_measure[keep], source[keep]
     indptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     stop, arrival, departure = stop[rows], arrival[rows], departure[rows]
     interpolated, distance = interpolated[rows], distance[rows]
@@ -200,7 +201,7 @@ def _trips(feed: GtfsFeed, report: dict) -> pd.DataFrame:
 
 def _stop_times(feed: GtfsFeed, stops: pd.DataFrame, trips: pd.DataFrame,
                 report: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stop times of kept trips with known boarding stops, sorted; trips without usable times dropped."""
+    """Sorted stop times of kept trips at known boarding stops; trips without usable times go."""
     st = feed.stop_times
     trip = pd.Index(trips["trip_id"]).get_indexer(st["trip_id"])
     stop = pd.Index(feed.stops["stop_id"]).get_indexer(st["stop_id"])
@@ -283,7 +284,11 @@ def _trip_distances(feed: GtfsFeed, st: pd.DataFrame, indptr: np.ndarray,
 
 def _interpolate(st: pd.DataFrame, indptr: np.ndarray,
                  distance: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fill missing times linearly in distance between the timed neighbours (first/last are timed)."""
+    """Fill missing times linearly in distance between the timed neighbours.
+
+    Every trip's first and last stops are timed (others were dropped), so neighbours never
+    belong to another trip.
+    """
     arrival = st["arrival_s"].to_numpy(np.int64)
     departure = st["departure_s"].to_numpy(np.int64)
     missing = arrival < 0
@@ -293,7 +298,6 @@ def _interpolate(st: pd.DataFrame, indptr: np.ndarray,
     index = np.arange(n)
     previous = np.maximum.accumulate(np.where(~missing, index, 0))
     following = np.minimum.accumulate(np.where(~missing, index, n - 1)[::-1])[::-1]
-    # Trips start and end with timed stops, so neighbours never cross into another trip.
     span = distance[following] - distance[previous]
     by_count = (index - previous) / np.maximum(following - previous, 1)
     by_distance = (distance - distance[previous]) / np.where(span > 0, span, 1)
@@ -356,7 +360,8 @@ def _merge(feeds: list[CompiledFeed], *, factors: FactorSource, walk_layer: Stre
     lengths = np.diff(indptr)[trip_order]
     trip_indptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     sorted_pattern = pattern_of_trip[trip_order]
-    pattern_trip_indptr = np.searchsorted(sorted_pattern, np.arange(n_patterns + 1)).astype(np.int64)
+    pattern_trip_indptr = np.searchsorted(sorted_pattern,
+                                          np.arange(n_patterns + 1)).astype(np.int64)
     first_trip = trip_order[pattern_trip_indptr[:-1]]
 
     distance = np.concatenate([f.distance_m for f in feeds])
@@ -488,7 +493,8 @@ def _min_transfer(stops: pd.DataFrame, feeds: list[CompiledFeed], stop_offset: n
         t = f.transfers
         same = ((t["from_stop"] == t["to_stop"]) & (t["transfer_type"] == 2)
                 & (t["min_transfer_s"] >= 0)).to_numpy()
-        explicit[t["from_stop"].to_numpy()[same] + stop_offset[i]] = t["min_transfer_s"].to_numpy()[same]
+        stops_i = t["from_stop"].to_numpy()[same] + stop_offset[i]
+        explicit[stops_i] = t["min_transfer_s"].to_numpy()[same]
     parent = stops["parent"].to_numpy()
     inherit = (explicit < 0) & (parent >= 0)
     explicit[inherit] = explicit[parent[inherit]]

@@ -97,7 +97,8 @@ def test_poa_date_range_spans_both_feeds(poa) -> None:
     timetable, report = poa
     assert report["service_dates"] == {"first": "2019-03-01", "last": "2019-12-31"}
     assert timetable.service_first_date == "2019-03-01"
-    assert timetable.service_active.shape[1] == (dt.date(2019, 12, 31) - dt.date(2019, 3, 1)).days + 1
+    n_days = (dt.date(2019, 12, 31) - dt.date(2019, 3, 1)).days + 1
+    assert timetable.service_active.shape[1] == n_days
     # Trensurb runs on a Sunday in March, before EPTC's calendar starts
     sunday = services_active_on(timetable, dt.date(2019, 3, 3))
     assert set(timetable.service_id[sunday]) == {"poa_trensurb:SU"}
