@@ -1,0 +1,169 @@
+"""Export a compiled network to GIS files (GeoPackage, GeoJSON) and street layers to graphs."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from .network import ChargingStations, Network, StreetLayer, Timetable
+
+__all__ = ["street_layer_to_graph", "export_network", "export_layer_names"]
+
+CRS = "epsg:4326"
+GPKG_SUFFIX = ".gpkg"
+GEOJSON_SUFFIX = ".geojson"
+
+
+def street_layer_to_graph(layer: StreetLayer) -> nx.MultiDiGraph:
+    """A compiled layer as an osmnx-style graph (nodes keyed by OSM id, ``x``/``y`` lon/lat).
+
+    Edges carry ``length`` (m), ``travel_time`` (s), ``geometry`` and ``name`` where named,
+    so ``osmnx.graph_to_gdfs`` and networkx algorithms work on it.
+    """
+    G = nx.MultiDiGraph(crs=CRS, name=layer.name)
+    osmids = layer.node_osmid.tolist()
+    G.add_nodes_from((osmid, {"x": float(x), "y": float(y)})
+                     for osmid, x, y in zip(osmids, layer.node_lon, layer.node_lat))
+    for e, line in enumerate(_edge_lines(layer)):
+        data = {"length": float(layer.edge_length_m[e]),
+                "travel_time": float(layer.edge_duration_s[e]), "geometry": line}
+        if layer.edge_name[e] >= 0:
+            data["name"] = str(layer.names[layer.edge_name[e]])
+        G.add_edge(osmids[layer.edge_tail[e]], osmids[layer.edge_head[e]], **data)
+    return G
+
+
+def _edge_lines(layer: StreetLayer) -> np.ndarray:
+    sizes = np.diff(layer.geometry_indptr)
+    indices = np.repeat(np.arange(layer.n_edges), sizes)
+    return shapely.linestrings(layer.geometry_lonlat, indices=indices)
+
+
+def _frame(columns: dict[str, np.ndarray], geometry: np.ndarray) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({name: _nullable(values) for name, values in columns.items()})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=CRS))
+
+
+def _nullable(values: np.ndarray) -> np.ndarray | pd.Series:
+    """Non-finite floats (an unlinked stop's ``inf`` distance) as nulls GIS formats accept."""
+    if values.dtype.kind != "f" or np.isfinite(values).all():
+        return values
+    return pd.Series(values.astype(float)).where(np.isfinite(values)).astype("Float64")
+
+
+def _edges_frame(layer: StreetLayer) -> gpd.GeoDataFrame:
+    names = np.append(layer.names, "").astype(str)  # index -1 picks the appended ""
+    return _frame({"u": layer.node_osmid[layer.edge_tail], "v": layer.node_osmid[layer.edge_head],
+                   "name": names[layer.edge_name], "length": layer.edge_length_m.astype(float),
+                   "travel_time": layer.edge_duration_s.astype(float)}, _edge_lines(layer))
+
+
+def _nodes_frame(layer: StreetLayer) -> gpd.GeoDataFrame:
+    return _frame({"osmid": layer.node_osmid, "x": layer.node_lon, "y": layer.node_lat},
+                  shapely.points(layer.node_lon, layer.node_lat))
+
+
+def _stops_frame(tt: Timetable) -> gpd.GeoDataFrame:
+    parent = np.append(tt.stop_id, "").astype(str)[tt.stop_parent]
+    return _frame({"stop_id": tt.stop_id, "stop_name": tt.stop_name, "parent_station": parent,
+                   "feed": tt.feed_names[tt.stop_feed], "walk_node": tt.stop_walk_node,
+                   "link_distance_m": tt.stop_link_distance_m.astype(float)},
+                  shapely.points(tt.stop_lon, tt.stop_lat))
+
+
+def _transit_hops_frame(tt: Timetable) -> gpd.GeoDataFrame:
+    """One row per hop (consecutive stops of a pattern), drawn along the hop geometry."""
+    sizes = np.diff(tt.pattern_stop_indptr)
+    pattern = np.repeat(np.arange(len(sizes)), sizes)
+    hop = np.flatnonzero(np.arange(len(tt.pattern_stops)) > tt.pattern_stop_indptr[pattern])
+    from_stop, to_stop = tt.pattern_stops[hop - 1], tt.pattern_stops[hop]
+    route = tt.pattern_route[pattern[hop]]
+    lines = [_hop_line(tt, i, a, b) for i, a, b in zip(hop, from_stop, to_stop)]
+    return _frame({"pattern": pattern[hop], "route_id": tt.route_id[route],
+                   "route_short_name": tt.route_short_name[route], "mode": tt.route_mode[route],
+                   "from_stop_id": tt.stop_id[from_stop], "to_stop_id": tt.stop_id[to_stop],
+                   "distance_m": tt.pattern_hop_distance_m[hop].astype(float)},
+                  np.array(lines, dtype=object))
+
+
+def _hop_line(tt: Timetable, hop: int, from_stop: int, to_stop: int) -> shapely.LineString:
+    coords = tt.hop_geometry_lonlat[tt.hop_geometry_indptr[hop]:tt.hop_geometry_indptr[hop + 1]]
+    if len(coords) < 2:  # no shape: straight line between the stops
+        coords = [(tt.stop_lon[from_stop], tt.stop_lat[from_stop]),
+                  (tt.stop_lon[to_stop], tt.stop_lat[to_stop])]
+    return shapely.LineString(coords)
+
+
+def _charging_frame(cs: ChargingStations) -> gpd.GeoDataFrame:
+    return _frame({"osmid": cs.osmid, "name": cs.name, "operator": cs.operator,
+                   "capacity": cs.capacity}, shapely.points(cs.lon, cs.lat))
+
+
+def _layer_builders(network: Network) -> dict[str, Callable[[], gpd.GeoDataFrame]]:
+    builders: dict[str, Callable[[], gpd.GeoDataFrame]] = {}
+    for mode, layer in network.streets.items():
+        builders[f"{mode}_edges"] = lambda layer=layer: _edges_frame(layer)
+        builders[f"{mode}_nodes"] = lambda layer=layer: _nodes_frame(layer)
+    if network.timetable is not None:
+        builders["stops"] = lambda: _stops_frame(network.timetable)
+        builders["transit_hops"] = lambda: _transit_hops_frame(network.timetable)
+    builders["charging_stations"] = lambda: _charging_frame(network.charging_stations)
+    return builders
+
+
+def export_layer_names(network: Network) -> list[str]:
+    """The layers :func:`export_network` can write for ``network``."""
+    return list(_layer_builders(network))
+
+
+def _select(builders: dict, layers: Iterable[str] | None) -> list[str]:
+    if layers is None:
+        return list(builders)
+    chosen: list[str] = []
+    for name in layers:
+        expanded = [f"{name}_edges", f"{name}_nodes"] if f"{name}_edges" in builders else [name]
+        for layer in expanded:
+            if layer not in builders:
+                raise ValueError(f"layers: no layer {name!r} in this network "
+                                 f"(available: {', '.join(builders)})")
+            chosen += [layer] if layer not in chosen else []
+    return chosen
+
+
+def export_network(network: Network, path: str | os.PathLike, *,
+                   layers: Iterable[str] | None = None) -> list[Path]:
+    """Write the network's layers as a GeoPackage or as GeoJSON files; return the paths.
+
+    A ``.gpkg`` path gets one table per layer (``<mode>_edges``, ``<mode>_nodes``, ``stops``,
+    ``transit_hops``, ``charging_stations``); a ``.geojson`` path ``out.geojson`` gets one file
+    per layer next to it, ``out.<layer>.geojson``. ``layers`` picks layers by name; a street
+    mode (``"car"``) stands for its edges and nodes. Transit layers need a timetable.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is neither ``.gpkg`` nor ``.geojson``, or a layer is not in the network.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (GPKG_SUFFIX, GEOJSON_SUFFIX):
+        raise ValueError(f"{path}: export path must end in {GPKG_SUFFIX} or {GEOJSON_SUFFIX}")
+    builders = _layer_builders(network)
+    chosen = _select(builders, layers)
+    if suffix == GPKG_SUFFIX:
+        path.unlink(missing_ok=True)
+        for name in chosen:
+            builders[name]().to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        return [path]
+    written = []
+    for name in chosen:
+        out = path.with_name(f"{path.stem}.{name}{GEOJSON_SUFFIX}")
+        builders[name]().to_file(out, driver="GeoJSON", engine="pyogrio")
+        written.append(out)
+    return written
