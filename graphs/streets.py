@@ -126,9 +126,12 @@ def _add_travel_times(G: nx.MultiDiGraph, speed_kph: float | None) -> None:
     if speed_kph is None:
         ox.routing.add_edge_speeds(G, hwy_speeds=CAR_HIGHWAY_SPEEDS_KPH,
                                    fallback=CAR_FALLBACK_SPEED_KPH)
-    else:
-        nx.set_edge_attributes(G, float(speed_kph), "speed_kph")
-    ox.routing.add_edge_travel_times(G)
+        ox.routing.add_edge_travel_times(G)
+        return
+    speed_mps = float(speed_kph) / 3.6  # constant speed: skip osmnx's GeoDataFrame round trip
+    for _, _, data in G.edges(data=True):
+        data["speed_kph"] = float(speed_kph)
+        data["travel_time"] = data["length"] / speed_mps
 
 
 def _edge_name(data: dict[str, Any]) -> str:
