@@ -161,11 +161,11 @@ def check_duplicate_trip_id(trips: pd.DataFrame) -> pd.Series:
 def check_overlapping_trip(trips: pd.DataFrame) -> pd.Series:
     """A trip of a user starting before an earlier-starting trip of the same user has ended."""
     ordered = trips.sort_values(["user_id", "started_at", ROW_COLUMN], kind="stable")
-    end_ns = ordered["ended_at"].astype("int64")
-    previous_end = end_ns.groupby(ordered["user_id"], sort=False).transform(
-        lambda s: s.cummax().shift(1))
-    start_ns = ordered["started_at"].astype("int64")
-    fires = (start_ns < previous_end - OVERLAP_SLACK_S * 1e9).reindex(trips.index).fillna(False)
+    end_s = _epoch_s(ordered["ended_at"])
+    users = ordered["user_id"]
+    previous_end = end_s.groupby(users, sort=False).cummax().groupby(users, sort=False).shift(1)
+    fires = (_epoch_s(ordered["started_at"]) < previous_end - OVERLAP_SLACK_S)
+    fires = fires.reindex(trips.index).fillna(False)
     return _reasons(fires, lambda: "overlaps an earlier trip of user "
                     + trips["user_id"][fires].astype(str))
 
@@ -215,6 +215,11 @@ def _reasons(fires: pd.Series, text: Callable[[], pd.Series]) -> pd.Series:
     if fires.any():
         out[fires] = text().astype(object)
     return out
+
+
+def _epoch_s(times: pd.Series) -> pd.Series:
+    """Seconds since 1970 (float), whatever the datetime resolution."""
+    return (times.dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
 def _fmt(values: pd.Series, digits: int) -> pd.Series:

@@ -23,16 +23,18 @@ from graphs.errors import TanluError
 from graphs.modes import TRANSIT_MODES
 from graphs.network import Network
 
+from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
+
 from .errors import AuditError
 from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
 
 __all__ = [
     "DEFAULT_RULES", "EVALUATION_COLUMNS", "TripInput", "TripEvaluator", "PlannerEvaluator",
-    "evaluate_chunk", "file_sha256", "cached_network", "empty_evaluation",
+    "evaluate_chunk", "file_sha256", "cached_network", "cached_planner", "empty_evaluation",
 ]
 
 #: Points rule set used when none is given (a name in ``planner/data`` or a TOML path).
-DEFAULT_RULES = "default"
+DEFAULT_RULES = DEFAULT_POINTS_RULES
 #: Columns of the per-trip planner facts and their dtypes (``row`` joins them to the input).
 EVALUATION_COLUMNS: dict[str, str] = {
     ROW_COLUMN: "int64",
@@ -120,7 +122,20 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 _NETWORKS: dict[tuple[str, str], Network] = {}
+_PLANNERS: dict[tuple[str, str], Any] = {}
 _NETWORKS_LOCK = threading.Lock()
+
+
+def cached_planner(path: str | os.PathLike, sha256: str):
+    """A ``planner.Planner`` on :func:`cached_network`, built once per process."""
+    from planner import Planner
+
+    key = (str(Path(path).resolve()), sha256)
+    network = cached_network(path, sha256)
+    with _NETWORKS_LOCK:
+        if key not in _PLANNERS:
+            _PLANNERS[key] = Planner(network)
+        return _PLANNERS[key]
 
 
 def cached_network(path: str | os.PathLike, sha256: str) -> Network:
@@ -169,32 +184,33 @@ class PlannerEvaluator:
 
     def warm_up(self) -> None:
         """Load the network and rules now (worker start), not on the first trip."""
-        cached_network(self.network_path, self.network_sha256)
+        cached_planner(self.network_path, self.network_sha256)
         _cached_rules(self.rules)
 
     def cap_daily(self, points_in_trip_order: list[float]) -> list[float]:
         """One user's points of one local day, in trip order, after the rules' daily cap."""
-        from planner.points import apply_daily_cap
-
         return list(apply_daily_cap(points_in_trip_order, _cached_rules(self.rules)))
 
     def __call__(self, trip: TripInput) -> dict[str, Any]:
-        import planner
-        from planner.errors import NoRouteError
+        from planner import make_query
+        from planner.errors import NoRouteError, OutsideCoverageError
 
-        network = cached_network(self.network_path, self.network_sha256)
-        rules = _cached_rules(self.rules)
+        engine = cached_planner(self.network_path, self.network_sha256)
         parts = split_claimed_mode(trip.claimed_mode)
         modes, transit_modes = claimed_mode_to_query_modes(parts)
-        query = planner.make_query(
-            origin_lat=trip.origin_lat, origin_lon=trip.origin_lon,
-            destination_lat=trip.dest_lat, destination_lon=trip.dest_lon,
-            when=trip.started_at.to_pydatetime(), modes=modes, transit_modes=transit_modes,
-            **dict(self.query_options))
+        query = make_query(origin=(trip.origin_lat, trip.origin_lon),
+                           destination=(trip.dest_lat, trip.dest_lon),
+                           when=trip.started_at.to_pydatetime(), modes=modes,
+                           transit_modes=transit_modes, **dict(self.query_options))
         try:
-            plan = planner.plan_trip(network, query, rules=rules)
+            plan = engine.plan(query, rules=_cached_rules(self.rules))
         except NoRouteError as err:
             return {"status": "no_route", "error_reason": str(err)}
+        except OutsideCoverageError as err:
+            if getattr(err, "field", None) == "date":  # transit only, date without service
+                return {"status": "no_route", "error_reason": str(err)}
+            field = {"origin": "origin_lat", "destination": "dest_lat"}.get(err.field, err.field)
+            return {"status": "error", "error_field": field or "*", "error_reason": str(err)}
         return _plan_facts(plan, parts, trip)
 
 
@@ -242,7 +258,5 @@ _RULES: dict[str, Any] = {}
 
 def _cached_rules(name: str):
     if name not in _RULES:
-        from planner.points import load_points_rules
-
         _RULES[name] = load_points_rules(name)
     return _RULES[name]

@@ -127,7 +127,7 @@ def check_columns(columns, *, path: str | os.PathLike = "trips") -> None:
 
 
 def split_claimed_mode(text: str) -> tuple[str, ...]:
-    """Split a claim such as ``"walk+bus"`` into sorted, unique mode names.
+    """Split a claim such as ``"walk+bus"`` into unique, lower-case mode names, in order.
 
     Raises
     ------
@@ -138,18 +138,21 @@ def split_claimed_mode(text: str) -> tuple[str, ...]:
     for part in parts:
         if part != TRANSIT_ALIAS and part not in MODES:
             raise ValueError(f"unknown mode {part!r} in claimed_mode {text!r}")
-    return tuple(sorted(set(parts)))
+    return tuple(dict.fromkeys(parts))
 
 
 def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str] | None]:
     """The planner's ``modes`` and ``transit_modes`` for a claim.
 
-    ``walk`` -> ({walk}, None); ``walk+bus`` -> ({walk, transit}, {bus});
-    ``transit`` -> ({transit}, None) (every transit mode).
+    ``walk`` -> ({walk}, None); ``walk+bus`` -> ({transit}, {bus}); ``transit`` ->
+    ({transit}, None) (every transit mode). A transit claim leaves ``walk`` out: the planner
+    adds walking access, egress and transfers to transit itineraries anyway, and a walk-only
+    option would push slower-than-walking transit rides out of the Pareto set.
     """
     transit = [p for p in parts if p in TRANSIT_MODES]
-    street = [p for p in parts if p not in TRANSIT_MODES and p != TRANSIT_ALIAS]
     has_transit = bool(transit) or TRANSIT_ALIAS in parts
+    street = [p for p in parts if p not in TRANSIT_MODES and p != TRANSIT_ALIAS
+              and not (has_transit and p == "walk")]
     modes = frozenset(street) | (frozenset({TRANSIT_ALIAS}) if has_transit else frozenset())
     transit_modes = frozenset(transit) if transit and TRANSIT_ALIAS not in parts else None
     return modes, transit_modes
@@ -280,7 +283,7 @@ def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
 
 
 def _parse_modes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Normalised claims (``bus+walk``) and a reason where a claim is unknown or empty."""
+    """Normalised claims (``Walk + bus`` -> ``walk+bus``) and a reason where a claim is unknown or empty."""
     normal, reason = {}, {}
     for text in values.dropna().unique():
         try:

@@ -1,0 +1,67 @@
+"""``tanlu audit``: recompute emissions, savings, points and plausibility of recorded trips."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from audit.errors import AuditInputError
+from audit.evaluate import DEFAULT_RULES
+from audit.runner import CHUNK_SIZE
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "audit", help="audit recorded trips: CO2e, savings, points due, plausibility flags",
+        description="Audit recorded trips (CSV or parquet, schema in docs/audit.md) against a "
+                    "network: one result row per trip, bad rows to an errors file.")
+    p.add_argument("trips", help="recorded trips, .csv or .parquet")
+    p.add_argument("--network", required=True, help="artifact written by `tanlu build`")
+    p.add_argument("--out", required=True, help="results to write (.parquet)")
+    p.add_argument("--errors", help="error rows (.csv or .parquet; default <out>.errors.csv)")
+    p.add_argument("--report", help="small HTML report with charts")
+    p.add_argument("--summary", help="summary JSON")
+    p.add_argument("--rules", default=DEFAULT_RULES,
+                   help="points rules: a preset (default, flat_per_ride) or a TOML path")
+    p.add_argument("--chunk-size", type=int, default=CHUNK_SIZE,
+                   help=f"input rows per unit of work and of resume (default {CHUNK_SIZE})")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local processes (default: every core; 1 = no pool)")
+    p.add_argument("--scheduler", help="run on a Dask cluster: tcp://HOST:PORT")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="reuse finished chunks of an interrupted run (default: yes)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from audit.report import summarize, write_report, write_summary
+    from audit.runner import run_audit
+
+    if args.chunk_size < 1:
+        raise AuditInputError(f"--chunk-size must be >= 1, got {args.chunk_size}",
+                              field="chunk-size")
+    if args.workers is not None and args.workers < 1:
+        raise AuditInputError(f"--workers must be >= 1, got {args.workers}", field="workers")
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise AuditInputError(f"--scheduler must look like tcp://HOST:PORT, got {args.scheduler!r}",
+                              field="scheduler")
+    outcome = run_audit(args.trips, args.network, args.out, rules=args.rules,
+                        errors_path=args.errors, chunk_size=args.chunk_size,
+                        workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                        progress=not args.quiet)
+    about = {"trips": Path(args.trips).name, "network": Path(args.network).name,
+             "rules": args.rules}
+    summary = summarize(outcome.results, outcome.errors, n_rows=outcome.n_rows, about=about)
+    if args.summary:
+        write_summary(summary, args.summary)
+    if args.report:
+        write_report(summary, args.report)
+    reused = f", {outcome.chunks_reused} of {outcome.chunks_total} chunks resumed" \
+        if outcome.chunks_reused else ""
+    print(f"audited {outcome.n_rows:,} rows: {len(outcome.results):,} trips "
+          f"({summary['flagged']['count']:,} flagged), {len(outcome.errors):,} error rows "
+          f"-> {outcome.results_path}, {outcome.errors_path}{reused}", file=sys.stderr)
+    return 0
