@@ -5,7 +5,12 @@ from dataclasses import replace
 
 from .model import Itinerary, Query
 
-__all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates"]
+__all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates",
+           "TRANSFER_CO2E_REL", "TRANSFER_CO2E_G"]
+
+#: Per extra transfer, the CO2e an option must save to be shown (see ``pareto_front``).
+TRANSFER_CO2E_REL = 0.10
+TRANSFER_CO2E_G = 25.0
 
 
 def elapsed_s(itinerary: Itinerary, query: Query) -> float:
@@ -28,16 +33,29 @@ def dominates(a: Itinerary, b: Itinerary, query: Query) -> bool:
     return all(x <= y for x, y in zip(ka, kb)) and ka != kb
 
 
+def _covers(a: tuple, b: tuple) -> bool:
+    """``a`` dominates ``b``, where each extra transfer of ``b`` must save real CO2e."""
+    extra = b[2] - a[2]
+    if extra < 0 or a[0] > b[0]:
+        return False
+    return a[1] <= b[1] * (1.0 + TRANSFER_CO2E_REL * extra) + TRANSFER_CO2E_G * extra
+
+
 def pareto_front(itineraries, query: Query) -> list[Itinerary]:
-    """Non-dominated itineraries (one of each set of equal ones), fastest first."""
+    """Non-dominated itineraries (one of each set of equal ones), fastest first.
+
+    An option with ``d`` more transfers than one at least as fast is kept only if it is
+    greener by more than ``d`` x (10 % + 25 g): nobody changes buses twice to save 5 g.
+    The result contains no pair where one strictly dominates the other.
+    """
     items = sorted(itineraries, key=lambda it: _key(it, query))
     front: list[Itinerary] = []
-    seen: set[tuple] = set()
+    keys: list[tuple] = []
     for it in items:
         key = _key(it, query)
-        if key in seen or any(dominates(other, it, query) for other in front):
+        if any(_covers(k, key) for k in keys):
             continue
-        seen.add(key)
+        keys.append(key)
         front.append(it)
     return front
 

@@ -28,6 +28,10 @@ DEST_CAPACITY = 64
 #: bags small (bus alternatives differ by a few grams) without hiding a real low-carbon option.
 CO2E_TOLERANCE_REL = 0.02
 CO2E_TOLERANCE_G = 1.0
+#: Each extra vehicle must buy more: a label with ``d`` more trips than a label arriving no
+#: later survives only if it is greener by more than ``d`` x (10 % + 25 g). Arrival stays exact.
+TRANSFER_TOLERANCE_REL = 0.10
+TRANSFER_TOLERANCE_G = 25.0
 
 N_FIELDS = 7
 F_ARR, F_KIND, F_TRIP, F_PATTERN, F_BOARD, F_ALIGHT, F_PARENT = range(7)
@@ -43,10 +47,17 @@ def _covers(a1, c1, a2, c2):
 
 
 @njit(cache=True)
+def _covers_fewer(a1, c1, a2, c2, extra):
+    """Like ``_covers`` for a label with ``extra`` fewer trips than (a2, c2)."""
+    return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_TOLERANCE_REL)
+                               + CO2E_TOLERANCE_G + extra * TRANSFER_TOLERANCE_G)
+
+
+@njit(cache=True)
 def _bag_insert(k, s, a, c, kind, trip, pat, bpos, apos, pslot, L_n, L_int, L_co2):
     for r in range(k + 1):
         for j in range(L_n[r, s]):
-            if _covers(L_int[r, s, j, 0], L_co2[r, s, j], a, c):
+            if _covers_fewer(L_int[r, s, j, 0], L_co2[r, s, j], a, c, k - r):
                 return False
     n = L_n[k, s]
     w = 0
@@ -98,16 +109,16 @@ def _victim(arr, co2, n, a):
 
 
 @njit(cache=True)
-def _dest_covers(D_n, D_int, D_co2, a, c):
+def _dest_covers(D_n, D_int, D_co2, a, c, k):
     for i in range(D_n[0]):
-        if _covers(D_int[i, 0], D_co2[i], a, c):
+        if _covers_fewer(D_int[i, 0], D_co2[i], a, c, k - D_int[i, D_ROUND]):
             return True
     return False
 
 
 @njit(cache=True)
 def _dest_insert(k, s, a, c, label, D_n, D_int, D_co2):
-    if _dest_covers(D_n, D_int, D_co2, a, c):
+    if _dest_covers(D_n, D_int, D_co2, a, c, k):
         return
     w = 0
     for i in range(D_n[0]):
@@ -221,7 +232,7 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
                     if a > max_arrival_s:
                         continue
                     c = rb_base[r] + f * cum
-                    if _dest_covers(D_n, D_int, D_co2, a, c):
+                    if _dest_covers(D_n, D_int, D_co2, a, c, k):
                         continue
                     if _bag_insert(k, s, a, c, _KIND_RIDE, rb_trip[r], p, rb_bpos[r], pos,
                                    rb_pslot[r], L_n, L_int, L_co2):
@@ -298,7 +309,7 @@ def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, walk_speed_
             for j in range(m):
                 a = ride_int[j, 0] + walk_s
                 c = ride_co2[j]
-                if a > max_arrival_s or _dest_covers(D_n, D_int, D_co2, a, c):
+                if a > max_arrival_s or _dest_covers(D_n, D_int, D_co2, a, c, k):
                     continue
                 if _bag_insert(k, t, a, c, _KIND_FOOT, ride_int[j, 2], ride_int[j, 3],
                                ride_int[j, 4], ride_int[j, 5], ride_int[j, 6], L_n, L_int, L_co2):

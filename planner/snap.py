@@ -42,6 +42,7 @@ def build_snapper(layer: StreetLayer) -> Snapper:
     n = layer.n_nodes
     graph = csr_matrix((np.ones(layer.n_edges), layer.edge_head.astype(np.int64),
                         layer.indptr.astype(np.int64)), shape=(n, n))
+    graph.sum_duplicates()  # parallel edges: scipy's strong-components pass may not terminate
     _, labels = connected_components(graph, directed=True, connection="strong")
     main = np.argmax(np.bincount(labels)) if n else 0
     nodes = np.nonzero(labels == main)[0].astype(np.int32) if n else np.zeros(0, np.int32)

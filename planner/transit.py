@@ -156,12 +156,13 @@ class TransitRouter:
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
-        rides: list[Leg] = []
-        for step in journey.steps:
-            if isinstance(step, _Ride):
-                rides.append(self._ride_leg(step, service_date))
-            else:
-                rides.append(self._foot_leg(step, rides[-1].arrival, speed, walk_g_per_pkm))
+        rides: list[Leg | None] = [self._ride_leg(step, service_date)
+                                   if isinstance(step, _Ride) else None for step in journey.steps]
+        for i, step in enumerate(journey.steps):
+            if isinstance(step, _Foot):  # after a ride; first in arrive-by journeys: before one
+                rides[i] = (self._foot_leg(step, rides[i - 1].arrival, speed, walk_g_per_pkm)
+                            if i > 0 else self._foot_leg(step, rides[1].departure, speed,
+                                                         walk_g_per_pkm, backwards=True))
         origin = Place(ORIGIN_NAME, query.origin_lat, query.origin_lon)
         destination = Place(DESTINATION_NAME, query.destination_lat, query.destination_lon)
         first, last = journey.first_stop, journey.last_stop
@@ -231,14 +232,17 @@ class TransitRouter:
             points.append(points[0])
         return tuple(points)
 
-    def _foot_leg(self, foot: _Foot, departure, speed: float, g_per_pkm: float) -> Leg:
+    def _foot_leg(self, foot: _Foot, when, speed: float, g_per_pkm: float, *,
+                  backwards: bool = False) -> Leg:
+        """Transfer walk starting at ``when`` (ending at it with ``backwards``)."""
         tt = self.timetable
         a, b = tt.footpath_indptr[foot.from_stop], tt.footpath_indptr[foot.from_stop + 1]
         hit = np.nonzero(tt.footpath_target[a:b] == foot.to_stop)[0]
         distance_m = float(tt.footpath_distance_m[a + hit[0]])
+        duration_s = float(math.ceil(distance_m / speed))
+        departure = when - _seconds(duration_s) if backwards else when
         return walk_leg(self._stop_place(foot.from_stop), self._stop_place(foot.to_stop),
-                        distance_m=distance_m,
-                        duration_s=float(math.ceil(distance_m / speed)), departure=departure,
+                        distance_m=distance_m, duration_s=duration_s, departure=departure,
                         geometry=self._transfer_geometry(foot, distance_m), g_per_pkm=g_per_pkm)
 
     def _transfer_geometry(self, foot: _Foot, distance_m: float) -> tuple:

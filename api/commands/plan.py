@@ -1,0 +1,121 @@
+"""``tanlu plan``: plan one door-to-door trip on a network artifact and print it."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import datetime
+
+from planner import model
+from planner.errors import QueryError
+
+__all__ = ["add_parser", "run", "OPTION_OF_FIELD"]
+
+#: Query field -> the CLI option that sets it, so errors name what the user typed.
+OPTION_OF_FIELD = {
+    "origin": "--from", "destination": "--to", "when": "--at", "date": "--at",
+    "modes": "--modes", "transit_modes": "--transit-modes", "walk_speed_mps": "--walk-speed",
+    "bike_speed_mps": "--bike-speed", "max_walk_m": "--max-walk-m",
+    "max_transfers": "--max-transfers", "budget_factor": "--budget-factor",
+    "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
+    "max_snap_m": "--max-snap-m",
+}
+
+_NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+,\s*-?\d*\.?\d+$")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("plan", help="plan a trip (lowest-carbon first) on a network",
+                              description="Plan a door-to-door trip on a network artifact.")
+    p.add_argument("--network", required=True, help="network artifact (.tanlu)")
+    p.add_argument("--from", dest="origin", required=True, metavar="LAT,LON")
+    p.add_argument("--to", dest="destination", required=True, metavar="LAT,LON")
+    p.add_argument("--at", help="ISO date-time, local to the network without an offset "
+                                "(default: now)")
+    p.add_argument("--arrive-by", action="store_true", help="--at is the latest arrival")
+    p.add_argument("--modes", default=",".join(sorted(model.DEFAULT_MODES)),
+                   help="comma-separated: walk,bike,ebike,transit,car_petrol,car_diesel,"
+                        "car_hybrid,car_bev,taxi or single transit modes")
+    p.add_argument("--transit-modes", help="narrow transit, e.g. bus,metro")
+    p.add_argument("--walk-speed", help=f"m/s (default {model.WALK_SPEED_MPS})")
+    p.add_argument("--bike-speed", help=f"m/s (default {model.BIKE_SPEED_MPS})")
+    p.add_argument("--max-walk-m", help=f"per walk (default {model.MAX_WALK_M:g})")
+    p.add_argument("--max-transfers", help=f"default {model.MAX_TRANSFERS}")
+    p.add_argument("--max-snap-m", help=f"default {model.MAX_SNAP_M:g}")
+    p.add_argument("--budget-factor", help=f"default {model.BUDGET_FACTOR}")
+    p.add_argument("--budget-slack-min", help=f"default {model.BUDGET_SLACK_S / 60:g}")
+    p.add_argument("--budget-min", help="explicit time budget of the recommendation")
+    p.add_argument("--rules", default="default", help="points rules: preset name or TOML path")
+    p.add_argument("--format", default="table", help="json or table")
+    # "-30.03,-51.23" would otherwise read as an option; argparse only knows bare negatives.
+    p._negative_number_matcher = _NEGATIVE_POINT
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from graphs.artifact import load_network
+    from planner import Planner, make_query
+
+    if args.format not in ("json", "table"):
+        raise QueryError(f"--format must be json or table, got {args.format!r}", field="format")
+    network = load_network(args.network)
+    tz = str(network.manifest.get("timezone") or "UTC")
+    options = _options(args)
+    try:
+        query = make_query(timezone=tz, **options)
+        plan = Planner(network).plan(query, rules=args.rules)
+    except QueryError as err:
+        option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
+        raise type(err)(f"{option}: {err}" if option else str(err), field=err.field) from err
+    from ..serialize import plan_to_dict
+
+    if args.format == "json":
+        json.dump(plan_to_dict(plan), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(_table(plan))
+    return 0
+
+
+def _options(args: argparse.Namespace) -> dict:
+    options = {"origin": args.origin, "destination": args.destination,
+               "when": args.at or datetime.now().replace(microsecond=0).isoformat(),
+               "arrive_by": args.arrive_by, "modes": args.modes,
+               "transit_modes": args.transit_modes}
+    numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,
+               "max_walk_m": args.max_walk_m, "max_transfers": args.max_transfers,
+               "max_snap_m": args.max_snap_m, "budget_factor": args.budget_factor}
+    for field, value in numeric.items():
+        if value is not None:
+            options[field] = _number(value, field, integer=field == "max_transfers")
+    for field, value in (("budget_slack_s", args.budget_slack_min),
+                         ("time_budget_s", args.budget_min)):
+        if value is not None:
+            options[field] = _number(value, field) * 60.0
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _number(text: str, field: str, *, integer: bool = False) -> float:
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise QueryError(f"must be {kind}, got {text!r}", field=field) from None
+
+
+def _table(plan) -> str:
+    rows = [f"{'tags':<30} {'depart':>8} {'arrive':>8} {'min':>5} {'CO2e g':>8} {'chg':>3} "
+            f"{'points':>7}  legs"]
+    for it in plan.itineraries:
+        legs = " > ".join(leg.route_short_name and f"{leg.mode} {leg.route_short_name}"
+                          or leg.mode for leg in it.legs)
+        rows.append(f"{','.join(sorted(it.tags)) or '-':<30} {it.departure:%H:%M:%S} "
+                    f"{it.arrival:%H:%M:%S} {it.duration_s / 60:5.1f} {it.co2e_g:8.1f} "
+                    f"{it.transfers:3d} {it.points.points:7.1f}  {legs}")
+    b = plan.baseline
+    rows.append(f"baseline {b.mode} ({b.method}): {b.distance_m / 1000:.2f} km, "
+                f"{b.co2e_g:.1f} g CO2e; time budget {plan.time_budget_s / 60:.1f} min; "
+                f"factors {plan.factor_table}; rules {plan.points_rules}")
+    rows.extend(f"note: {n}" for n in plan.notices)
+    return "\n".join(rows) + "\n"
