@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .factors import FactorTable, factor_table_from_dict
+from .modes import MODES
 from .network import ChargingStations, Network, StreetLayer, Timetable
 
 __all__ = ["street_layer_to_graph", "export_network", "export_layer_names"]
@@ -20,19 +22,23 @@ GPKG_SUFFIX = ".gpkg"
 GEOJSON_SUFFIX = ".geojson"
 
 
-def street_layer_to_graph(layer: StreetLayer) -> nx.MultiDiGraph:
+def street_layer_to_graph(layer: StreetLayer, *,
+                          factors: FactorTable | None = None) -> nx.MultiDiGraph:
     """A compiled layer as an osmnx-style graph (nodes keyed by OSM id, ``x``/``y`` lon/lat).
 
     Edges carry ``length`` (m), ``travel_time`` (s), ``geometry`` and ``name`` where named,
-    so ``osmnx.graph_to_gdfs`` and networkx algorithms work on it.
+    so ``osmnx.graph_to_gdfs`` and networkx algorithms work on it; with ``factors``, also
+    ``co2e_g_<mode>`` (grams per passenger) for each mode that travels on the layer.
     """
     G = nx.MultiDiGraph(crs=CRS, name=layer.name)
     osmids = layer.node_osmid.tolist()
     G.add_nodes_from((osmid, {"x": float(x), "y": float(y)})
                      for osmid, x, y in zip(osmids, layer.node_lon, layer.node_lat))
+    co2e = _edge_co2e_columns(layer, factors)
     for e, line in enumerate(_edge_lines(layer)):
         data = {"length": float(layer.edge_length_m[e]),
                 "travel_time": float(layer.edge_duration_s[e]), "geometry": line}
+        data.update((key, float(values[e])) for key, values in co2e.items())
         if layer.edge_name[e] >= 0:
             data["name"] = str(layer.names[layer.edge_name[e]])
         G.add_edge(osmids[layer.edge_tail[e]], osmids[layer.edge_head[e]], **data)
@@ -57,11 +63,22 @@ def _nullable(values: np.ndarray) -> np.ndarray | pd.Series:
     return pd.Series(values.astype(float)).where(np.isfinite(values)).astype("Float64")
 
 
-def _edges_frame(layer: StreetLayer) -> gpd.GeoDataFrame:
+def _edges_frame(layer: StreetLayer, factors: FactorTable | None) -> gpd.GeoDataFrame:
     names = np.append(layer.names, "").astype(str)  # index -1 picks the appended ""
-    return _frame({"u": layer.node_osmid[layer.edge_tail], "v": layer.node_osmid[layer.edge_head],
-                   "name": names[layer.edge_name], "length": layer.edge_length_m.astype(float),
-                   "travel_time": layer.edge_duration_s.astype(float)}, _edge_lines(layer))
+    columns = {"u": layer.node_osmid[layer.edge_tail], "v": layer.node_osmid[layer.edge_head],
+               "name": names[layer.edge_name], "length": layer.edge_length_m.astype(float),
+               "travel_time": layer.edge_duration_s.astype(float)}
+    columns.update(_edge_co2e_columns(layer, factors))
+    return _frame(columns, _edge_lines(layer))
+
+
+def _edge_co2e_columns(layer: StreetLayer, factors: FactorTable | None) -> dict[str, np.ndarray]:
+    """Grams CO2e per passenger on each edge, one column per mode that uses the layer."""
+    if factors is None:
+        return {}
+    length_km = layer.edge_length_m.astype(float) / 1000.0
+    return {f"co2e_g_{mode}": length_km * factors.g_per_pkm(mode)
+            for mode, m in MODES.items() if m.layer == layer.name}
 
 
 def _nodes_frame(layer: StreetLayer) -> gpd.GeoDataFrame:
@@ -88,7 +105,9 @@ def _transit_hops_frame(tt: Timetable) -> gpd.GeoDataFrame:
     return _frame({"pattern": pattern[hop], "route_id": tt.route_id[route],
                    "route_short_name": tt.route_short_name[route], "mode": tt.route_mode[route],
                    "from_stop_id": tt.stop_id[from_stop], "to_stop_id": tt.stop_id[to_stop],
-                   "distance_m": tt.pattern_hop_distance_m[hop].astype(float)},
+                   "distance_m": tt.pattern_hop_distance_m[hop].astype(float),
+                   "co2e_g": (tt.pattern_hop_distance_m[hop].astype(float) / 1000.0
+                              * tt.route_co2e_g_per_pkm[route])},
                   np.array(lines, dtype=object))
 
 
@@ -107,8 +126,10 @@ def _charging_frame(cs: ChargingStations) -> gpd.GeoDataFrame:
 
 def _layer_builders(network: Network) -> dict[str, Callable[[], gpd.GeoDataFrame]]:
     builders: dict[str, Callable[[], gpd.GeoDataFrame]] = {}
+    factors = (factor_table_from_dict(network.manifest["factors"])
+               if "factors" in network.manifest else None)
     for mode, layer in network.streets.items():
-        builders[f"{mode}_edges"] = lambda layer=layer: _edges_frame(layer)
+        builders[f"{mode}_edges"] = lambda layer=layer: _edges_frame(layer, factors)
         builders[f"{mode}_nodes"] = lambda layer=layer: _nodes_frame(layer)
     if network.timetable is not None:
         builders["stops"] = lambda: _stops_frame(network.timetable)

@@ -136,3 +136,22 @@ def test_export_real_network(poa_network: Network, tmp_path: Path) -> None:
     assert set(hops["mode"]) <= {"bus", "metro", "rail", "tram"}
     assert len(gpd.read_file(out[0], layer="stops")) == tt.n_stops
     assert len(gpd.read_file(out[0], layer="car_edges")) == poa_network.streets["car"].n_edges
+
+
+def test_exported_edges_and_hops_carry_co2e_per_passenger(poa_network, tmp_path):
+    """CO2e columns equal factor x length, recomputed from the manifest's factor table."""
+    import pyogrio
+
+    from graphs.factors import factor_table_from_dict
+
+    out = tmp_path / "co2.gpkg"
+    export_network(poa_network, out, layers=["car", "transit_hops"])
+    table = factor_table_from_dict(poa_network.manifest["factors"])
+    car = pyogrio.read_dataframe(out, layer="car_edges")
+    assert car["co2e_g_car_petrol"].to_numpy() == pytest.approx(
+        car["length"].to_numpy() / 1000 * table.g_per_pkm("car_petrol"), rel=1e-6)
+    assert (car["co2e_g_car_bev"] < car["co2e_g_car_petrol"]).all()
+    hops = pyogrio.read_dataframe(out, layer="transit_hops")
+    bus = hops[hops["mode"] == "bus"]
+    assert bus["co2e_g"].to_numpy() == pytest.approx(
+        bus["distance_m"].to_numpy() / 1000 * table.g_per_pkm("bus"), rel=1e-5)
