@@ -223,7 +223,8 @@ def _epoch_s(times: pd.Series) -> pd.Series:
 
 
 def _fmt(values: pd.Series, digits: int) -> pd.Series:
-    return values.astype(float).map(lambda v: f"{v:.{digits}f}")
+    return pd.Series([f"{v:.{digits}f}" for v in values.astype(float)], index=values.index,
+                     dtype=object)
 
 
 def _parts(claim: str) -> list[str]:

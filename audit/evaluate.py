@@ -42,6 +42,7 @@ EVALUATION_COLUMNS: dict[str, str] = {
     "itinerary_modes": "str",      # leg modes of the chosen itinerary, "walk+bus+walk"
     "expected_distance_m": "float64",
     "expected_duration_s": "float64",  # fastest itinerary using the claimed modes
+    "expected_arrival_s": "float64",   # recorded start -> that itinerary's arrival
     "transit_wait_s": "float64",   # recorded start -> first transit departure (transit claims)
     "co2e_g": "float64",
     "baseline_distance_m": "float64",
@@ -230,6 +231,7 @@ def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]
         "itinerary_modes": "+".join(chosen.modes),
         "expected_distance_m": chosen.distance_m,
         "expected_duration_s": chosen.duration_s,
+        "expected_arrival_s": (chosen.arrival - trip.started_at.to_pydatetime()).total_seconds(),
         "transit_wait_s": wait,
         "co2e_g": chosen.co2e_g,
         "reduction_g": chosen.reduction_g,

@@ -47,9 +47,9 @@ _FINGERPRINT_KEY = b"tanlu_audit_fingerprint"
 #: Audit columns of a result row, after the input columns.
 RESULT_COLUMNS = (
     "status", "itinerary_modes", "recorded_duration_s", "expected_distance_m",
-    "expected_duration_s", "transit_wait_s", "implied_speed_kph", "co2e_g",
-    "baseline_distance_m", "baseline_co2e_g", "baseline_method", "reduction_g", "points_raw",
-    "points_due", "local_date", "flagged", "flags", "reasons",
+    "expected_duration_s", "expected_arrival_s", "transit_wait_s", "implied_speed_kph",
+    "co2e_g", "baseline_distance_m", "baseline_co2e_g", "baseline_method", "reduction_g",
+    "points_raw", "points_due", "local_date", "flagged", "flags", "reasons",
 )
 
 

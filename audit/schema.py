@@ -42,6 +42,7 @@ ERROR_COLUMNS = (ROW_COLUMN, "trip_id", "field", "reason")
 #: Names the audit adds to results; an input column with one of these names is refused.
 RESERVED_COLUMNS = (
     ROW_COLUMN, "status", "itinerary_modes", "expected_distance_m", "expected_duration_s",
+    "expected_arrival_s",
     "recorded_duration_s", "implied_speed_kph", "transit_wait_s",
     "co2e_g", "baseline_distance_m", "baseline_co2e_g", "baseline_method", "reduction_g",
     "points_raw", "points_due", "flagged", "flags", "reasons", "local_date",
