@@ -27,12 +27,9 @@ def at_seconds(service_date: date, seconds: int, tz: tzinfo) -> datetime:
 
 
 def service_date_range(timetable: Timetable) -> tuple[date, date]:
-    """First and last date any service of the timetable runs."""
+    """First and last date of the feeds' calendars (a date inside may still have no service)."""
     first = date.fromisoformat(str(timetable.service_first_date))
-    days = np.nonzero(timetable.service_active.any(axis=0))[0]
-    if len(days) == 0:
-        return first, first - timedelta(days=1)
-    return first + timedelta(days=int(days[0])), first + timedelta(days=int(days[-1]))
+    return first, first + timedelta(days=int(timetable.service_active.shape[1]) - 1)
 
 
 def trips_active(timetable: Timetable, service_date: date) -> np.ndarray:

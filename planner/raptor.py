@@ -257,7 +257,8 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
                         continue
                     b = L_co2[k - 1, s, j] - f * cum
                     rb_n = _route_insert(rb_n, t, b, pos, j, rb_trip, rb_base, rb_bpos, rb_pslot)
-        _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, walk_speed_mps,
+        _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
+                         walk_speed_mps,
                          max_walk_m, max_arrival_s, egress_s, L_n, L_int, L_co2,
                          D_n, D_int, D_co2, ride_int, ride_co2, label)
         marked_prev = marked
@@ -289,7 +290,8 @@ def _route_insert(rb_n, t, b, pos, slot, rb_trip, rb_base, rb_bpos, rb_pslot):
 
 
 @njit(cache=True)
-def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, walk_speed_mps, max_walk_m,
+def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
+                     walk_speed_mps, max_walk_m,
                      max_arrival_s, egress_s, L_n, L_int, L_co2, D_n, D_int, D_co2,
                      ride_int, ride_co2, label):
     sources = np.nonzero(marked)[0]
@@ -305,7 +307,8 @@ def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, walk_speed_
             if d > max_walk_m:
                 continue
             t = fp_target[e]
-            walk_s = np.int32(np.ceil(d / walk_speed_mps))
+            # changing vehicles takes at least the target stop's minimum transfer time
+            walk_s = max(np.int32(np.ceil(d / walk_speed_mps)), min_transfer_s[t])
             for j in range(m):
                 a = ride_int[j, 0] + walk_s
                 c = ride_co2[j]

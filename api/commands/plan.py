@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise QueryError(f"--format must be json or table, got {args.format!r}", field="format")
     network = load_network(args.network)
     tz = str(network.manifest.get("timezone") or "UTC")
-    options = _options(args)
     try:
-        query = make_query(timezone=tz, **options)
+        query = make_query(timezone=tz, **_options(args))
         plan = Planner(network).plan(query, rules=args.rules)
     except QueryError as err:
         option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
