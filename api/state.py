@@ -75,14 +75,10 @@ def _load_rules(name_or_path: str | None) -> Any:
 
 
 def _planner_function(network: Network, rules: Any) -> PlanFunction:
-    import planner
+    from planner import Planner, make_query
 
-    if hasattr(planner, "Planner"):
-        engine = planner.Planner(network)
+    engine = Planner(network)  # caches (CSR, KD-trees, day tables) built once, shared
 
-        def plan(options: dict[str, Any]) -> Any:
-            return engine.plan(planner.make_query(**options), rules=rules)
-    else:  # pragma: no cover - older planner without a reusable engine
-        def plan(options: dict[str, Any]) -> Any:
-            return planner.plan_trip(network, planner.make_query(**options), rules=rules)
+    def plan(options: dict[str, Any]) -> Any:
+        return engine.plan(make_query(**options), rules=rules)
     return plan

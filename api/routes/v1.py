@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -13,7 +14,8 @@ from ..coverage import coverage_to_geojson
 from ..errors import ApiError
 from ..params import (ALL_MODE_NAMES, parse_bool, parse_number,
                       parse_plan_params, parse_points_legs)
-from ..state import AppState, app_state, ready_state
+from ..serialize import baseline_to_dict, itinerary_to_dict, plan_to_dict, points_to_dict
+from ..state import AppState, ready_state
 from ._request import json_body
 
 __all__ = ["blueprint", "POINTS_TRIP_KEYS"]
@@ -70,8 +72,6 @@ def points() -> Response:
 def _plan(source: Mapping[str, Any]) -> Response:
     state = ready_state()
     plan = state.plan(parse_plan_params(source, coverage=state.coverage, tz=state.timezone))
-    from ..serialize import plan_to_dict
-
     return jsonify(plan_to_dict(plan))
 
 
@@ -95,17 +95,15 @@ def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
                     "co2e_g": per_pkm * total_m / 1000.0, "co2e_g_per_pkm": per_pkm,
                     "method": "same_distance"}
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
-    award = award_points(described, baseline_co2e_g=baseline["co2e_g"],
+    award = award_points([_Leg(**leg) for leg in described], baseline_co2e_g=baseline["co2e_g"],
                          rules=state.points_rules, charged_at_public_pile=charged)
     co2e_g = sum(leg["co2e_g"] for leg in described)
     return {"legs": described, "co2e_g": co2e_g, "distance_m": total_m, "baseline": baseline,
-            "reduction_g": baseline["co2e_g"] - co2e_g, "points": _award_to_dict(award),
+            "reduction_g": baseline["co2e_g"] - co2e_g, "points": points_to_dict(award),
             "factor_table": table.label, "points_rules": _rules_label(state.points_rules)}
 
 
 def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
-    from ..serialize import itinerary_to_dict
-
     _reject_unknown(body, POINTS_TRIP_KEYS)
     mode = body.get("mode", "")
     if not isinstance(mode, str) or mode not in ALL_MODE_NAMES:
@@ -118,9 +116,8 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
     chosen = plan.itineraries[plan.fastest]
     return {"mode": mode, "itinerary": itinerary_to_dict(chosen),
             "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
-            "baseline": {"mode": plan.baseline.mode, "distance_m": plan.baseline.distance_m,
-                         "co2e_g": plan.baseline.co2e_g, "method": plan.baseline.method},
-            "reduction_g": chosen.reduction_g, "points": _award_to_dict(chosen.points),
+            "baseline": baseline_to_dict(plan.baseline),
+            "reduction_g": chosen.reduction_g, "points": points_to_dict(chosen.points),
             "factor_table": plan.factor_table, "points_rules": plan.points_rules}
 
 
@@ -133,15 +130,21 @@ def _modes_for(mode: str) -> dict[str, str]:
     return {"modes": mode}
 
 
+@dataclass(frozen=True)
+class _Leg:
+    """A described leg, as ``planner.points.award_points`` reads it."""
+
+    mode: str
+    distance_m: float
+    co2e_g: float
+    co2e_g_per_pkm: float
+    co2e_factor: str
+
+
 def _leg_emissions(table: Any, mode: str, distance_m: float) -> dict[str, Any]:
     per_pkm = table.g_per_pkm(mode)
     return {"mode": mode, "distance_m": distance_m, "co2e_g_per_pkm": per_pkm,
             "co2e_g": per_pkm * distance_m / 1000.0, "co2e_factor": mode}
-
-
-def _award_to_dict(award: Any) -> dict[str, Any]:
-    return {"points": award.points, "reduction_g": award.reduction_g, "rules_id": award.rules_id,
-            "rule": award.rule, "capped": award.capped, "explanation": award.explanation}
 
 
 def _rules_label(rules: Any) -> str:

@@ -5,6 +5,7 @@
   var data = JSON.parse(document.getElementById("tanlu-data").textContent);
   var itineraries = data.view.itineraries;
   var map = L.map("map", { zoomControl: true, attributionControl: true });
+  map.attributionControl.setPrefix("Leaflet");
   var routeLayer = L.layerGroup().addTo(map);
   var tilesFailed = document.getElementById("tiles-failed");
 

@@ -1,0 +1,111 @@
+"""The embeddable page in a real headless Chromium: the route and the summary render.
+
+Tiles point at a path of the test server that answers 404, so the page is checked as it is
+without internet: the route and the summary must still show. Chromium is kept off the
+network by a host resolver rule that maps every name but the loopback to nothing.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_fakes import make_fake_app, plan_query
+from werkzeug.serving import make_server
+
+from graphs.modes import MODES
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_S = 20
+
+pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+                                reason="Debian's chromium and chromium-driver are not installed")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    app = make_fake_app(TANLU_TILE_URL="/no-tiles/{z}/{x}/{y}.png")
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1000,700",
+                 f"--user-data-dir={tmp_path / 'profile'}",
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(WAIT_S)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_S).until(condition)
+
+
+def _leg_strokes(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    paths = driver.find_elements(By.CSS_SELECTOR, "#map path.tanlu-leg")
+    return [p.get_attribute("stroke").lower() for p in paths]
+
+
+def test_embed_draws_recommended_route_and_summary(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    query = "&".join(f"{k}={v}" for k, v in plan_query(lang="zh").items()).replace("+", "%2B")
+    browser.get(f"{server}/embed?{query}")
+    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    _wait(browser, lambda d: len(_leg_strokes(d)) == 3)
+    # the recommended itinerary is walk, bus, walk in the modes' colours
+    assert _leg_strokes(browser) == [MODES[m].color for m in ("walk", "bus", "walk")]
+    summary = browser.find_element(By.ID, "summary").text
+    assert re.search(r"126 g 碳排放", summary), summary   # 2.1 km x 60 g/pkm
+    assert "驾车 468 g" in summary and "3.4 积分" in summary
+    _wait(browser, lambda d: d.find_element(By.ID, "tiles-failed").is_displayed())
+    browser.save_screenshot(str(tmp_path / "embed.png"))
+    assert (tmp_path / "embed.png").stat().st_size > 10_000
+
+
+def test_clicking_an_alternative_redraws_it(server, browser):
+    from selenium.webdriver.common.by import By
+
+    query = "&".join(f"{k}={v}" for k, v in plan_query().items()).replace("+", "%2B")
+    browser.get(f"{server}/embed?{query}")
+    _wait(browser, lambda d: len(_leg_strokes(d)) == 3)
+    items = browser.find_elements(By.CSS_SELECTOR, "#itineraries > li.itinerary")
+    assert len(items) == 2 and "Fastest" in items[1].text and "points" in items[1].text
+    items[1].find_element(By.CSS_SELECTOR, "button.choose").click()
+    _wait(browser, lambda d: _leg_strokes(d) == [MODES["car_petrol"].color])
+    assert "selected" in items[1].get_attribute("class")
+    assert items[1].find_element(By.CSS_SELECTOR, ".legs").is_displayed()
+    assert not items[0].find_element(By.CSS_SELECTOR, ".legs").is_displayed()
+
+
+def test_bad_parameters_render_a_friendly_page(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}/embed?from=<script>alert(1)</script>&to=1,2&lang=zh")
+    text = browser.find_element(By.ID, "error-message").text
+    assert "<script>alert(1)</script>" in text    # shown as text, not run
+    assert "纬度" in text
+    assert browser.find_elements(By.CSS_SELECTOR, "script") == []
