@@ -113,7 +113,7 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
     source.update(_modes_for(mode))
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
     plan = state.plan(options)
-    chosen = plan.itineraries[plan.fastest]
+    chosen = _fastest_using(plan, mode)
     return {"mode": mode, "itinerary": itinerary_to_dict(chosen),
             "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
             "baseline": baseline_to_dict(plan.baseline),
@@ -121,12 +121,23 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
             "factor_table": plan.factor_table, "points_rules": plan.points_rules}
 
 
+def _fastest_using(plan: Any, mode: str) -> Any:
+    """The fastest itinerary with a leg on ``mode`` (any transit mode for ``transit``).
+
+    Raises
+    ------
+    ApiError
+        ``no_route`` (422) if no itinerary uses it (walking was quicker than any bus, say).
+    """
+    wanted = set(TRANSIT_MODES) if mode == "transit" else {mode}
+    using = [it for it in plan.itineraries if wanted & set(it.modes)]
+    if not using:
+        raise ApiError("no_route", detail=f"no itinerary uses {mode}")
+    return min(using, key=lambda it: it.duration_s)
+
+
 def _modes_for(mode: str) -> dict[str, str]:
-    """The plan options of a one-mode trip; transit modes are reached on foot."""
-    if mode in TRANSIT_MODES:
-        return {"modes": "walk,transit", "transitModes": mode}
-    if mode == "transit":
-        return {"modes": "walk,transit"}
+    """The plan options of a one-mode trip (the planner adds walks to and from transit)."""
     return {"modes": mode}
 
 
