@@ -120,8 +120,9 @@ def _param_schema(param: Param, *, query: bool) -> dict[str, Any]:
         if query:
             return text
         return {"oneOf": [text, {"$ref": "#/components/schemas/LatLon"}]}
-    if kind == "datetime":
-        return {"type": "string", "format": "date-time"}
+    if kind == "datetime":  # not "format: date-time": that requires a UTC offset
+        return {"type": "string", "examples": ["2019-05-06T08:00:00-03:00",
+                                               "2019-05-06T08:00"]}
     if kind == "boolean":
         return {"type": "boolean", "default": param.default} if not query else {
             "type": "string", "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"],
