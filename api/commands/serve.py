@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     network = load_network(args.network)
     app = create_app({"TANLU_USE_ENV": True, "TANLU_NETWORK": network})
+    _warm_up(app)
     options = {
         "bind": f"{_bracket(args.host)}:{args.port}",
         "workers": args.workers,
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "proc_name": "tanlu",
+        # several servers (tests, benchmarks) may run at once: no shared control socket
+        "control_socket_disable": True,
     }
     TanluServer(app, options).run()
     return 0
@@ -73,11 +76,23 @@ class TanluServer(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            if key in self.cfg.settings and value is not None:
+            if key in self.cfg.settings and value is not None:  # older gunicorn: skip unknown
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
         return self.application
+
+
+def _warm_up(app: Flask) -> None:
+    """Plan one trip in the master so compiled code and caches are inherited by the workers."""
+    state = app.extensions["tanlu"]
+    west, south, east, north = state.coverage.bbox
+    centre = ((south + north) / 2, (west + east) / 2)
+    when = state.coverage.first_service_date
+    query = {"from": f"{centre[0]},{centre[1]}",
+             "to": f"{centre[0] + (north - south) / 8},{centre[1] + (east - west) / 8}",
+             "at": f"{when.isoformat()}T08:00" if when else None}
+    app.test_client().get("/v1/plan", query_string={k: v for k, v in query.items() if v})
 
 
 def _bracket(host: str) -> str:
