@@ -1,6 +1,7 @@
 """Dask plumbing: a worker plugin that loads the network once per worker, and the chunk loop."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -30,7 +31,8 @@ def run_chunks_on_dask(client: Client, chunks: Iterable[tuple[int, pd.DataFrame]
     million-trip input is never shipped to the scheduler in one go.
     """
     if hasattr(evaluator, "warm_up"):
-        name = "tanlu-audit-warm-up-" + str(abs(hash(getattr(evaluator, "fingerprint", ""))))
+        identity = str(getattr(evaluator, "fingerprint", repr(evaluator))).encode()
+        name = "tanlu-audit-warm-up-" + hashlib.sha256(identity).hexdigest()[:16]
         client.register_plugin(WarmUpPlugin(evaluator), name=name)
     if max_in_flight is None:
         max_in_flight = 2 * max(1, sum(client.nthreads().values()))
