@@ -109,3 +109,38 @@ def test_bad_parameters_render_a_friendly_page(server, browser):
     assert "<script>alert(1)</script>" in text    # shown as text, not run
     assert "纬度" in text
     assert browser.find_elements(By.CSS_SELECTOR, "script") == []
+
+
+@pytest.fixture(scope="module")
+def real_server(poa_network) -> Iterator[str]:
+    from api.app import create_app
+
+    app = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+                      "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
+    httpd = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+def test_embed_on_real_data_draws_each_leg_in_its_mode_colour(real_server, browser, tmp_path):
+    import json
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+
+    query = "from=-30.0277,-51.2287&to=-30.0346,-51.2077&at=2019-05-06T08:00:00&modes=bus"
+    with urllib.request.urlopen(f"{real_server}/v1/plan?{query}", timeout=60) as response:
+        plan = json.load(response)
+    recommended = plan["itineraries"][plan["recommended"]]
+    colours = [MODES[leg["mode"]].color for leg in recommended["legs"]]
+    browser.get(f"{real_server}/embed?{query}")
+    _wait(browser, lambda d: len(_leg_strokes(d)) == len(colours))
+    assert _leg_strokes(browser) == colours and MODES["bus"].color in colours
+    summary = browser.find_element(By.ID, "summary").text
+    points = recommended["points"]["points"]
+    assert f"{points:.0f} points" in summary or f"{points:.1f} points" in summary, summary
+    assert re.search(r"\d+(\.\d+)? k?g CO₂e", summary), summary
+    browser.save_screenshot(str(tmp_path / "embed-porto-alegre.png"))
