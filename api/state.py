@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 
 from graphs.network import Network
+from planner import Planner, make_query
+from planner.points import load_points_rules
 
 from .coverage import Coverage, coverage_of
 from .errors import ApiError
@@ -69,14 +71,10 @@ def ready_state() -> AppState:
 
 
 def _load_rules(name_or_path: str | None) -> Any:
-    from planner.points import load_points_rules
-
     return load_points_rules(name_or_path) if name_or_path else load_points_rules()
 
 
 def _planner_function(network: Network, rules: Any) -> PlanFunction:
-    from planner import Planner, make_query
-
     engine = Planner(network)  # caches (CSR, KD-trees, day tables) built once, shared
 
     def plan(options: dict[str, Any]) -> Any:

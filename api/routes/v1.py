@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from graphs.factors import factor_table_from_dict
 from graphs.modes import TRANSIT_MODES
+from planner.points import award_points
 from planner.model import BASELINE_MODE
 
 from ..coverage import coverage_to_geojson
@@ -76,9 +78,6 @@ def _plan(source: Mapping[str, Any]) -> Response:
 
 
 def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
-    from graphs.factors import factor_table_from_dict
-    from planner.points import award_points
-
     _reject_unknown(body, POINTS_LEGS_KEYS)
     legs = parse_points_legs(body)
     table = factor_table_from_dict(state.network.manifest["factors"])
