@@ -25,6 +25,7 @@ from .transit import TransitRouter, stop_walk_distances
 
 __all__ = ["Planner", "plan_trip"]
 
+_WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
 _BIKE_MODES = ("bike", "ebike")
 
@@ -232,7 +233,8 @@ class Planner:
 
 def _within_limits(legs: list[Leg], query: Query) -> bool:
     """Guard the search's promises: walks within max_walk_m, times on the right side."""
-    walks_ok = all(leg.distance_m <= query.max_walk_m + 1e-6 for leg in legs if leg.mode == "walk")
+    walks_ok = all(leg.distance_m <= query.max_walk_m + _WALK_TOLERANCE_M
+                   for leg in legs if leg.mode == "walk")
     if query.arrive_by:
         return walks_ok and legs[-1].arrival <= query.when + timedelta(seconds=1)
     return walks_ok and legs[0].departure >= query.when - timedelta(seconds=1)

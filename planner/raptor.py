@@ -53,16 +53,36 @@ def _covers_fewer(a1, c1, a2, c2, extra):
                                + CO2E_TOLERANCE_G + extra * TRANSFER_TOLERANCE_G)
 
 
+_NEVER = 2_000_000_000
+
+
 @njit(cache=True)
-def _bag_insert(k, s, a, c, kind, trip, pat, bpos, apos, pslot, L_n, L_int, L_co2):
+def _times(a, kind, mt):
+    """(egress time, boarding-ready time) of a label: only ride labels may end a journey, and
+    only they need the stop's minimum transfer time before boarding again."""
+    if kind == _KIND_RIDE:
+        return a, a + mt
+    return _NEVER, a
+
+
+@njit(cache=True)
+def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):
+    e1, r1 = _times(a1, kind1, mt)
+    e2, r2 = _times(a2, kind2, mt)
+    return e1 <= e2 and _covers_fewer(r1, c1, r2, c2, extra)
+
+
+@njit(cache=True)
+def _bag_insert(k, s, a, c, kind, trip, pat, bpos, apos, pslot, L_n, L_int, L_co2, mt):
     for r in range(k + 1):
         for j in range(L_n[r, s]):
-            if _covers_fewer(L_int[r, s, j, 0], L_co2[r, s, j], a, c, k - r):
+            if _label_covers(L_int[r, s, j, 0], L_int[r, s, j, 1], L_co2[r, s, j], a, kind, c,
+                             mt, k - r):
                 return False
     n = L_n[k, s]
     w = 0
     for j in range(n):
-        if _covers(a, c, L_int[k, s, j, 0], L_co2[k, s, j]):
+        if _label_covers(a, kind, c, L_int[k, s, j, 0], L_int[k, s, j, 1], L_co2[k, s, j], mt, 0):
             continue
         if w != j:
             L_int[k, s, w, :] = L_int[k, s, j, :]
@@ -235,7 +255,7 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
                     if _dest_covers(D_n, D_int, D_co2, a, c, k):
                         continue
                     if _bag_insert(k, s, a, c, _KIND_RIDE, rb_trip[r], p, rb_bpos[r], pos,
-                                   rb_pslot[r], L_n, L_int, L_co2):
+                                   rb_pslot[r], L_n, L_int, L_co2, min_transfer_s[s]):
                         marked[s] = True
                         if egress_s[s] >= 0:
                             label[0] = a
@@ -258,9 +278,8 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
                     b = L_co2[k - 1, s, j] - f * cum
                     rb_n = _route_insert(rb_n, t, b, pos, j, rb_trip, rb_base, rb_bpos, rb_pslot)
         _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
-                         walk_speed_mps,
-                         max_walk_m, max_arrival_s, egress_s, L_n, L_int, L_co2,
-                         D_n, D_int, D_co2, ride_int, ride_co2, label)
+                         walk_speed_mps, max_walk_m, max_arrival_s, L_n, L_int, L_co2,
+                         D_n, D_int, D_co2, ride_int, ride_co2)
         marked_prev = marked
     return L_n, L_int, L_co2, D_n, D_int, D_co2
 
@@ -291,9 +310,8 @@ def _route_insert(rb_n, t, b, pos, slot, rb_trip, rb_base, rb_bpos, rb_pslot):
 
 @njit(cache=True)
 def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
-                     walk_speed_mps, max_walk_m,
-                     max_arrival_s, egress_s, L_n, L_int, L_co2, D_n, D_int, D_co2,
-                     ride_int, ride_co2, label):
+                     walk_speed_mps, max_walk_m, max_arrival_s, L_n, L_int, L_co2,
+                     D_n, D_int, D_co2, ride_int, ride_co2):
     sources = np.nonzero(marked)[0]
     for s in sources:
         m = 0
@@ -315,10 +333,8 @@ def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfe
                 if a > max_arrival_s or _dest_covers(D_n, D_int, D_co2, a, c, k):
                     continue
                 if _bag_insert(k, t, a, c, _KIND_FOOT, ride_int[j, 2], ride_int[j, 3],
-                               ride_int[j, 4], ride_int[j, 5], ride_int[j, 6], L_n, L_int, L_co2):
+                               ride_int[j, 4], ride_int[j, 5], ride_int[j, 6], L_n, L_int, L_co2,
+                               min_transfer_s[t]):
+                    # no egress after a footpath: walking on from the alighting stop is
+                    # already an egress of that stop, within max_walk_m
                     marked[t] = True
-                    if egress_s[t] >= 0:
-                        label[:] = ride_int[j, :]
-                        label[0] = a
-                        label[1] = _KIND_FOOT
-                        _dest_insert(k, t, a + egress_s[t], c, label, D_n, D_int, D_co2)
