@@ -9,9 +9,12 @@ from api.cli import main
 
 
 def _one_line_error(capsys) -> str:
+    """The error message: one line, last on stderr (progress bars may come before it)."""
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "Traceback" not in err
-    return err
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert last.startswith("tanlu ") and ": error: " in last
+    return last
 
 
 def test_inspect_prints_the_manifest(poa_artifact, capsys):
