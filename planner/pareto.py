@@ -6,9 +6,12 @@ from dataclasses import replace
 from .model import Itinerary, Query
 
 __all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates",
-           "TRANSFER_CO2E_REL", "TRANSFER_CO2E_G"]
+           "LATER_CO2E_REL", "LATER_CO2E_G", "TRANSFER_CO2E_REL", "TRANSFER_CO2E_G"]
 
-#: Per extra transfer, the CO2e an option must save to be shown (see ``pareto_front``).
+#: A later option must be greener by 5 % + 10 g than every faster one to be shown, and by
+#: 10 % + 25 g more per extra transfer (see ``pareto_front``).
+LATER_CO2E_REL = 0.05
+LATER_CO2E_G = 10.0
 TRANSFER_CO2E_REL = 0.10
 TRANSFER_CO2E_G = 25.0
 
@@ -38,14 +41,19 @@ def _covers(a: tuple, b: tuple) -> bool:
     extra = b[2] - a[2]
     if extra < 0 or a[0] > b[0]:
         return False
-    return a[1] <= b[1] * (1.0 + TRANSFER_CO2E_REL * extra) + TRANSFER_CO2E_G * extra
+    if a == b:
+        return True
+    slack_rel = (LATER_CO2E_REL if a[0] < b[0] else 0.0) + TRANSFER_CO2E_REL * extra
+    slack_g = (LATER_CO2E_G if a[0] < b[0] else 0.0) + TRANSFER_CO2E_G * extra
+    return a[1] <= b[1] * (1.0 + slack_rel) + slack_g
 
 
 def pareto_front(itineraries, query: Query) -> list[Itinerary]:
     """Non-dominated itineraries (one of each set of equal ones), fastest first.
 
-    An option with ``d`` more transfers than one at least as fast is kept only if it is
-    greener by more than ``d`` x (10 % + 25 g): nobody changes buses twice to save 5 g.
+    An option later than another is kept only if it is greener by more than 5 % + 10 g, plus
+    ``d`` x (10 % + 25 g) when it has ``d`` more transfers: nobody changes buses twice or
+    arrives 3 minutes later to save 5 g.
     The result contains no pair where one strictly dominates the other.
     """
     items = sorted(itineraries, key=lambda it: _key(it, query))
