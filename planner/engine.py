@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
@@ -19,8 +17,7 @@ from .itineraries import CAR_CONNECTOR_SPEED_MPS, assemble_itinerary, street_leg
 from .model import BASELINE_MODE, Baseline, Leg, Plan, Query
 from .pareto import pareto_front, tag
 from .snap import Snapper, build_snapper, haversine_m
-from .street_search import BOUND_SLACK_M, DETOUR_BOUND, LayerGraph, compile_layer, route, search
-from .street_search import StreetPath, path_to
+from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 
 __all__ = ["Planner", "plan_trip"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 
 import numpy as np
 
@@ -264,6 +264,5 @@ def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
     return out
 
 
-def _seconds(value: float):
-    from datetime import timedelta
+def _seconds(value: float) -> timedelta:
     return timedelta(seconds=float(value))

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import polyline
 import pytest
 
 from api.serialize import plan_to_dict
 from graphs.factors import factor_table_from_dict
-from graphs.network import Network
 from planner import NoRouteError, OutsideCoverageError, Planner, make_query, plan_trip
 from planner.baseline import CROW_FLY_DETOUR_FACTOR
 from planner.pareto import dominates, elapsed_s
