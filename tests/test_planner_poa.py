@@ -123,14 +123,15 @@ def _stop_walk_seconds(network, G, node: int) -> dict[int, int]:
     return out
 
 
-def _csa(connections, access, egress, n_stops, min_transfer, footpaths=None) -> float:
+def _csa(connections, access, egress, n_stops, min_transfer, footpaths=None,
+         start_s: int = START_S) -> float:
     """Earliest arrival at the destination by a plain connection scan (at least one vehicle)."""
     inf = math.inf
     walk_at = np.full(n_stops, inf)
     vehicle_at = np.full(n_stops, inf)
     foot_at = np.full(n_stops, inf)
     for s, sec in access.items():
-        walk_at[s] = START_S + sec
+        walk_at[s] = start_s + sec
     riding: set = set()
     best = inf
     for dep, arr, u, v, trip in connections:
@@ -162,7 +163,7 @@ def compiled_connections(poa_network):
             dep = tt.stop_time_departure_s[a:a + len(stops)]
             arr = tt.stop_time_arrival_s[a:a + len(stops)]
             for i in range(len(stops) - 1):
-                if START_S <= dep[i] <= START_S + HORIZON_S:
+                if START_S - 3600 <= dep[i] <= START_S + HORIZON_S:
                     rows.append((int(dep[i]), int(arr[i + 1]), i, int(stops[i]),
                                  int(stops[i + 1]), int(t)))
     rows.sort()
@@ -204,11 +205,7 @@ def transit_plans(planner, pairs):
 def test_transit_arrival_equals_a_connection_scan_of_the_compiled_day(
         poa_network, pairs, transit_plans, walk_graphs, compiled_connections):
     tt = poa_network.timetable
-    footpaths: dict[int, list] = {}
-    for s in range(tt.n_stops):
-        a, b = tt.footpath_indptr[s], tt.footpath_indptr[s + 1]
-        footpaths[s] = [(int(w), float(d)) for w, d in
-                        zip(tt.footpath_target[a:b], tt.footpath_distance_m[a:b]) if d <= MAX_WALK_M]
+    footpaths = _footpaths(tt)
     G, R = walk_graphs
     found = 0
     for (o, d, a, b), plan in zip(pairs, transit_plans):
@@ -223,6 +220,43 @@ def test_transit_arrival_equals_a_connection_scan_of_the_compiled_day(
         arrival_s = (arrival - START).total_seconds() + START_S
         assert arrival_s == pytest.approx(best, abs=1), (o, d)
     assert found >= N_PAIRS // 2
+
+
+def _footpaths(tt) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for s in range(tt.n_stops):
+        a, b = tt.footpath_indptr[s], tt.footpath_indptr[s + 1]
+        out[s] = [(int(w), float(d)) for w, d in
+                  zip(tt.footpath_target[a:b], tt.footpath_distance_m[a:b]) if d <= MAX_WALK_M]
+    return out
+
+
+def test_arrive_by_leaves_as_late_as_a_connection_scan_allows(
+        poa_network, planner, pairs, walk_graphs, compiled_connections):
+    """Leaving at the plan's departure arrives in time; leaving 1 s later cannot."""
+    tt = poa_network.timetable
+    footpaths = _footpaths(tt)
+    G, R = walk_graphs
+    deadline = datetime(2019, 5, 13, 13, 45, tzinfo=TZ)
+    deadline_s = START_S + int((deadline - START).total_seconds())
+    checked = 0
+    for o, d, a, b in pairs:
+        query = make_query(origin=o, destination=d, when=deadline, arrive_by=True,
+                           modes="transit", max_walk_m=MAX_WALK_M, max_transfers=8)
+        try:
+            plan = planner.plan(query)
+        except NoRouteError:
+            continue
+        leave = max(it.departure for it in plan.itineraries)
+        leave_s = START_S + int((leave - START).total_seconds())
+        access, egress = (_stop_walk_seconds(poa_network, G, a),
+                          _stop_walk_seconds(poa_network, R, b))
+        assert _csa(compiled_connections, access, egress, tt.n_stops, tt.stop_min_transfer_s,
+                    footpaths, start_s=leave_s) <= deadline_s
+        assert _csa(compiled_connections, access, egress, tt.n_stops, tt.stop_min_transfer_s,
+                    footpaths, start_s=leave_s + 1) > deadline_s, (o, d, leave)
+        checked += 1
+    assert checked >= N_PAIRS // 2
 
 
 def test_transit_is_never_later_than_a_scan_of_the_raw_feed(
