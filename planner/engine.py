@@ -36,7 +36,8 @@ class _Snap:
 class Planner:
     """Answers queries on one network; CSR matrices, KD-trees and day tables are built once.
 
-    Not thread-safe while a new service date is being compiled; use one Planner per worker.
+    Safe to share between threads: queries allocate their own search state and the day-table
+    cache is locked while a new service date is compiled.
     """
 
     def __init__(self, network: Network) -> None:

@@ -175,7 +175,7 @@ def _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip_indptr,
               trip_time_base, st_arr, st_dep, stop_dp_indptr, stop_dp, stop_dp_pos,
               fp_indptr, fp_target, fp_distance_m, min_transfer_s,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -75,6 +76,7 @@ class TransitRouter:
         self.first_date, self.last_date = service_date_range(tt)
         self._cache_size = cache_size
         self._days: OrderedDict[tuple[date, bool], DayTable] = OrderedDict()
+        self._lock = threading.RLock()  # web workers may share one Planner across threads
         hop = tt.pattern_hop_distance_m.astype(np.float64)
         first = np.zeros(len(hop), bool)
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
@@ -91,15 +93,16 @@ class TransitRouter:
     def day(self, service_date: date, reversed_: bool) -> DayTable:
         """The compiled (optionally time-reversed) table of a service date, cached."""
         key = (service_date, reversed_)
-        if key in self._days:
-            self._days.move_to_end(key)
-            return self._days[key]
-        table = (reverse_day_table(self.day(service_date, False)) if reversed_
-                 else compile_day_table(self.timetable, service_date, self.tz))
-        self._days[key] = table
-        while len(self._days) > 2 * self._cache_size:
-            self._days.popitem(last=False)
-        return table
+        with self._lock:
+            if key in self._days:
+                self._days.move_to_end(key)
+                return self._days[key]
+            table = (reverse_day_table(self.day(service_date, False)) if reversed_
+                     else compile_day_table(self.timetable, service_date, self.tz))
+            self._days[key] = table
+            while len(self._days) > 2 * self._cache_size:
+                self._days.popitem(last=False)
+            return table
 
     def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date."""
