@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from graphs.modes import MODES
+
 from .model import Itinerary, Query
 
 __all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates",
            "LATER_CO2E_REL", "LATER_CO2E_G", "TRANSFER_CO2E_REL", "TRANSFER_CO2E_G"]
+
+_MODE_RANK = {name: i for i, name in enumerate(MODES)}  # ties: simpler, then walk before bike ...
 
 #: A later option must be greener by 5 % + 10 g than every faster one to be shown, and by
 #: 10 % + 25 g more per extra transfer (see ``pareto_front``).
@@ -56,7 +60,8 @@ def pareto_front(itineraries, query: Query) -> list[Itinerary]:
     arrives 3 minutes later to save 5 g.
     The result contains no pair where one strictly dominates the other.
     """
-    items = sorted(itineraries, key=lambda it: _key(it, query))
+    items = sorted(itineraries, key=lambda it: (_key(it, query), len(it.legs),
+                                                [_MODE_RANK.get(m, 99) for m in it.modes]))
     front: list[Itinerary] = []
     keys: list[tuple] = []
     for it in items:
