@@ -331,6 +331,8 @@ def _check_plan(plan, table):
             assert leg.arrival >= leg.departure
         for prev, leg in zip(it.legs, it.legs[1:]):
             assert leg.departure >= prev.arrival - timedelta(seconds=1)
+            assert leg.from_place == prev.to_place
+            assert leg.geometry[0] == pytest.approx(prev.geometry[-1], abs=1e-3)
         if query.arrive_by:
             assert it.arrival <= query.when + timedelta(seconds=1)
         else:
