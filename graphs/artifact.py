@@ -100,7 +100,9 @@ def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) 
         if f.name in values:
             continue
         with zf.open(f"{prefix}/{f.name}.npy") as member:
-            values[f.name] = np.lib.format.read_array(member, allow_pickle=False)
+            array = np.lib.format.read_array(member, allow_pickle=False)
+        array.flags.writeable = False  # shared by every query: an in-place change must fail loudly
+        values[f.name] = array
     return cls(**values)
 
 

@@ -16,7 +16,7 @@ from .network import Network, StreetLayer
 from .samples import sha256_of
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
-from .timetable import compile_timetable
+from .timetable import compile_feeds, merge_feeds
 
 __all__ = ["build_network", "TANLU_VERSION"]
 
@@ -38,14 +38,16 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     """
     started = time.perf_counter()
     table = load_factor_table(factors)
+    # Feeds first: a broken feed is reported in seconds, before the slow street step.
+    feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
     streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
                             bike_speed_kph=bike_speed_kph, progress=progress)
     timetable, transit_report = None, {}
-    if gtfs_paths:
-        timetable, transit_report = compile_timetable(
-            list(gtfs_paths), factors=table, walk_layer=streets.layers["walk"],
+    if feeds:
+        timetable, transit_report = merge_feeds(
+            feeds, factors=table, walk_layer=streets.layers["walk"],
             walk_speed_mps=walk_speed_kph / 3.6, max_link_m=max_link_m,
-            footpath_max_m=footpath_max_m, progress=progress)
+            footpath_max_m=footpath_max_m)
     options = {"walk_speed_kph": walk_speed_kph, "bike_speed_kph": bike_speed_kph,
                "max_link_m": max_link_m, "footpath_max_m": footpath_max_m}
     manifest = {

@@ -20,7 +20,8 @@ from .linking import (DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS,
 from .network import StreetLayer, Timetable
 from .shapes import HopMeasure, distance_unit_factor, measure_stop_sequence, shape_lines
 
-__all__ = ["compile_timetable", "compile_feed", "DEFAULT_MIN_TRANSFER_S", "FactorSource"]
+__all__ = ["compile_timetable", "compile_feeds", "merge_feeds", "compile_feed", "CompiledFeed",
+           "DEFAULT_MIN_TRANSFER_S", "FactorSource"]
 
 #: Time to change vehicles at a stop when transfers.txt says nothing.
 DEFAULT_MIN_TRANSFER_S = 60
@@ -71,34 +72,68 @@ def compile_timetable(feed_paths: Sequence[str | os.PathLike], *, factors: Facto
 
     Feed names (id prefixes) are the zips' stems unless ``feed_names`` are given. Stops are
     linked to ``walk_layer`` (all unlinked when it is None) and footpaths join stops within
-    ``footpath_max_m``.
+    ``footpath_max_m``. The same as :func:`merge_feeds` of :func:`compile_feeds`.
 
     Raises
     ------
     GtfsError
         If a feed is malformed, two feeds share a name, or the feeds' timezones disagree.
     """
-    started = time.perf_counter()
+    compiled = compile_feeds(feed_paths, factors=factors, feed_names=feed_names,
+                             progress=progress)
+    return merge_feeds(compiled, factors=factors, walk_layer=walk_layer,
+                       walk_speed_mps=walk_speed_mps, max_link_m=max_link_m,
+                       footpath_max_m=footpath_max_m, detour_factor=detour_factor,
+                       min_transfer_s=min_transfer_s)
+
+
+def compile_feeds(feed_paths: Sequence[str | os.PathLike], *, factors: FactorSource,
+                  feed_names: Sequence[str] | None = None,
+                  progress: bool = False) -> list[CompiledFeed]:
+    """Read, validate and compile each feed on its own (no street network needed).
+
+    Split from :func:`merge_feeds` so a build can reject a broken feed before the slow
+    street-network step.
+
+    Raises
+    ------
+    GtfsError
+        If a feed is malformed, two feeds share a name, or the feeds' timezones disagree.
+    """
     names = list(feed_names) if feed_names is not None else [None] * len(feed_paths)
     if len(names) != len(feed_paths):
         raise GtfsError("feed_names must name every feed in feed_paths", field="feed_names")
     compiled, zones = [], {}
     for path, name in tqdm(list(zip(feed_paths, names)), desc="GTFS feeds", disable=not progress):
+        started = time.perf_counter()
         feed = read_feed(path, name=name)
         if feed.name in zones:
             raise GtfsError(f"{path}: two feeds are named {feed.name!r}; give feed_names",
                             path=str(path))
         zones[feed.name] = feed.timezone
         compiled.append(compile_feed(feed, factors=factors))
+        compiled[-1].report.update(timezone=feed.timezone,
+                                   compile_s=round(time.perf_counter() - started, 3))
     if len(set(zones.values())) > 1:
         raise GtfsError(f"feeds are in different timezones {zones}; tanlu needs one timezone "
                         "per network", field="agency_timezone")
-    timetable, report = _merge(compiled, factors=factors, walk_layer=walk_layer,
+    return compiled
+
+
+def merge_feeds(compiled: Sequence[CompiledFeed], *, factors: FactorSource,
+                walk_layer: StreetLayer | None = None,
+                walk_speed_mps: float = WALK_SPEED_MPS, max_link_m: float = LINK_MAX_M,
+                footpath_max_m: float = FOOTPATH_MAX_M, detour_factor: float = DETOUR_FACTOR,
+                min_transfer_s: int = DEFAULT_MIN_TRANSFER_S) -> tuple[Timetable, dict[str, Any]]:
+    """Merge compiled feeds into one ``Timetable``, linked to ``walk_layer``, plus a report."""
+    started = time.perf_counter()
+    timetable, report = _merge(list(compiled), factors=factors, walk_layer=walk_layer,
                                walk_speed_mps=walk_speed_mps, max_link_m=max_link_m,
                                footpath_max_m=footpath_max_m, detour_factor=detour_factor,
                                min_transfer_s=min_transfer_s)
-    report["timezone"] = next(iter(zones.values()), None)
-    report["compile_s"] = round(time.perf_counter() - started, 3)
+    report["timezone"] = compiled[0].report["timezone"] if compiled else None
+    report["compile_s"] = round(time.perf_counter() - started
+                                + sum(c.report.get("compile_s", 0) for c in compiled), 3)
     return timetable, report
 
 

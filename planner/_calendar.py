@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 import numpy as np
 
+from graphs.calendar import trips_active_on
 from graphs.network import Timetable
 
 __all__ = ["day_zero_utc", "trips_active", "service_date_range", "seconds_of_day", "at_seconds"]
@@ -33,24 +34,5 @@ def service_date_range(timetable: Timetable) -> tuple[date, date]:
 
 
 def trips_active(timetable: Timetable, service_date: date) -> np.ndarray:
-    """Boolean mask over trips running on ``service_date``.
-
-    Uses ``graphs.calendar.trips_active_on`` where available (the build layer owns calendar
-    rules); otherwise reads ``service_active`` directly, which holds the same facts.
-    """
-    try:
-        from graphs.calendar import trips_active_on
-    except ImportError:
-        trips_active_on = None
-    if trips_active_on is not None:
-        result = np.asarray(trips_active_on(timetable, service_date))
-        if result.dtype == np.bool_ and result.shape == (timetable.n_trips,):
-            return result
-        mask = np.zeros(timetable.n_trips, np.bool_)
-        mask[result.astype(np.int64)] = True
-        return mask
-    first = date.fromisoformat(str(timetable.service_first_date))
-    d = (service_date - first).days
-    if d < 0 or d >= timetable.service_active.shape[1]:
-        return np.zeros(timetable.n_trips, np.bool_)
-    return timetable.service_active[timetable.trip_service, d].astype(np.bool_)
+    """Boolean mask over trips running on ``service_date`` (the build layer owns the rules)."""
+    return trips_active_on(timetable, service_date)

@@ -15,7 +15,9 @@ MAX_TRANSFERS = 4
 MAX_SNAP_M = 500.0
 BUDGET_FACTOR = 1.5        # recommendation may take up to 1.5 x the fastest ...
 BUDGET_SLACK_S = 15 * 60   # ... or the fastest + 15 min, whichever is larger
-DEFAULT_MODES = frozenset({"walk", "bike", "transit", "car_petrol"})
+# The car is not offered unless asked for: it is the baseline every option is measured against,
+# and a carbon-inclusion app recommends among the low-carbon ways (OTP's default is walk+transit).
+DEFAULT_MODES = frozenset({"walk", "bike", "transit"})
 BASELINE_MODE = "car_petrol"
 
 

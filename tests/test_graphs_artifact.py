@@ -96,3 +96,9 @@ def test_pickled_arrays_are_never_loaded(tmp_path):
             zf.writestr(name, data)
     with pytest.raises(ArtifactError):
         load_network(path)
+
+
+def test_loaded_arrays_are_read_only(tmp_path):
+    loaded = load_network(save_network(_tiny_network(), tmp_path / "t.tanlu"))
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.streets["walk"].edge_head[0] = 1

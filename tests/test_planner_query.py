@@ -15,7 +15,7 @@ def test_defaults_and_parsing():
     q = make_query(origin=O, destination=D, when="2019-05-13T12:30")
     assert (q.destination_lat, q.destination_lon) == (-30.06, -51.17)
     assert q.when == datetime(2019, 5, 13, 12, 30) and q.when.tzinfo is None
-    assert q.modes == {"walk", "bike", "transit", "car_petrol"} and q.transit_modes is None
+    assert q.modes == {"walk", "bike", "transit"} and q.transit_modes is None
 
 
 def test_timezone_applies_to_naive_times_only():

@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-slack-min", help=f"default {model.BUDGET_SLACK_S / 60:g}")
     p.add_argument("--budget-min", help="explicit time budget of the recommendation")
     p.add_argument("--rules", default="default", help="points rules: preset name or TOML path")
-    p.add_argument("--format", default="table", help="json or table")
+    p.add_argument("--format", default="json", help="json (default) or table")
     # "-30.03,-51.23" would otherwise read as an option; argparse only knows bare negatives.
     p._negative_number_matcher = _NEGATIVE_POINT
     p.set_defaults(func=run)
