@@ -63,7 +63,9 @@ def _paths(limit: str) -> dict[str, Any]:
             "description": "Either `legs` (mode and distance of each leg; CO2e from the "
                            "factor table, baseline: car_petrol over the same distance unless "
                            "`baseline_co2e_g` is given) or `from`/`to`/`at`/`mode` (planned; "
-                           "the fastest itinerary on that mode counts).",
+                           "the fastest itinerary on that mode counts). An electric-car trip "
+                           "(`car_bev`) earns points only with "
+                           "`charged_at_public_pile: true`.",
             "requestBody": _body("PointsRequest", f"A trip description{limit}."),
             "responses": {"200": _ok("PointsResult", "CO2e, baseline, reduction and points."),
                           **_refs(400, 413, 422, 503)}}},
@@ -161,7 +163,7 @@ def _points_request_schema() -> dict[str, Any]:
                                    "distance_m": {"type": "number", "minimum": 0,
                                                   "maximum": MAX_LEG_DISTANCE_M}}}},
                 "baseline_co2e_g": {"type": "number", "minimum": 0},
-                "charged_at_public_pile": {"type": "boolean"},
+                "charged_at_public_pile": _PILE,
                 "lang": {"enum": ["en", "zh"]}}}
     by_name = {p.name: p for p in PLAN_PARAMETERS}
     trip = {"type": "object", "additionalProperties": False,
@@ -170,10 +172,15 @@ def _points_request_schema() -> dict[str, Any]:
                            "to": _param_schema(by_name["to"], query=False),
                            "at": _param_schema(by_name["at"], query=False),
                            "mode": {"enum": list(ALL_MODE_NAMES)},
-                           "charged_at_public_pile": {"type": "boolean"},
+                           "charged_at_public_pile": _PILE,
                            "lang": {"enum": ["en", "zh"]}}}
     return {"oneOf": [legs, trip]}
 
+
+_PILE = {"type": "boolean", "default": False,
+         "description": "The electric car (`car_bev`) was charged at a public charging pile: "
+                        "only then do its legs earn points (measured against the petrol-car "
+                        "baseline)."}
 
 _ERROR_SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["error"],

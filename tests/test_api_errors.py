@@ -1,6 +1,7 @@
 """api.errors through the test client: every bad request gets 4xx and the one JSON shape."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -83,6 +84,19 @@ def test_oversized_body_is_413():
     body = json.dumps({**plan_query(), "_padding": "x" * 2000})
     error_of(client.post("/v1/plan", data=body, content_type="application/json"), 413,
              "payload_too_large")
+
+
+def test_oversized_chunked_body_is_413_not_a_truncated_parse():
+    client = make_fake_app(TANLU_MAX_BODY_BYTES=1024).test_client()
+    body = json.dumps({**plan_query(), "_padding": "x" * 2000}).encode()
+    chunked = {"wsgi.input_terminated": True}  # no Content-Length, as gunicorn passes chunks
+    response = client.post("/v1/points", input_stream=io.BytesIO(body), environ_base=chunked,
+                           headers={"Transfer-Encoding": "chunked"})
+    error_of(response, 413, "payload_too_large")
+    small = json.dumps(plan_query()).encode()
+    response = client.post("/v1/plan", input_stream=io.BytesIO(small), environ_base=chunked,
+                           headers={"Transfer-Encoding": "chunked"})
+    assert response.status_code == 200, response.get_json()
 
 
 def test_wrong_method_is_405_with_allow(client):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import ApiError
 
@@ -17,10 +18,14 @@ def json_body() -> dict[str, Any]:
     Raises
     ------
     ApiError
-        ``invalid_json`` or ``body_not_object`` (400); werkzeug raises 413 past
-        ``MAX_CONTENT_LENGTH``.
+        ``invalid_json`` or ``body_not_object`` (400); 413 past ``MAX_CONTENT_LENGTH``
+        (werkzeug checks a declared Content-Length; a chunked body is cut at the limit, so
+        one that reaches it is refused here rather than parsed truncated).
     """
     raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
     if not raw.strip():
         return {}
     try:
