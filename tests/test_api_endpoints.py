@@ -144,6 +144,37 @@ def test_points_for_a_planned_trip(client):
     assert body["points"] == body["itinerary"]["points"]
 
 
+def test_ev_points_only_when_charged_at_a_public_pile(client, factors):
+    rules = client.get("/v1/points/rules").get_json()
+    assert "car_bev" in rules["eligible_modes"] and rules["scheme"] == "per_gram"
+    legs = [{"mode": "car_bev", "distance_m": 4000}]
+    plain = client.post("/v1/points", json={"legs": legs}).get_json()
+    charged = client.post("/v1/points", json={"legs": legs, "charged_at_public_pile": True})
+    assert charged.status_code == 200, charged.get_data(as_text=True)
+    reduction_g = (factors["car_petrol"] - factors["car_bev"]) * 4.0
+    expected = min(math.floor(reduction_g / rules["grams_per_point"]),
+                   rules["max_points_per_trip"])
+    assert expected > 0 and plain["points"]["points"] == 0
+    assert "pile" in plain["points"]["explanation"]
+    assert charged.get_json()["points"]["points"] == expected
+
+
+def test_ev_trip_planned_and_charged_at_a_public_pile(client):
+    trip = {"from": CENTRO, "to": FAR_NORTH, "at": WHEN, "mode": "car_bev"}
+    plain = client.post("/v1/points", json=trip).get_json()
+    charged = client.post("/v1/points", json={**trip, "charged_at_public_pile": "true"})
+    assert charged.status_code == 200, charged.get_data(as_text=True)
+    charged = charged.get_json()
+    assert plain["points"]["points"] == 0 and charged["itinerary"] == plain["itinerary"]
+    reduction_g = charged["baseline"]["co2e_g"] - charged["co2e_g"]
+    rules = client.get("/v1/points/rules").get_json()
+    assert charged["points"]["points"] == min(math.floor(reduction_g / rules["grams_per_point"]),
+                                              rules["max_points_per_trip"]) > 0
+    bad = client.post("/v1/points", json={**trip, "charged_at_public_pile": "maybe"})
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["field"] == "charged_at_public_pile"
+
+
 def test_points_errors(client):
     for body, field in (({"legs": [{"mode": "rocket", "distance_m": 1}]}, "legs[0].mode"),
                         ({"legs": [{"mode": "bus", "distance_m": "far"}]},
