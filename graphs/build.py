@@ -16,7 +16,8 @@ from .network import Network, StreetLayer
 from .samples import sha256_of
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
-from .timetable import compile_feeds, merge_feeds
+from .feed_merge import merge_feeds
+from .timetable import compile_feeds
 
 __all__ = ["build_network", "TANLU_VERSION"]
 
