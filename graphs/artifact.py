@@ -96,10 +96,14 @@ def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:
 
 def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) -> Any:
     values = dict(scalars.get(prefix, {}))
+    members = set(zf.namelist())
     for f in dataclasses.fields(cls):
+        member_name = f"{prefix}/{f.name}.npy"
         if f.name in values:
             continue
-        with zf.open(f"{prefix}/{f.name}.npy") as member:
+        if member_name not in members and f.default is not dataclasses.MISSING:
+            continue  # an optional array added after this artifact was written: use the default
+        with zf.open(member_name) as member:
             array = np.lib.format.read_array(member, allow_pickle=False)
         array.flags.writeable = False  # shared by every query: an in-place change must fail loudly
         values[f.name] = array

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .calendar import build_service_calendar
 from .frequencies import rows_of
+from .gtfs import TRANSFER_NOT_POSSIBLE
 from .linking import (DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS, build_footpaths,
                       link_stops)
 from .network import StreetLayer, Timetable
@@ -120,6 +121,8 @@ def _merge(feeds: list[CompiledFeed], *, factors: FactorSource, walk_layer: Stre
         stop_time_arrival_s=arrival[rows].astype(np.int32),
         stop_time_departure_s=departure[rows].astype(np.int32),
         stop_time_is_interpolated=np.concatenate([f.is_interpolated for f in feeds])[rows],
+        stop_time_pickup_ok=np.concatenate([f.pickup_ok for f in feeds])[rows],
+        stop_time_dropoff_ok=np.concatenate([f.dropoff_ok for f in feeds])[rows],
         service_id=calendar.service_id.astype(str),
         service_first_date=calendar.first_date.isoformat(),
         service_active=calendar.active,
@@ -224,16 +227,23 @@ def _footpaths(stops: pd.DataFrame, feeds: list[CompiledFeed], stop_offset: np.n
                                 to_stop=f.transfers["to_stop"] + stop_offset[i])
              for i, f in enumerate(feeds)]
     transfers = pd.concat(given, ignore_index=True) if given else pd.DataFrame()
-    between = transfers[(transfers["from_stop"] != transfers["to_stop"])
-                        & transfers["transfer_type"].isin((0, 1, 2))]
+    different = transfers["from_stop"] != transfers["to_stop"]
+    between = transfers[different & transfers["transfer_type"].isin((0, 1, 2))]
+    not_possible = transfers["transfer_type"] == TRANSFER_NOT_POSSIBLE
+    forbidden = transfers[not_possible & different & transfers["is_stop_level"]]
     boarding = (stops["location_type"] == 0).to_numpy()
     footpaths = build_footpaths(
         stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float),
         eligible=boarding, walk_speed_mps=walk_speed_mps, max_distance_m=max_distance_m,
         detour_factor=detour_factor, extra_from=between["from_stop"].to_numpy(np.int64),
         extra_to=between["to_stop"].to_numpy(np.int64),
-        extra_duration_s=between["min_transfer_s"].to_numpy(np.int64))
+        extra_duration_s=between["min_transfer_s"].to_numpy(np.int64),
+        forbidden_from=forbidden["from_stop"].to_numpy(np.int64),
+        forbidden_to=forbidden["to_stop"].to_numpy(np.int64))
     report = {"pairs": int(len(footpaths.target)), "from_transfers_txt": int(len(between)),
+              "not_possible_from_transfers_txt": int(len(forbidden)),
+              # same-stop or route/trip-specific "not possible" rows: not representable per stop
+              "not_possible_ignored": int(not_possible.sum() - len(forbidden)),
               "max_distance_m": max_distance_m, "detour_factor": detour_factor,
               "walk_speed_mps": walk_speed_mps}
     return (footpaths.indptr, footpaths.target, footpaths.duration_s,

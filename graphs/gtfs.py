@@ -35,14 +35,23 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _TIME_RE = r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$"
 _DATE_RE = r"^\s*(\d{4})(\d{2})(\d{2})\s*$"
 _FIRST_DATA_LINE = 2  # the header is line 1
+#: pickup_type / drop_off_type values: 0 regular, 1 none, 2 phone the agency, 3 ask the driver.
+BOARDING_TYPES = (0, 1, 2, 3)
+#: transfers.txt columns that restrict a row to some routes or trips.
+TRANSFER_QUALIFIERS = ("from_route_id", "to_route_id", "from_trip_id", "to_trip_id")
+#: transfer_type: changing between the two stops is not possible.
+TRANSFER_NOT_POSSIBLE = 3
+#: The value that forbids boarding (pickup_type) or alighting (drop_off_type) at a stop time.
+NO_BOARDING = 1
 
 
 @dataclass(frozen=True, eq=False)
 class GtfsFeed:
     """One validated feed; columns are typed, ids are still unprefixed.
 
-    ``stop_times`` has ``arrival_s``/``departure_s`` (int64, -1 where the feed gives no time)
-    and ``line`` (the row's line number in stop_times.txt). Optional tables are empty frames.
+    ``stop_times`` has ``arrival_s``/``departure_s`` (int64, -1 where the feed gives no time),
+    ``pickup_ok``/``dropoff_ok`` (bool: False where pickup_type/drop_off_type is 1) and ``line``
+    (the row's line number in stop_times.txt). Optional tables are empty frames.
     """
 
     name: str
@@ -285,6 +294,11 @@ def _convert_stop_times(path: Path, stop_times: pd.DataFrame) -> pd.DataFrame:
     out["departure_s"] = np.where(departure < 0, arrival, departure)
     bad = (out["departure_s"] < out["arrival_s"]).to_numpy()
     _fail(path, name, stop_times, bad, "departure_time", "is before arrival_time")
+    for column, flag in (("pickup_type", "pickup_ok"), ("drop_off_type", "dropoff_ok")):
+        kind = _to_int(path, name, stop_times, column, default=0)
+        _fail(path, name, stop_times, ~np.isin(kind, BOARDING_TYPES), column,
+              "is not 0, 1, 2 or 3")
+        out[flag] = kind != NO_BOARDING  # 2 and 3 need an arrangement but are possible
     if "shape_dist_traveled" in stop_times.columns:
         out["shape_dist_traveled"] = pd.to_numeric(stop_times["shape_dist_traveled"],
                                                    errors="coerce").to_numpy(dtype=float)
@@ -353,6 +367,13 @@ def _convert_transfers(path: Path, transfers: pd.DataFrame) -> pd.DataFrame:
                         "to_stop_id": transfers["to_stop_id"]})
     out["transfer_type"] = _to_int(path, name, transfers, "transfer_type", default=0)
     out["min_transfer_s"] = _to_int(path, name, transfers, "min_transfer_time", default=-1)
+    # A row naming routes or trips concerns only those vehicles, not every change between
+    # the two stops.
+    qualified = np.zeros(len(transfers), bool)
+    for column in TRANSFER_QUALIFIERS:
+        if column in transfers.columns:
+            qualified |= (transfers[column] != "").to_numpy()
+    out["is_stop_level"] = ~qualified
     return out
 
 

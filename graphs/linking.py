@@ -106,14 +106,17 @@ def build_footpaths(stop_lon: np.ndarray, stop_lat: np.ndarray, *,
                     max_distance_m: float = FOOTPATH_MAX_M,
                     detour_factor: float = DETOUR_FACTOR,
                     extra_from: np.ndarray | None = None, extra_to: np.ndarray | None = None,
-                    extra_duration_s: np.ndarray | None = None) -> Footpaths:
+                    extra_duration_s: np.ndarray | None = None,
+                    forbidden_from: np.ndarray | None = None,
+                    forbidden_to: np.ndarray | None = None) -> Footpaths:
     """Footpaths between stops within ``max_distance_m`` in a straight line, both directions.
 
     Walking distance is the straight-line (geodesic) distance times ``detour_factor``, and the
     duration that distance at ``walk_speed_mps``, rounded up. ``extra_*`` add directed
     transfers (from transfers.txt); their duration is used where >= 0, else estimated the same
     way, and they replace a computed footpath between the same stops. Only ``eligible`` stops
-    (boarding points, not stations) get computed footpaths.
+    (boarding points, not stations) get computed footpaths. ``forbidden_*`` are directed pairs
+    with no footpath at all (transfers.txt ``transfer_type`` 3, "not possible").
     """
     stop_lon, stop_lat = np.asarray(stop_lon, float), np.asarray(stop_lat, float)
     n = len(stop_lon)
@@ -144,7 +147,12 @@ def build_footpaths(stop_lon: np.ndarray, stop_lat: np.ndarray, *,
         walk_m = np.r_[extra_walk_m, walk_m]
         duration = np.r_[extra_duration, duration]
     _, first = np.unique(source * n + target, return_index=True)  # sorted by source, target
-    source, target, walk_m, duration = source[first], target[first], walk_m[first], duration[first]
+    keep = first
+    if forbidden_from is not None and len(forbidden_from):
+        forbidden = (np.asarray(forbidden_from, np.int64) * n
+                     + np.asarray(forbidden_to, np.int64))
+        keep = first[~np.isin(source[first] * n + target[first], forbidden)]
+    source, target, walk_m, duration = source[keep], target[keep], walk_m[keep], duration[keep]
     indptr = np.r_[0, np.cumsum(np.bincount(source, minlength=n))].astype(np.int64)
     return Footpaths(indptr, target.astype(np.int32), duration.astype(np.int32),
                      walk_m.astype(np.float32))

@@ -111,6 +111,18 @@ class Timetable:
     # links of stops to the walking layer
     stop_walk_node: np.ndarray        # int32 (s,) node of the walk layer, -1 if unlinked
     stop_link_distance_m: np.ndarray  # float32 (s,) metres from the stop to that node
+    # GTFS pickup_type / drop_off_type = 1: riders may not board / alight at this stop time
+    # (the vehicle still passes with these times). Aligned with stop_time_*; None when
+    # constructing means "allowed everywhere" and is replaced by all-True arrays.
+    stop_time_pickup_ok: np.ndarray = None   # type: ignore[assignment]  # bool
+    stop_time_dropoff_ok: np.ndarray = None  # type: ignore[assignment]  # bool
+
+    def __post_init__(self) -> None:
+        for name in ("stop_time_pickup_ok", "stop_time_dropoff_ok"):
+            if getattr(self, name) is None:
+                allowed = np.ones(self.stop_time_arrival_s.shape[0], bool)
+                allowed.flags.writeable = False
+                object.__setattr__(self, name, allowed)  # frozen: set once, here
 
     @property
     def n_stops(self) -> int:

@@ -51,6 +51,8 @@ class CompiledFeed:
     arrival_s: np.ndarray
     departure_s: np.ndarray
     is_interpolated: np.ndarray
+    pickup_ok: np.ndarray         # bool: boarding allowed (pickup_type != 1)
+    dropoff_ok: np.ndarray        # bool: alighting allowed (drop_off_type != 1)
     distance_m: np.ndarray        # metres from the trip's first stop
     measures: list[HopMeasure]
     calendar: pd.DataFrame
@@ -131,6 +133,7 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
     st, trips = _stop_times(feed, stops, trips, report)
     indptr = np.r_[0, np.cumsum(np.bincount(st["trip"], minlength=len(trips)))].astype(np.int64)
     stop = st["stop"].to_numpy(np.int64)
+    pickup, dropoff = st["pickup_ok"].to_numpy(bool), st["dropoff_ok"].to_numpy(bool)
 
     measures, trip_measure = _measure_trips(feed, stops, trips, indptr, stop)
     distance, source, unit = _trip_distances(feed, st, indptr, measures, trip_measure)
@@ -147,6 +150,7 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
     indptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     stop, arrival, departure = stop[rows], arrival[rows], departure[rows]
     interpolated, distance = interpolated[rows], distance[rows]
+    pickup, dropoff = pickup[rows], dropoff[rows]
 
     expansion = expand_frequencies(trips["trip_id"].to_numpy(str), departure[indptr[:-1]],
                                    feed.frequencies)
@@ -158,7 +162,8 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
     shift = np.repeat(expansion.shift_s, lengths)
     t = trips.iloc[expansion.source]
     report.update(stops=len(stops), routes=len(routes), trips=len(expansion.source),
-                  stop_times=len(rows))
+                  stop_times=len(rows), stop_times_no_pickup=int((~pickup[rows]).sum()),
+                  stop_times_no_drop_off=int((~dropoff[rows]).sum()))
     sources, counts = np.unique(source[expansion.source], return_counts=True)
     report["trip_distance_sources"] = dict(zip(sources.tolist(), counts.tolist()))
     return CompiledFeed(
@@ -172,7 +177,8 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
         trip_distance_source=source[expansion.source],
         indptr=np.r_[0, np.cumsum(lengths)].astype(np.int64),
         stop=stop[rows], arrival_s=arrival[rows] + shift, departure_s=departure[rows] + shift,
-        is_interpolated=interpolated[rows], distance_m=distance[rows], measures=measures,
+        is_interpolated=interpolated[rows], pickup_ok=pickup[rows], dropoff_ok=dropoff[rows],
+        distance_m=distance[rows], measures=measures,
         calendar=feed.calendar.assign(service_id=prefix + feed.calendar["service_id"]),
         calendar_dates=feed.calendar_dates.assign(
             service_id=prefix + feed.calendar_dates["service_id"]),
@@ -344,4 +350,5 @@ def _transfers(feed: GtfsFeed, stops: pd.DataFrame, report: dict) -> pd.DataFram
         to_stop=index.get_indexer(feed.transfers["to_stop_id"]))
     known = (transfers["from_stop"] >= 0) & (transfers["to_stop"] >= 0)
     report["transfers_unknown_stop"] = int((~known).sum())
-    return transfers.loc[known, ["from_stop", "to_stop", "transfer_type", "min_transfer_s"]]
+    return transfers.loc[known, ["from_stop", "to_stop", "transfer_type", "min_transfer_s",
+                                 "is_stop_level"]]

@@ -102,3 +102,31 @@ def test_loaded_arrays_are_read_only(tmp_path):
     loaded = load_network(save_network(_tiny_network(), tmp_path / "t.tanlu"))
     with pytest.raises(ValueError, match="read-only"):
         loaded.streets["walk"].edge_head[0] = 1
+
+
+def test_boarding_flags_round_trip_and_default_when_absent(fixtures_dir, tmp_path):
+    """Artifacts written before stop_time_pickup_ok/dropoff_ok existed load as 'allowed'."""
+    import dataclasses
+
+    from graphs.timetable import compile_timetable
+
+    class Factors:
+        def g_per_pkm(self, key):
+            return 50.0
+
+    tt, _ = compile_timetable([fixtures_dir / "gtfs_tiny"], factors=Factors())
+    pickup = np.ones_like(tt.stop_time_pickup_ok)
+    pickup[1] = False
+    network = dataclasses.replace(_tiny_network(),
+                                  timetable=dataclasses.replace(tt, stop_time_pickup_ok=pickup))
+    path = save_network(network, tmp_path / "t.tanlu")
+    np.testing.assert_array_equal(load_network(path).timetable.stop_time_pickup_ok, pickup)
+
+    old = tmp_path / "old.tanlu"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            if "_ok.npy" not in item.filename:
+                dst.writestr(item, src.read(item.filename))
+    loaded = load_network(old).timetable
+    assert loaded.stop_time_pickup_ok.all() and loaded.stop_time_dropoff_ok.all()
+    assert loaded.stop_time_pickup_ok.shape == tt.stop_time_arrival_s.shape

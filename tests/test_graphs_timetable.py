@@ -327,3 +327,93 @@ def test_helsinki_modes(helsinki, sample_dir: Path) -> None:
     for mode in ("bus", "tram", "metro", "rail", "ferry"):
         assert set(tt.route_co2e_g_per_pkm[tt.route_mode == mode]) == {FACTORS[mode]}
         assert set(tt.route_co2e_source[tt.route_mode == mode]) == {f"factor:{mode}"}
+
+
+def test_no_pickup_and_no_drop_off_are_kept_per_stop_time(fixtures_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """pickup_type/drop_off_type 1 mark stop times where riders may not board / alight."""
+    folder = tmp_path / "flags"
+    shutil.copytree(fixtures_dir / "gtfs_tiny", folder)
+    flags = {("T2", "B"): ("1", ""), ("T2", "C"): ("", "1"), ("F1", "A"): ("0", "1"),
+             ("T3", "D"): ("3", "2")}  # 2 and 3 need an arrangement but are possible
+    lines = (folder / "stop_times.txt").read_text().splitlines()
+    rows = [lines[0] + ",pickup_type,drop_off_type"]
+    for line in lines[1:]:
+        trip, _, _, stop, _ = line.split(",")
+        rows.append(line + "," + ",".join(flags.get((trip, stop), ("", ""))))
+    (folder / "stop_times.txt").write_text("\n".join(rows) + "\n")
+    tt, report = compile_([folder])
+    pickup, dropoff = tt.stop_time_pickup_ok, tt.stop_time_dropoff_ok
+    assert pickup[trip_rows(tt, "flags:T2")].tolist() == [True, False, True, True]
+    assert dropoff[trip_rows(tt, "flags:T2")].tolist() == [True, True, False, True]
+    for trip in ("flags:T1", "flags:T3", "flags:M1"):
+        assert pickup[trip_rows(tt, trip)].all() and dropoff[trip_rows(tt, trip)].all()
+    expanded = [t for t in tt.trip_id if t.startswith("flags:F1#")]
+    assert len(expanded) == 5
+    for trip in expanded:  # every departure of a frequency trip keeps its template's flags
+        assert dropoff[trip_rows(tt, trip)].tolist() == [False, True]
+    counts = report["feeds"]["flags"]
+    assert (counts["stop_times_no_pickup"], counts["stop_times_no_drop_off"]) == (1, 1 + 5)
+
+
+def test_pickup_type_out_of_range_names_line_and_field(fixtures_dir: Path,
+                                                       tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(fixtures_dir / "gtfs_tiny", folder)
+    lines = (folder / "stop_times.txt").read_text().splitlines()
+    lines = [lines[0] + ",pickup_type"] + [line + ",0" for line in lines[1:]]
+    lines[3] = lines[3][:-1] + "7"
+    (folder / "stop_times.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(GtfsError, match="stop_times.txt line 4, field pickup_type: '7'"):
+        compile_([folder])
+
+
+def test_helsinki_no_pickup_flags_match_the_raw_file(helsinki, sample_dir: Path) -> None:
+    tt, _ = helsinki
+    stop_times = raw(sample_dir / "helsinki" / "hsl_gtfs.zip", "stop_times.txt")
+    stop_times["seq"] = stop_times["stop_sequence"].astype(int)
+    by_trip = stop_times.sort_values(["trip_id", "seq"]).groupby("trip_id")
+    checked = restricted = 0
+    for t in range(tt.n_trips):
+        trip_id = tt.trip_id[t].split(":", 1)[1].split("#")[0]
+        rows = slice(tt.trip_stop_time_indptr[t], tt.trip_stop_time_indptr[t + 1])
+        group = by_trip.get_group(trip_id)
+        assert tt.stop_time_pickup_ok[rows].tolist() == (group["pickup_type"] != "1").tolist()
+        assert tt.stop_time_dropoff_ok[rows].tolist() == (group["drop_off_type"] != "1").tolist()
+        checked += 1
+        restricted += int((~tt.stop_time_pickup_ok[rows]).any())
+    assert checked == tt.n_trips and restricted > 100
+
+
+def test_transfer_type_3_removes_the_footpath(fixtures_dir: Path, tmp_path: Path) -> None:
+    """B and C are ~96 m apart, so a footpath joins them unless transfers.txt forbids it."""
+    folder = tmp_path / "nochange"
+    shutil.copytree(fixtures_dir / "gtfs_tiny", folder)
+    with open(folder / "transfers.txt", "a") as f:
+        f.write("B,C,3,\n")
+    plain, _ = compile_([fixtures_dir / "gtfs_tiny"])
+    tt, report = compile_([folder])
+
+    def targets(timetable: Timetable, stop: str) -> set[str]:
+        s = int(np.flatnonzero(timetable.stop_id == f"{timetable.feed_names[0]}:{stop}")[0])
+        return {x.split(":")[1] for x in timetable.stop_id[
+            timetable.footpath_target[timetable.footpath_indptr[s]:
+                                      timetable.footpath_indptr[s + 1]]]}
+
+    assert "C" in targets(plain, "B") and "C" not in targets(tt, "B")
+    assert "B" in targets(tt, "C")  # transfers.txt rows are directed
+    assert report["footpaths"]["not_possible_from_transfers_txt"] == 1
+
+
+def test_route_specific_transfer_type_3_is_not_applied_to_every_change(
+        fixtures_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "qualified"
+    shutil.copytree(fixtures_dir / "gtfs_tiny", folder)
+    lines = (folder / "transfers.txt").read_text().splitlines()
+    lines = [lines[0] + ",from_route_id"] + [line + "," for line in lines[1:]]
+    lines.append("B,C,3,,R1")
+    (folder / "transfers.txt").write_text("\n".join(lines) + "\n")
+    tt, report = compile_([folder])
+    b, c = (int(np.flatnonzero(tt.stop_id == f"qualified:{s}")[0]) for s in "BC")
+    assert c in tt.footpath_target[tt.footpath_indptr[b]: tt.footpath_indptr[b + 1]]
+    assert report["footpaths"]["not_possible_ignored"] == 1
