@@ -27,6 +27,69 @@ def test_inspect_prints_the_manifest(poa_artifact, capsys):
                                                       "poa_trensurb.zip"}
 
 
+def test_inspect_shows_layers_transit_links_and_factors(poa_network, poa_artifact, capsys):
+    """Every number is checked against the loaded arrays, not against the manifest."""
+    import numpy as np
+
+    assert main(["inspect", str(poa_artifact)]) == 0
+    out = capsys.readouterr().out
+    for name, layer in poa_network.streets.items():
+        assert f"{name:5} {layer.n_nodes:>9,} nodes {layer.n_edges:>9,} edges" in out
+    tt = poa_network.timetable
+    assert f"transit: {tt.n_stops:,} stops" in out and f"{tt.n_trips:,} trips" in out
+    linked = int((tt.stop_walk_node >= 0).sum())
+    assert "service dates: 2019-03-01 .. 2019-12-31" in out
+    assert f": {linked:,}; unlinked {tt.n_stops - linked:,} (outside_street_extract" in out
+    assert f"footpaths: {len(tt.footpath_target):,}" in out
+    factors = poa_network.manifest["factors"]["factors"]
+    for mode in ("walk", "bus", "metro", "car_bev"):
+        assert f"  {mode:14} {factors[mode]['g_per_pkm']:>8} (" in out
+    assert np.isfinite(tt.stop_link_distance_m[tt.stop_walk_node >= 0]).all()
+
+
+def _broken_tiny_feed(fixtures_dir, tmp_path, file, old, new):
+    import shutil
+
+    feed = tmp_path / "feed"
+    shutil.copytree(fixtures_dir / "gtfs_tiny", feed)
+    if new is None:
+        (feed / file).unlink()
+    else:
+        text = (feed / file).read_text()
+        assert old in text
+        (feed / file).write_text(text.replace(old, new, 1))
+    return feed
+
+
+@pytest.mark.parametrize("file, old, new, needle", [
+    ("stop_times.txt", None, None, "required file stop_times.txt is missing"),
+    ("trips.txt", "service_id", "service", "trips.txt lacks the required column service_id"),
+    ("stop_times.txt", "T1,,,B,2", "T1,8:7:00,,B,2",
+     "stop_times.txt line 3, field arrival_time: '8:7:00' is not a time"),
+    ("stops.txt", "B,Bravo,-30.0000,-51.1990", "B,Bravo,,",
+     "stops.txt line 4, field stop_lat: '' is not a latitude"),
+])
+def test_broken_feed_through_the_cli_names_file_row_field(fixtures_dir, tmp_path, capsys,
+                                                          file, old, new, needle):
+    feed = _broken_tiny_feed(fixtures_dir, tmp_path, file, old, new)
+    argv = ["build", "--osm", str(fixtures_dir / "small_town.osm"), "--gtfs", str(feed),
+            "--out", str(tmp_path / "x.tanlu"), "--quiet"]
+    assert main(argv) == 2
+    assert needle in _one_line_error(capsys)
+    assert not (tmp_path / "x.tanlu").exists()
+
+
+@pytest.mark.parametrize("fixture, needle", [
+    ("no_streets.osm", "contains no streets"),
+    ("only_unusable_streets.osm", "contains no street usable on foot, by bike or by car"),
+])
+def test_osm_without_streets_through_the_cli(fixtures_dir, tmp_path, capsys, fixture, needle):
+    argv = ["build", "--osm", str(fixtures_dir / fixture), "--out", str(tmp_path / "x.tanlu"),
+            "--quiet"]
+    assert main(argv) == 2
+    assert f"{fixture}: {needle}" in _one_line_error(capsys)
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["inspect", "absent.tanlu"], "no such network artifact"),
     (["build", "--out", "x.tanlu"], "--osm is required"),
