@@ -111,11 +111,17 @@ def _transit_hops_frame(tt: Timetable) -> gpd.GeoDataFrame:
                   np.array(lines, dtype=object))
 
 
-def _hop_line(tt: Timetable, hop: int, from_stop: int, to_stop: int) -> shapely.LineString:
+def _hop_line(tt: Timetable, hop: int, from_stop: int,
+              to_stop: int) -> shapely.LineString | None:
+    """The hop's polyline; a straight line where it has none or collapses to a point (two
+    stops projected onto the same point of a shape); None (null geometry) if that collapses too.
+    A one-point line is invalid and GIS tools flag it."""
     coords = tt.hop_geometry_lonlat[tt.hop_geometry_indptr[hop]:tt.hop_geometry_indptr[hop + 1]]
-    if len(coords) < 2:  # no shape: straight line between the stops
-        coords = [(tt.stop_lon[from_stop], tt.stop_lat[from_stop]),
-                  (tt.stop_lon[to_stop], tt.stop_lat[to_stop])]
+    if len(coords) < 2 or (coords == coords[0]).all():
+        coords = np.array([(tt.stop_lon[from_stop], tt.stop_lat[from_stop]),
+                           (tt.stop_lon[to_stop], tt.stop_lat[to_stop])])
+    if (coords == coords[0]).all():
+        return None
     return shapely.LineString(coords)
 
 
@@ -136,6 +142,11 @@ def _layer_builders(network: Network) -> dict[str, Callable[[], gpd.GeoDataFrame
         builders["transit_hops"] = lambda: _transit_hops_frame(network.timetable)
     builders["charging_stations"] = lambda: _charging_frame(network.charging_stations)
     return builders
+
+
+def _geometry_type(layer: str) -> str:
+    """Declared so that an empty layer (no charging stations) still opens as points in QGIS."""
+    return "LineString" if layer.endswith(("_edges", "_hops")) else "Point"
 
 
 def export_layer_names(network: Network) -> list[str]:
@@ -180,11 +191,13 @@ def export_network(network: Network, path: str | os.PathLike, *,
     if suffix == GPKG_SUFFIX:
         path.unlink(missing_ok=True)
         for name in chosen:
-            builders[name]().to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            builders[name]().to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                                     geometry_type=_geometry_type(name))
         return [path]
     written = []
     for name in chosen:
         out = path.with_name(f"{path.stem}.{name}{GEOJSON_SUFFIX}")
-        builders[name]().to_file(out, driver="GeoJSON", engine="pyogrio")
+        builders[name]().to_file(out, driver="GeoJSON", engine="pyogrio",
+                                 geometry_type=_geometry_type(name))
         written.append(out)
     return written

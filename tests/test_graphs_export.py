@@ -155,3 +155,19 @@ def test_exported_edges_and_hops_carry_co2e_per_passenger(poa_network, tmp_path)
     bus = hops[hops["mode"] == "bus"]
     assert bus["co2e_g"].to_numpy() == pytest.approx(
         bus["distance_m"].to_numpy() / 1000 * table.g_per_pkm("bus"), rel=1e-5)
+
+
+def test_geopackage_layers_are_valid_for_gis(poa_network: Network, tmp_path: Path) -> None:
+    """Each layer declares its geometry type (even when empty) and holds only valid geometry."""
+    import pyogrio
+
+    out = export_network(poa_network, tmp_path / "poa.gpkg")[0]
+    expected = {name: "LineString" if name.endswith(("_edges", "_hops")) else "Point"
+                for name in export_layer_names(poa_network)}
+    assert dict(pyogrio.list_layers(out).tolist()) == expected
+    assert poa_network.charging_stations.osmid.size == 0  # Porto Alegre's extract has none
+    for name in expected:
+        frame = gpd.read_file(out, layer=name)
+        assert frame.crs.to_epsg() == 4326
+        present = frame.geometry.dropna()
+        assert present.is_valid.all() and not present.is_empty.any(), name
