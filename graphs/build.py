@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from .artifact import FORMAT_VERSION, save_network
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
@@ -43,12 +44,15 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
     streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
                             bike_speed_kph=bike_speed_kph, progress=progress)
+    steps = tqdm(total=2, desc="merging feeds, linking stops", unit=" steps",
+                 disable=not progress)
     timetable, transit_report = None, {}
     if feeds:
         timetable, transit_report = merge_feeds(
             feeds, factors=table, walk_layer=streets.layers["walk"],
             walk_speed_mps=walk_speed_kph / 3.6, max_link_m=max_link_m,
             footpath_max_m=footpath_max_m)
+    steps.update()
     options = {"walk_speed_kph": walk_speed_kph, "bike_speed_kph": bike_speed_kph,
                "max_link_m": max_link_m, "footpath_max_m": footpath_max_m}
     manifest = {
@@ -68,7 +72,10 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     network = Network(manifest=manifest, streets=dict(streets.layers), timetable=timetable,
                       charging_stations=streets.charging)
     if out_path is not None:
+        steps.set_description(f"writing {Path(out_path).name}")
         save_network(network, out_path)
+    steps.update()
+    steps.close()
     return network
 
 
