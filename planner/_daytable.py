@@ -3,7 +3,10 @@
 Trips of the previous and next service days are included with their time shift (a bus leaving
 at 25:10 yesterday runs at 01:10 today). Each (pattern, day) group becomes a *day pattern*;
 groups of one pattern are merged when the merge keeps trips FIFO (no overtaking), which is
-the usual case, so the kernel scans each pattern once.
+the usual case, so the kernel scans each pattern once. Trips whose GTFS ``pickup_type`` /
+``drop_off_type`` forbid boarding or alighting at different stops go to separate day patterns
+(as OpenTripPlanner's stop patterns do): within one, the earliest trip is then always the best
+to board, which RAPTOR relies on.
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ class DayTable:
     dp_mode: np.ndarray           # str (p,)
     dp_stop_indptr: np.ndarray    # int64 (p + 1,)
     dp_stops: np.ndarray          # int32
+    dp_board_ok: np.ndarray       # bool, aligned with dp_stops: riders may board there
+    dp_alight_ok: np.ndarray      # bool, aligned with dp_stops: riders may alight there
     dp_cum_m: np.ndarray          # float64 cumulative metres along the day pattern
     dp_factor: np.ndarray         # float64 g CO2e per passenger-km
     dp_trip_indptr: np.ndarray    # int64 (p + 1,)
@@ -82,8 +87,26 @@ def compile_day_table(timetable: Timetable, service_date: date, tz) -> DayTable:
             trips.append(idx)
             offsets.append(np.full(len(idx), offset, np.int32))
         if trips:
-            groups.extend(_fifo_groups(tt, p, trips, offsets))
+            for group in _fifo_groups(tt, p, trips, offsets):
+                groups.extend(_split_by_boarding(tt, group))
     return _assemble(tt, service_date, groups)
+
+
+def _split_by_boarding(tt: Timetable, group: tuple) -> list[tuple]:
+    """Split a trip group by its (pickup allowed, drop-off allowed) flags per position;
+    each part gets the flags as two extra members. Keeps the FIFO order within each part."""
+    p, trips, offsets, arr, dep = group
+    n = arr.shape[1]
+    rows = tt.trip_stop_time_indptr[trips][:, None] + np.arange(n)[None, :]
+    board = np.asarray(tt.stop_time_pickup_ok, bool)[rows]
+    alight = np.asarray(tt.stop_time_dropoff_ok, bool)[rows]
+    if board.all() and alight.all():  # the usual case, and groups left without trips
+        return [(*group, np.ones(n, bool), np.ones(n, bool))]
+    signature = np.concatenate([board, alight], axis=1)
+    _, first, part = np.unique(signature, axis=0, return_index=True, return_inverse=True)
+    part = part.ravel()
+    return [(p, trips[part == k], offsets[part == k], arr[part == k], dep[part == k],
+             board[first[k]], alight[first[k]]) for k in np.argsort(first)]
 
 
 def _within_day(tt: Timetable, idx: np.ndarray, offset: int) -> np.ndarray:
@@ -141,6 +164,8 @@ def _assemble(tt: Timetable, service_date: date, groups: list) -> DayTable:
         dp_mode=np.asarray(tt.route_mode)[dp_route],
         dp_stop_indptr=dp_stop_indptr,
         dp_stops=_cat(stops, np.int32), dp_cum_m=_cat(cum, np.float64),
+        dp_board_ok=_cat([g[5] for g in groups], np.bool_),
+        dp_alight_ok=_cat([g[6] for g in groups], np.bool_),
         dp_factor=tt.route_co2e_g_per_pkm[dp_route].astype(np.float64),
         dp_trip_indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         trip_original=_cat([g[1] for g in groups], np.int32),
@@ -169,14 +194,17 @@ def _stop_index(dp_stop_indptr: np.ndarray, dp_stops: np.ndarray, n_stops: int) 
 
 
 def reverse_day_table(day: DayTable) -> DayTable:
-    """The time-reversed table: patterns backwards, times negated, footpaths transposed."""
+    """The time-reversed table: patterns backwards, times negated, footpaths transposed;
+    boarding backwards is alighting forwards, so the two flags swap."""
     n_dp = len(day.dp_pattern)
-    stops, cum, arr, dep = [], [], [], []
+    stops, cum, arr, dep, board, alight = [], [], [], [], [], []
     trip_original, trip_offset = [], []
     for p in range(n_dp):
         a, b = day.dp_stop_indptr[p], day.dp_stop_indptr[p + 1]
         n = b - a
         stops.append(day.dp_stops[a:b][::-1])
+        board.append(day.dp_alight_ok[a:b][::-1])
+        alight.append(day.dp_board_ok[a:b][::-1])
         c = day.dp_cum_m[a:b]
         cum.append((c[-1] - c)[::-1])
         t0, t1 = day.dp_trip_indptr[p], day.dp_trip_indptr[p + 1]
@@ -196,7 +224,8 @@ def reverse_day_table(day: DayTable) -> DayTable:
     return DayTable(
         service_date=day.service_date, reversed=True, dp_pattern=day.dp_pattern,
         dp_route=day.dp_route, dp_mode=day.dp_mode, dp_stop_indptr=day.dp_stop_indptr,
-        dp_stops=dp_stops, dp_cum_m=_cat(cum, np.float64), dp_factor=day.dp_factor,
+        dp_stops=dp_stops, dp_board_ok=_cat(board, np.bool_), dp_alight_ok=_cat(alight, np.bool_),
+        dp_cum_m=_cat(cum, np.float64), dp_factor=day.dp_factor,
         dp_trip_indptr=day.dp_trip_indptr, trip_original=_cat(trip_original, np.int32),
         trip_offset_s=_cat(trip_offset, np.int32),
         trip_time_base=np.concatenate([[0], np.cumsum(np.repeat(lengths, counts))[:-1]]

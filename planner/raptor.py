@@ -5,6 +5,8 @@ seconds of that day). Round ``k`` holds journeys with ``k`` vehicle trips; a lab
 is kept only if no label of rounds ``0..k`` at the same stop and no destination label dominates
 it, so the result is Pareto-optimal over (arrival, CO2e, transfers) up to the tolerance below.
 Arrive-by queries run this same kernel on the time-reversed table (see ``_daytable``).
+Riders board only where ``dp_board_ok`` and alight only where ``dp_alight_ok`` (GTFS
+``pickup_type``/``drop_off_type`` 1; the day table splits patterns so these are per position).
 
 Label fields (``int32``): arrival, kind (0 access, 1 ride, 2 ride then footpath), day trip,
 day pattern, board position, alight position, parent slot in round ``k - 1`` at the boarding
@@ -176,7 +178,8 @@ def _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
 
 
 @njit(cache=True, nogil=True)
-def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip_indptr,
+def mc_raptor(dp_stop_indptr, dp_stops, dp_board_ok, dp_alight_ok, dp_cum_m, dp_factor,
+              dp_allowed, dp_trip_indptr,
               trip_time_base, st_arr, st_dep, stop_dp_indptr, stop_dp, stop_dp_pos,
               fp_indptr, fp_target, fp_distance_m, min_transfer_s,
               access_s, egress_s, start_s, max_arrival_s, max_rounds, walk_speed_mps, max_walk_m):
@@ -245,7 +248,7 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
             for pos in range(start, n):
                 s = dp_stops[base + pos]
                 cum = dp_cum_m[base + pos]
-                for r in range(rb_n):
+                for r in range(rb_n if dp_alight_ok[base + pos] else 0):
                     if rb_bpos[r] >= pos:
                         continue
                     a = st_arr[trip_time_base[rb_trip[r]] + pos]
@@ -266,7 +269,7 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_cum_m, dp_factor, dp_allowed, dp_trip
                             label[5] = pos
                             label[6] = rb_pslot[r]
                             _dest_insert(k, s, a + egress_s[s], c, label, D_n, D_int, D_co2)
-                if not marked_prev[s] or pos == n - 1:
+                if not marked_prev[s] or pos == n - 1 or not dp_board_ok[base + pos]:
                     continue
                 for j in range(L_n[k - 1, s]):
                     ready = L_int[k - 1, s, j, 0]

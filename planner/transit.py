@@ -119,10 +119,10 @@ class TransitRouter:
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
             return []
         result = raptor.mc_raptor(
-            day.dp_stop_indptr, day.dp_stops, day.dp_cum_m, day.dp_factor, allowed,
-            day.dp_trip_indptr, day.trip_time_base, day.st_arr, day.st_dep,
-            day.stop_dp_indptr, day.stop_dp, day.stop_dp_pos, day.fp_indptr, day.fp_target,
-            day.fp_distance_m, self._min_transfer_s, access_s, egress_s, np.int32(start_s),
+            day.dp_stop_indptr, day.dp_stops, day.dp_board_ok, day.dp_alight_ok, day.dp_cum_m,
+            day.dp_factor, allowed, day.dp_trip_indptr, day.trip_time_base, day.st_arr,
+            day.st_dep, day.stop_dp_indptr, day.stop_dp, day.stop_dp_pos, day.fp_indptr,
+            day.fp_target,            day.fp_distance_m, self._min_transfer_s, access_s, egress_s, np.int32(start_s),
             np.int32(start_s + MAX_TRANSIT_DURATION_S), int(query.max_transfers) + 1,
             float(query.walk_speed_mps), float(query.max_walk_m))
         L_n, L_int, L_co2, D_n, D_int, D_co2 = result

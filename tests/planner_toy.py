@@ -134,3 +134,62 @@ def toy_network() -> Network:
     return Network(manifest=manifest,
                    streets={name: grid_layer(name) for name in ("walk", "bike", "car")},
                    timetable=_timetable(factors), charging_stations=charging)
+
+
+def line_network(lines: list[tuple[str, str, list[int], int]], *,
+                 flags: dict[str, np.ndarray] | None = None) -> Network:
+    """The toy grid with ``lines`` all running west to east along row 0 (stops ``A0..A5``).
+
+    Each line is ``(short name, transit mode, first-stop departures in s, seconds per hop)``;
+    every trip calls at every stop, with no dwell. ``flags`` may set the timetable's
+    ``stop_time_pickup_ok``/``stop_time_dropoff_ok`` (rows: trips in line order, N per trip).
+    """
+    factors = load_factor_table("cn")
+    base = toy_network()
+    stop_nodes = [node_index(0, c) for c in range(N)]
+    lonlat = np.array([node_lonlat(0, c) for c in range(N)])
+    trip_ids, headsigns, times = [], [], []
+    for short, _, starts, hop in lines:
+        for start in starts:
+            trip_ids.append(f"toy:{short}-{start // 60:04d}")
+            headsigns.append(f"{short} Leste")
+            times.append([start + i * hop for i in range(N)])
+    n_routes, n_trips = len(lines), len(times)
+    stop_times = np.array(times, np.int32).ravel()
+    trip_counts = [len(starts) for _, _, starts, _ in lines]
+    active = np.zeros((1, 7), bool)
+    active[0, :5] = True
+    tt = Timetable(
+        feed_names=np.array(["toy"]), stop_id=np.array([f"toy:A{c}" for c in range(N)]),
+        stop_name=np.array([f"Stop A{c}" for c in range(N)]),
+        stop_lon=lonlat[:, 0].copy(), stop_lat=lonlat[:, 1].copy(),
+        stop_parent=np.full(N, -1, np.int32), stop_feed=np.zeros(N, np.int16),
+        stop_min_transfer_s=np.full(N, MIN_TRANSFER_S, np.int32),
+        route_id=np.array([f"toy:{line[0]}" for line in lines]),
+        route_short_name=np.array([line[0] for line in lines]),
+        route_long_name=np.array([line[0] for line in lines]),
+        route_type=np.array([3 if line[1] == "bus" else 1 for line in lines], np.int32),
+        route_mode=np.array([line[1] for line in lines]),
+        route_feed=np.zeros(n_routes, np.int16),
+        route_co2e_g_per_pkm=np.array([factors.g_per_pkm(line[1]) for line in lines], np.float32),
+        route_co2e_source=np.array([f"factor:{line[1]}" for line in lines]),
+        pattern_route=np.arange(n_routes, dtype=np.int32),
+        pattern_stop_indptr=np.arange(0, N * n_routes + 1, N, dtype=np.int64),
+        pattern_stops=np.tile(np.arange(N, dtype=np.int32), n_routes),
+        pattern_hop_distance_m=np.array(([0.0] + [SPACING_M] * (N - 1)) * n_routes, np.float32),
+        pattern_distance_source=np.array(["straight_line"] * n_routes),
+        pattern_trip_indptr=np.concatenate([[0], np.cumsum(trip_counts)]).astype(np.int64),
+        hop_geometry_indptr=np.zeros(N * n_routes + 1, np.int64),
+        hop_geometry_lonlat=np.zeros((0, 2)),
+        trip_id=np.array(trip_ids), trip_service=np.zeros(n_trips, np.int32),
+        trip_headsign=np.array(headsigns), trip_is_frequency=np.zeros(n_trips, bool),
+        trip_stop_time_indptr=np.arange(0, n_trips * N + 1, N, dtype=np.int64),
+        stop_time_arrival_s=stop_times.copy(), stop_time_departure_s=stop_times.copy(),
+        stop_time_is_interpolated=np.zeros(n_trips * N, bool),
+        service_id=np.array(["toy:WK"]), service_first_date="2019-05-13", service_active=active,
+        footpath_indptr=np.zeros(N + 1, np.int64), footpath_target=np.zeros(0, np.int32),
+        footpath_duration_s=np.zeros(0, np.int32), footpath_distance_m=np.zeros(0, np.float32),
+        stop_walk_node=np.array(stop_nodes, np.int32), stop_link_distance_m=np.zeros(N, np.float32),
+        **(flags or {}))
+    return Network(manifest=base.manifest, streets=base.streets, timetable=tt,
+                   charging_stations=base.charging_stations)
