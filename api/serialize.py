@@ -41,6 +41,7 @@ def query_to_dict(query: Query) -> dict[str, Any]:
         "max_transfers": query.max_transfers, "max_snap_m": query.max_snap_m,
         "budget_factor": query.budget_factor, "budget_slack_s": query.budget_slack_s,
         "time_budget_s": query.time_budget_s,
+        "charged_at_public_pile": query.charged_at_public_pile,
     }
 
 

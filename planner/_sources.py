@@ -62,11 +62,13 @@ def rules_label(rules: Any) -> str:
     return f"{getattr(rules, 'id', 'rules')}@{getattr(rules, 'version', '?')}"
 
 
-def award(legs: tuple[Leg, ...], baseline_co2e_g: float, rules: Any) -> PointsAward:
-    """Points for ``legs`` against the baseline under ``rules``."""
+def award(legs: tuple[Leg, ...], baseline_co2e_g: float, rules: Any, *,
+          charged_at_public_pile: bool = False) -> PointsAward:
+    """Points for ``legs`` against the baseline under ``rules`` (see ``planner.points``)."""
     reduction = max(0.0, baseline_co2e_g - sum(leg.co2e_g for leg in legs))
     if rules is None:
         return PointsAward(points=0.0, reduction_g=reduction, rules_id="none", rule="none",
                            explanation="points rules unavailable")
     from .points import award_points
-    return award_points(legs, baseline_co2e_g=baseline_co2e_g, rules=rules)
+    return award_points(legs, baseline_co2e_g=baseline_co2e_g, rules=rules,
+                        charged_at_public_pile=charged_at_public_pile)

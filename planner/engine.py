@@ -79,8 +79,10 @@ class Planner:
             options += self._transit_options(query, snaps, notices)
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
+        pile = query.charged_at_public_pile
         itineraries = [assemble_itinerary(legs, baseline_co2e_g=baseline.co2e_g,
-                                          points=award(tuple(legs), baseline.co2e_g, rule_set))
+                                          points=award(tuple(legs), baseline.co2e_g, rule_set,
+                                                       charged_at_public_pile=pile))
                        for legs in options]
         front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query), query)
         return Plan(query=query, itineraries=tuple(front), baseline=baseline,

@@ -46,6 +46,9 @@ class Query:
     budget_slack_s: float = BUDGET_SLACK_S
     time_budget_s: float | None = None  # explicit budget overrides factor/slack
     ebike_speed_mps: float = EBIKE_SPEED_MPS
+    # the traveller's electric car (car_bev) was charged at a public charging pile: its trips
+    # then earn points against the petrol baseline (the phase-two scenario of planner.points)
+    charged_at_public_pile: bool = False
 
 
 @dataclass(frozen=True)

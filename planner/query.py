@@ -40,13 +40,15 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                max_walk_m: float = model.MAX_WALK_M, max_transfers: int = model.MAX_TRANSFERS,
                max_snap_m: float = model.MAX_SNAP_M, budget_factor: float = model.BUDGET_FACTOR,
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
+               charged_at_public_pile: bool = False,
                timezone: str | None = None) -> Query:
     """A validated query.
 
     ``origin``/``destination`` are ``(lat, lon)`` pairs or ``"lat,lon"`` strings. ``when`` is a
     datetime or ISO-8601 string; a naive time is local to ``timezone`` if given, else to the
     network's timezone when the query is planned. Naming a single transit mode in ``modes``
-    (``bus``) allows transit narrowed to it.
+    (``bus``) allows transit narrowed to it. ``charged_at_public_pile`` says the traveller's
+    electric car was charged at a public pile, so ``car_bev`` itineraries earn points.
 
     Raises
     ------
@@ -74,7 +76,10 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                  destination_lon=d_lon, when=_parse_when(when, timezone),
                  arrive_by=bool(arrive_by), modes=frozenset(mode_set),
                  transit_modes=frozenset(narrowed) if narrowed else None,
-                 max_transfers=int(transfers), time_budget_s=budget, **numbers)
+                 max_transfers=int(transfers), time_budget_s=budget,
+                 charged_at_public_pile=_parse_bool(charged_at_public_pile,
+                                                    "charged_at_public_pile"),
+                 **numbers)
 
 
 def parse_point(value, *, field: str) -> tuple[float, float]:
@@ -128,6 +133,12 @@ def _parse_transit_modes(value: Iterable[str] | str) -> set[str]:
         raise QueryError(f"transit_modes must be among {', '.join(TRANSIT_MODES)}, got "
                          f"{bad[0] if bad else 'nothing'!r}", field="transit_modes")
     return names
+
+
+def _parse_bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise QueryError(f"{name} must be true or false, got {value!r}", field=name)
 
 
 def _in_range(name: str, value) -> float:

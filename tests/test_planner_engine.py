@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -244,3 +245,85 @@ def test_cli_plan_json_and_errors(toy, tmp_path, capsys):
     assert "--walk-speed" in capsys.readouterr().err
     assert main(args + ["--format", "table"]) == 0
     assert "baseline car_petrol" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["ebike", "taxi", "car_diesel", "car_hybrid", "car_bev"])
+def test_every_street_mode_plans_with_its_own_factor_and_speed(planner, toy, mode):
+    plan = planner.plan(_query(modes=mode, time_budget_s=3 * 3600))
+    (it,) = plan.itineraries
+    (leg,) = it.legs
+    manhattan = 2 * (N - 1) * SPACING_M
+    table = factor_table_from_dict(toy.manifest["factors"])
+    assert leg.mode == mode and leg.co2e_factor == mode
+    assert leg.distance_m == pytest.approx(manhattan)
+    assert leg.co2e_g == pytest.approx(table.g_per_pkm(mode) * manhattan / 1000, rel=1e-6)
+    speed = plan.query.ebike_speed_mps if mode == "ebike" else 10.0  # toy cars: 10 m/s
+    assert leg.duration_s == pytest.approx(manhattan / speed)
+    assert plan.baseline.mode == "car_petrol"
+    assert it.reduction_g == pytest.approx(max(0.0, plan.baseline.co2e_g - leg.co2e_g))
+
+
+def test_ebike_speed_is_the_query_option(planner):
+    plan = planner.plan(_query(modes="ebike", ebike_speed_mps=8.0))
+    assert plan.itineraries[0].duration_s == pytest.approx(2 * (N - 1) * SPACING_M / 8.0)
+
+
+def test_ev_charged_at_a_public_pile_earns_points_from_the_planner(planner, toy):
+    from planner.points import load_points_rules
+
+    rules = load_points_rules("default")
+    table = factor_table_from_dict(toy.manifest["factors"])
+    km = 2 * (N - 1) * SPACING_M / 1000
+    expected = min(math.floor(km * (table.g_per_pkm("car_petrol") - table.g_per_pkm("car_bev"))
+                              / rules.grams_per_point), rules.max_points_per_trip)
+    assert expected > 0
+    at_pile = planner.plan(_query(modes="car_bev", charged_at_public_pile=True))
+    at_home = planner.plan(_query(modes="car_bev"))
+    assert at_pile.query.charged_at_public_pile and not at_home.query.charged_at_public_pile
+    assert at_pile.itineraries[0].points.points == expected
+    assert at_home.itineraries[0].points.points == 0
+    assert at_home.itineraries[0].reduction_g == pytest.approx(at_pile.itineraries[0].reduction_g)
+    petrol = planner.plan(_query(modes="car_petrol", charged_at_public_pile=True))
+    assert petrol.itineraries[0].points.points == 0  # the pile only matters for car_bev
+    assert plan_to_dict(at_pile)["query"]["charged_at_public_pile"] is True
+
+
+def test_every_result_names_its_factor_table_and_rules(planner, toy):
+    plan = planner.plan(_query(modes="walk,transit"), rules="flat_per_ride")
+    assert plan.factor_table == toy.manifest["factor_table"]
+    assert plan.points_rules == "tanlu-flat-per-ride@2025.1"
+    for it in plan.itineraries:
+        assert it.points.rules_id == plan.points_rules
+        assert all(leg.co2e_factor in ("walk", "bus", "metro") for leg in it.legs)
+
+
+def test_cli_defaults_modes_pile_option_and_table(toy, tmp_path, capsys):
+    from api.cli import main
+    from graphs.artifact import save_network
+
+    path = save_network(toy, tmp_path / "toy.tanlu")
+    o, d = _point(0, 0), _point(N - 1, N - 1)
+    args = ["plan", "--network", str(path), "--from", f"{o[0]},{o[1]}",
+            "--to", f"{d[0]},{d[1]}", "--at", "2019-05-13T08:05"]
+    assert main(args) == 0  # JSON by default, car left out by default
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"]["modes"] == ["bike", "transit", "walk"]
+    assert not any(m.startswith("car") for it in data["itineraries"] for m in it["modes"])
+    assert main(args + ["--modes", "car_bev", "--charged-at-public-pile"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"]["charged_at_public_pile"] is True
+    assert data["itineraries"][0]["points"]["points"] > 0
+    assert main(args + ["--modes", "ebike", "--ebike-speed", "8"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["itineraries"][0]["duration_s"] == pytest.approx(2 * (N - 1) * SPACING_M / 8)
+    assert main(args + ["--ebike-speed", "99"]) == 2
+    assert "--ebike-speed" in capsys.readouterr().err
+    assert main(args + ["--rules", str(tmp_path / "nope.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--rules" in err
+    assert main(args + ["--format", "table", "--modes", "walk,bike,transit,car_petrol"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header, rows = lines[0], [ln for ln in lines[1:] if not ln.startswith(("baseline", "note"))]
+    assert len(rows) > 1
+    assert all(header.index("depart") == row.index(":") for row in rows)  # columns line up
+    assert any("recommended" in ln for ln in rows)

@@ -16,6 +16,7 @@ def test_defaults_and_parsing():
     assert (q.destination_lat, q.destination_lon) == (-30.06, -51.17)
     assert q.when == datetime(2019, 5, 13, 12, 30) and q.when.tzinfo is None
     assert q.modes == {"walk", "bike", "transit"} and q.transit_modes is None
+    assert q.charged_at_public_pile is False
 
 
 def test_timezone_applies_to_naive_times_only():
@@ -46,6 +47,7 @@ def test_single_transit_modes_narrow_transit():
     ({"transit_modes": "bus,spaceship"}, "transit_modes"),
     ({"max_transfers": 2.5}, "max_transfers"),
     ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"charged_at_public_pile": "yes"}, "charged_at_public_pile"),
 ])
 def test_bad_options_name_their_field(kw, field):
     options = dict(origin=O, destination=D, when="2019-05-13T12:30")

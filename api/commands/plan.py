@@ -16,10 +16,12 @@ __all__ = ["add_parser", "run", "OPTION_OF_FIELD"]
 OPTION_OF_FIELD = {
     "origin": "--from", "destination": "--to", "when": "--at", "date": "--at",
     "modes": "--modes", "transit_modes": "--transit-modes", "walk_speed_mps": "--walk-speed",
-    "bike_speed_mps": "--bike-speed", "max_walk_m": "--max-walk-m",
+    "bike_speed_mps": "--bike-speed", "ebike_speed_mps": "--ebike-speed",
+    "max_walk_m": "--max-walk-m",
     "max_transfers": "--max-transfers", "budget_factor": "--budget-factor",
     "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
-    "max_snap_m": "--max-snap-m",
+    "max_snap_m": "--max-snap-m", "charged_at_public_pile": "--charged-at-public-pile",
+    "rules": "--rules", "format": "--format",
 }
 
 _NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+,\s*-?\d*\.?\d+$")
@@ -36,10 +38,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--arrive-by", action="store_true", help="--at is the latest arrival")
     p.add_argument("--modes", default=",".join(sorted(model.DEFAULT_MODES)),
                    help="comma-separated: walk,bike,ebike,transit,car_petrol,car_diesel,"
-                        "car_hybrid,car_bev,taxi or single transit modes")
+                        "car_hybrid,car_bev,taxi or single transit modes (default "
+                        f"{','.join(sorted(model.DEFAULT_MODES))}: the car is the baseline, "
+                        "offered only when asked for)")
     p.add_argument("--transit-modes", help="narrow transit, e.g. bus,metro")
     p.add_argument("--walk-speed", help=f"m/s (default {model.WALK_SPEED_MPS})")
     p.add_argument("--bike-speed", help=f"m/s (default {model.BIKE_SPEED_MPS})")
+    p.add_argument("--ebike-speed", help=f"m/s (default {model.EBIKE_SPEED_MPS})")
     p.add_argument("--max-walk-m", help=f"per walk (default {model.MAX_WALK_M:g})")
     p.add_argument("--max-transfers", help=f"default {model.MAX_TRANSFERS}")
     p.add_argument("--max-snap-m", help=f"default {model.MAX_SNAP_M:g}")
@@ -47,6 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-slack-min", help=f"default {model.BUDGET_SLACK_S / 60:g}")
     p.add_argument("--budget-min", help="explicit time budget of the recommendation")
     p.add_argument("--rules", default="default", help="points rules: preset name or TOML path")
+    p.add_argument("--charged-at-public-pile", action="store_true",
+                   help="the electric car (car_bev) was charged at a public charging pile: "
+                        "its trips earn points against the petrol-car baseline")
     p.add_argument("--format", default="json", help="json (default) or table")
     # "-30.03,-51.23" would otherwise read as an option; argparse only knows bare negatives.
     p._negative_number_matcher = _NEGATIVE_POINT
@@ -56,14 +64,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from graphs.artifact import load_network
     from planner import Planner, make_query
+    from planner.errors import PointsRulesError
+    from planner.points import load_points_rules
 
     if args.format not in ("json", "table"):
         raise QueryError(f"--format must be json or table, got {args.format!r}", field="format")
+    try:
+        rules = load_points_rules(args.rules)
+    except PointsRulesError as err:
+        raise PointsRulesError(f"--rules: {err}") from err
     network = load_network(args.network)
     tz = str(network.manifest.get("timezone") or "UTC")
     try:
         query = make_query(timezone=tz, **_options(args))
-        plan = Planner(network).plan(query, rules=args.rules)
+        plan = Planner(network).plan(query, rules=rules)
     except QueryError as err:
         option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
         raise type(err)(f"{option}: {err}" if option else str(err), field=err.field) from err
@@ -81,8 +95,10 @@ def _options(args: argparse.Namespace) -> dict:
     options = {"origin": args.origin, "destination": args.destination,
                "when": args.at or datetime.now().replace(microsecond=0).isoformat(),
                "arrive_by": args.arrive_by, "modes": args.modes,
-               "transit_modes": args.transit_modes}
+               "transit_modes": args.transit_modes,
+               "charged_at_public_pile": args.charged_at_public_pile}
     numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,
+               "ebike_speed_mps": args.ebike_speed,
                "max_walk_m": args.max_walk_m, "max_transfers": args.max_transfers,
                "max_snap_m": args.max_snap_m, "budget_factor": args.budget_factor}
     for field, value in numeric.items():
@@ -104,12 +120,14 @@ def _number(text: str, field: str, *, integer: bool = False) -> float:
 
 
 def _table(plan) -> str:
-    rows = [f"{'tags':<30} {'depart':>8} {'arrive':>8} {'min':>5} {'CO2e g':>8} {'chg':>3} "
+    tags = [",".join(sorted(it.tags)) or "-" for it in plan.itineraries]
+    width = max([len("tags"), *map(len, tags)])
+    rows = [f"{'tags':<{width}} {'depart':>8} {'arrive':>8} {'min':>5} {'CO2e g':>8} {'chg':>3} "
             f"{'points':>7}  legs"]
-    for it in plan.itineraries:
+    for it, tag in zip(plan.itineraries, tags):
         legs = " > ".join(leg.route_short_name and f"{leg.mode} {leg.route_short_name}"
                           or leg.mode for leg in it.legs)
-        rows.append(f"{','.join(sorted(it.tags)) or '-':<30} {it.departure:%H:%M:%S} "
+        rows.append(f"{tag:<{width}} {it.departure:%H:%M:%S} "
                     f"{it.arrival:%H:%M:%S} {it.duration_s / 60:5.1f} {it.co2e_g:8.1f} "
                     f"{it.transfers:3d} {it.points.points:7.1f}  {legs}")
     b = plan.baseline
