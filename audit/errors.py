@@ -1,7 +1,7 @@
 """Exceptions raised while auditing recorded trips."""
 from __future__ import annotations
 
-from graphs.errors import TanluError
+from graphs.errors import InputFileError, TanluError
 
 __all__ = ["AuditError", "AuditInputError", "AuditConsistencyError"]
 
@@ -10,19 +10,12 @@ class AuditError(TanluError):
     """Base class of the audit's errors."""
 
 
-class AuditInputError(AuditError, ValueError):
+class AuditInputError(AuditError, InputFileError):
     """The trips file cannot be audited as a whole (unreadable, missing a required column, ...).
 
     Bad *rows* never raise: they go to the errors output. ``path``, ``row`` and ``field`` say
-    where, when known.
+    where, when known (the constructor is :class:`graphs.errors.InputFileError`'s).
     """
-
-    def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
-                 field: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.row = row
-        self.field = field
 
 
 class AuditConsistencyError(AuditError, RuntimeError):

@@ -23,7 +23,8 @@ from graphs.errors import TanluError
 from graphs.modes import TRANSIT_MODES
 from graphs.network import Network
 
-from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
+from planner.points import (DEFAULT_POINTS_RULES, PILE_MODES, apply_daily_cap, award_points,
+                            load_points_rules)
 
 from .errors import AuditError
 from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
@@ -55,7 +56,7 @@ EVALUATION_COLUMNS: dict[str, str] = {
 }
 #: Input columns the per-trip function needs (shipped to workers; nothing else is).
 TRIP_INPUT_COLUMNS = (ROW_COLUMN, "started_at", "ended_at", "origin_lat", "origin_lon",
-                      "dest_lat", "dest_lon", "claimed_mode")
+                      "dest_lat", "dest_lon", "claimed_mode", "charged_at_public_pile")
 _HASH_BLOCK = 1 << 20
 
 
@@ -70,6 +71,7 @@ class TripInput(NamedTuple):
     dest_lat: float
     dest_lon: float
     claimed_mode: str
+    charged_at_public_pile: bool = False
 
 
 #: A per-trip function: a picklable callable returning a subset of :data:`EVALUATION_COLUMNS`.
@@ -212,10 +214,10 @@ class PlannerEvaluator:
                 return {"status": "no_route", "error_reason": str(err)}
             field = {"origin": "origin_lat", "destination": "dest_lat"}.get(err.field, err.field)
             return {"status": "error", "error_field": field or "*", "error_reason": str(err)}
-        return _plan_facts(plan, parts, trip)
+        return _plan_facts(plan, parts, trip, rules=_cached_rules(self.rules))
 
 
-def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]:
+def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput, *, rules) -> dict[str, Any]:
     matching = [it for it in plan.itineraries if _uses_claimed_modes(it.modes, parts)]
     base = {"baseline_distance_m": plan.baseline.distance_m,
             "baseline_co2e_g": plan.baseline.co2e_g, "baseline_method": plan.baseline.method}
@@ -235,8 +237,20 @@ def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]
         "transit_wait_s": wait,
         "co2e_g": chosen.co2e_g,
         "reduction_g": chosen.reduction_g,
-        "points_raw": chosen.points.points,
+        "points_raw": _itinerary_points(chosen, plan.baseline.co2e_g, trip, rules),
     }
+
+
+def _itinerary_points(itinerary, baseline_co2e_g: float, trip: TripInput, rules) -> float:
+    """The itinerary's points; an EV leg charged at a public pile qualifies (phase-two rule).
+
+    The planner awards points as if no pile was used, so a pile claim is re-awarded here with
+    ``planner.points.award_points(..., charged_at_public_pile=True)``.
+    """
+    if not (trip.charged_at_public_pile and set(itinerary.modes) & set(PILE_MODES)):
+        return itinerary.points.points
+    return award_points(itinerary.legs, baseline_co2e_g=baseline_co2e_g, rules=rules,
+                        charged_at_public_pile=True).points
 
 
 def _claims_transit(parts: tuple[str, ...]) -> bool:

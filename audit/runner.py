@@ -40,7 +40,7 @@ __all__ = [
 #: Input rows per chunk: the unit of parallel work and of resume.
 CHUNK_SIZE = 1_000
 #: Bumped whenever chunk files or results change meaning; part of the resume fingerprint.
-AUDIT_FORMAT_VERSION = 1
+AUDIT_FORMAT_VERSION = 2
 PARTS_SUFFIX = ".parts"
 _FINGERPRINT_FILE = "fingerprint.txt"
 _FINGERPRINT_KEY = b"tanlu_audit_fingerprint"

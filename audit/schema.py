@@ -9,6 +9,7 @@ on file line 2).
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from graphs.modes import MODES, TRANSIT_MODES
 from .errors import AuditInputError
 
 __all__ = [
-    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
+    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "NUMERIC_OPTIONAL_COLUMNS", "FLAG_OPTIONAL_COLUMNS",
+    "TRUE_TEXTS", "FALSE_TEXTS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
     "MODE_SEPARATOR", "TRANSIT_ALIAS", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
     "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
     "claimed_mode_to_query_modes", "validate_trips",
@@ -32,7 +34,15 @@ __all__ = [
 TIME_COLUMNS = ("started_at", "ended_at")
 COORDINATE_COLUMNS = ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
 REQUIRED_COLUMNS = ("trip_id", "user_id", *TIME_COLUMNS, *COORDINATE_COLUMNS, "claimed_mode")
-OPTIONAL_COLUMNS = ("claimed_distance_m", "claimed_points")
+#: Optional numeric claims (NaN when absent or blank).
+NUMERIC_OPTIONAL_COLUMNS = ("claimed_distance_m", "claimed_points")
+#: Optional flags (False when absent or blank): an EV trip (``car_bev``) earns points only when
+#: charged at a public charging pile (``planner.points.PILE_MODES``).
+FLAG_OPTIONAL_COLUMNS = ("charged_at_public_pile",)
+OPTIONAL_COLUMNS = (*NUMERIC_OPTIONAL_COLUMNS, *FLAG_OPTIONAL_COLUMNS)
+#: Spellings accepted in a flag column (case-insensitive); blank means false.
+TRUE_TEXTS = ("true", "1", "yes", "y", "t")
+FALSE_TEXTS = ("false", "0", "no", "n", "f")
 #: Separates the modes of a multi-mode claim: ``walk+bus``.
 MODE_SEPARATOR = "+"
 #: Claim name for "any public transport" (as in the planner's ``modes``).
@@ -56,8 +66,9 @@ class ValidatedTrips:
     """Typed valid rows (``trips``) and rejected rows (``errors``, :data:`ERROR_COLUMNS`).
 
     ``trips`` has :data:`ROW_COLUMN`, the required columns parsed (times as timezone-aware
-    datetimes in the network's timezone, ``claimed_mode`` normalised), the optional columns as
-    floats (NaN when absent) and every extra input column untouched.
+    datetimes in the network's timezone, ``claimed_mode`` normalised), the numeric optional
+    columns as floats (NaN when absent), the flag columns as bools (False when absent or blank)
+    and every extra input column untouched.
     """
 
     trips: pd.DataFrame
@@ -202,13 +213,20 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
                            f"(lon {bbox[0]:.4f}..{bbox[2]:.4f}, lat {bbox[1]:.4f}..{bbox[3]:.4f})"))
     parsed["claimed_mode"], mode_reason = _parse_modes(raw["claimed_mode"])
     checks.append((mode_reason.notna(), "claimed_mode", mode_reason))
-    for name in OPTIONAL_COLUMNS:
+    for name in NUMERIC_OPTIONAL_COLUMNS:
         if name not in raw.columns:
             parsed[name] = pd.Series(np.nan, index=raw.index, dtype="float64")
             continue
         parsed[name] = pd.to_numeric(raw[name], errors="coerce").astype("float64")
         bad = (parsed[name].isna() & ~_is_blank(raw[name])) | (parsed[name] < 0)
         checks.append((bad, name, f"{name} is not a non-negative number"))
+    for name in FLAG_OPTIONAL_COLUMNS:
+        if name not in raw.columns:
+            parsed[name] = pd.Series(False, index=raw.index, dtype="bool")
+            continue
+        parsed[name], bad = _parse_flags(raw[name])
+        checks.append((bad, name, f"{name} is not true/false "
+                       f"({'/'.join(TRUE_TEXTS)} or {'/'.join(FALSE_TEXTS)}, blank = false)"))
 
     for mask, name, text in reversed(checks):
         mask = mask.fillna(True).to_numpy(dtype=bool) if hasattr(mask, "fillna") else mask
@@ -281,6 +299,20 @@ def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
         local = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         out[naive] = local.astype(out.dtype)
     return out
+
+
+def _parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Booleans (blank -> False) and a mask of values that are no known spelling."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.fillna(False).astype(bool), pd.Series(False, index=values.index)
+    text = values.astype("object").map(
+        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    text = text.str.strip().str.lower()
+    if pd.api.types.is_numeric_dtype(values):     # parquet 0/1 (possibly 1.0)
+        text = text.str.replace(r"\.0+$", "", regex=True)
+    flags = text.isin(TRUE_TEXTS)
+    bad = ~(flags | text.isin(FALSE_TEXTS) | (text == ""))
+    return flags.astype(bool), bad
 
 
 def _parse_modes(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -183,3 +183,35 @@ def test_cli_missing_column_exits_2_naming_it(poa_artifact, tmp_path, capsys):
                  str(tmp_path / "r.parquet")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "missing required column 'ended_at'" in err
+
+
+def test_car_claims_plan_by_car_and_ev_points_need_a_public_pile(poa_artifact, tmp_path):
+    # The planner leaves the car out by default; a claimed car trip must still be planned by car.
+    centro, far = (-30.0277, -51.2287), (-30.0050, -51.1450)
+    base = dict(started_at=f"{MONDAY}T09:00:00", ended_at=f"{MONDAY}T09:30:00",
+                origin_lat=centro[0], origin_lon=centro[1], dest_lat=far[0], dest_lon=far[1])
+    rows = [dict(base, trip_id="petrol", user_id="a", claimed_mode="car_petrol",
+                 charged_at_public_pile=""),
+            dict(base, trip_id="bev-home", user_id="b", claimed_mode="car_bev",
+                 charged_at_public_pile="false"),
+            dict(base, trip_id="bev-pile", user_id="c", claimed_mode="car_bev",
+                 charged_at_public_pile="true"),
+            dict(base, trip_id="taxi", user_id="d", claimed_mode="taxi",
+                 charged_at_public_pile="true")]
+    path = _hand_made(rows, tmp_path / "cars.csv")
+    results = run_audit(path, poa_artifact, tmp_path / "r.parquet", workers=1).results
+    by_id = results.set_index("trip_id")
+    assert (by_id["status"] == "ok").all() and not by_id["flagged"].any()
+    assert by_id["itinerary_modes"].to_dict() == {"petrol": "car_petrol", "bev-home": "car_bev",
+                                                  "bev-pile": "car_bev", "taxi": "taxi"}
+    assert (by_id["expected_distance_m"] > float(crow_fly_m(*centro, *far))).all()
+    petrol = by_id.loc["petrol"]
+    assert petrol["reduction_g"] == pytest.approx(0, abs=1e-6) and petrol["points_due"] == 0
+    pile = by_id.loc["bev-pile"]
+    assert 0 < pile["reduction_g"] < pile["baseline_co2e_g"]
+    # default rules: floor(reduction / 10 g) per trip, capped at 200; only with a public pile
+    assert pile["points_due"] == min(200.0, math.floor(pile["reduction_g"] / 10)) > 0
+    assert by_id.loc["bev-home", "points_due"] == 0
+    assert by_id.loc["bev-home", "reduction_g"] == pytest.approx(pile["reduction_g"])
+    assert by_id.loc["taxi", "points_due"] == 0        # the pile flag only concerns EVs
+    assert results["charged_at_public_pile"].tolist() == [False, False, True, True]

@@ -74,3 +74,20 @@ def test_summary_of_no_results_is_valid(tmp_path):
     summary = summarize(empty, errors, n_rows=1)
     assert summary["rows"] == {"in": 1, "out": 0, "errors": 1}
     assert "<svg" in render_report(summary)
+
+
+def test_summary_lists_flagged_trips_and_excess_points(outcome):
+    results = outcome.results
+    summary = summarize(results, outcome.errors, n_rows=outcome.n_rows)
+    flagged = results[results["flagged"]]
+    assert sorted(t["row"] for t in summary["top_flagged"]) == sorted(flagged["row"].tolist())
+    top = {t["trip_id"]: t for t in summary["top_flagged"]}
+    inflated = results.loc[results["flags"].str.contains("points_inflated")].iloc[0]
+    assert top[inflated["trip_id"]]["claimed_points"] == 500
+    assert top[inflated["trip_id"]]["points_due"] == pytest.approx(inflated["points_due"], abs=1e-3)
+    excess = (results["claimed_points"] - results["points_due"]).clip(lower=0).sum()
+    assert summary["totals"]["points_excess"] == pytest.approx(excess, abs=1e-3)
+    page = render_report(summary)
+    for trip in flagged["trip_id"]:
+        assert f">{trip}<" in page
+    assert "Every occurrence of a trip_id after its first" in page   # the check's own words

@@ -6,6 +6,7 @@ import pytest
 from audit_fakes import BBOX, TIMEZONE, trip_rows
 
 from audit.errors import AuditInputError
+from graphs.errors import InputFileError
 from audit.schema import (REQUIRED_COLUMNS, claimed_mode_to_query_modes, read_trips,
                           split_claimed_mode, validate_trips)
 
@@ -43,9 +44,12 @@ def test_input_column_clashing_with_a_result_column_is_refused(tmp_path):
     ("trip_id", None, "trip_id", "trip_id is empty"),
     ("claimed_distance_m", "far", "claimed_distance_m", "not a non-negative number"),
     ("claimed_points", "-3", "claimed_points", "not a non-negative number"),
+    ("charged_at_public_pile", "maybe", "charged_at_public_pile", "is not true/false"),
 ])
 def test_bad_row_goes_to_errors_with_row_and_reason(column, value, field, needle):
     frame = trip_rows(6)
+    if column not in frame.columns:
+        frame[column] = ""
     frame.loc[2, column] = value
     result = _validate(frame)
     assert len(result.trips) + len(result.errors) == 6
@@ -82,6 +86,23 @@ def test_optional_columns_may_be_absent():
     frame = trip_rows(3).drop(columns=["claimed_distance_m", "claimed_points"])
     trips = _validate(frame).trips
     assert trips["claimed_distance_m"].isna().all() and trips["claimed_points"].isna().all()
+    assert trips["charged_at_public_pile"].dtype == bool
+    assert not trips["charged_at_public_pile"].any()
+
+
+def test_public_pile_flag_spellings_and_blank_is_false():
+    frame = trip_rows(7)
+    frame["charged_at_public_pile"] = ["true", "YES", " 1 ", "", "false", "0", None]
+    result = _validate(frame)
+    assert result.errors.empty
+    assert result.trips["charged_at_public_pile"].tolist() == [True, True, True] + [False] * 4
+
+
+def test_public_pile_flag_from_parquet_booleans(tmp_path):
+    frame = trip_rows(3).assign(charged_at_public_pile=[True, False, True])
+    frame.to_parquet(tmp_path / "t.parquet")
+    trips = _validate(read_trips(tmp_path / "t.parquet")).trips
+    assert trips["charged_at_public_pile"].tolist() == [True, False, True]
 
 
 def test_ragged_csv_line_is_an_error_row_not_a_crash(tmp_path):
@@ -109,8 +130,10 @@ def test_parquet_input_with_typed_columns(tmp_path):
 
 
 def test_unreadable_file_raises_naming_it(tmp_path):
-    with pytest.raises(AuditInputError, match="no such trips file"):
+    with pytest.raises(AuditInputError, match="no such trips file") as info:
         read_trips(tmp_path / "absent.csv")
+    # one input-file error type across packages: callers may catch graphs' InputFileError
+    assert isinstance(info.value, InputFileError) and info.value.path == str(tmp_path / "absent.csv")
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"PAR1 not really")
     with pytest.raises(AuditInputError, match="bad.parquet"):
