@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 
 from graphs.artifact import load_network
 
@@ -15,7 +16,7 @@ from .routes import register_blueprints
 from .settings import Settings, settings_from_env
 from .state import EXTENSION_KEY, make_state
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "HtmlSafeJSONProvider"]
 
 #: ``config`` keys that override the settings (else taken from ``TANLU_*`` variables).
 _SETTING_KEYS = {f"TANLU_{f.name.upper()}": f.name for f in dataclasses.fields(Settings)}
@@ -41,11 +42,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     settings = _settings(config)
     app = Flask(__name__)
+    app.json = HtmlSafeJSONProvider(app)
     app.config.update({f"TANLU_{k.upper()}": v for k, v in dataclasses.asdict(settings).items()})
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update({k: v for k, v in config.items() if k not in _SETTING_KEYS})
-    app.json.sort_keys = False   # keep the documented key order; faster, too
-    app.json.ensure_ascii = False  # Chinese messages stay readable
     network = config.get("TANLU_NETWORK")
     if network is None and settings.network_path is not None:
         network = load_network(settings.network_path)
@@ -59,6 +59,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_template_filter(format_co2e, "co2e")
     app.add_template_filter(format_points, "points")
     return app
+
+
+class HtmlSafeJSONProvider(DefaultJSONProvider):
+    """JSON with ``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes: the same data, but text that
+    echoes a request (an error naming a bad value) never holds markup, even if sniffed as HTML.
+    Keys keep the documented order; Chinese stays readable (not ASCII-escaped)."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.translate(_HTML_SAFE)
+
+
+_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
 
 
 def _settings(config: Mapping[str, Any]) -> Settings:

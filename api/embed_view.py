@@ -8,10 +8,13 @@ from planner.model import Itinerary, Leg, Plan
 
 from .i18n import mode_label
 
-__all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR"]
+__all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR",
+           "DASHED_MODES"]
 
 COORDINATE_DECIMALS = 6     # about 0.1 m
 FALLBACK_COLOR = "#555555"
+#: Modes drawn with a dashed line (on the map and in the legend).
+DASHED_MODES = frozenset({"walk"})
 _TAG_ORDER = ("recommended", "fastest", "lowest_carbon")
 
 
@@ -24,10 +27,23 @@ def plan_to_view(plan: Plan, *, lang: str) -> dict[str, Any]:
                                   if i != plan.recommended]
     baseline = {"co2e_g": plan.baseline.co2e_g, "distance_m": plan.baseline.distance_m,
                 "duration_s": plan.baseline.duration_s, "mode": plan.baseline.mode,
+                "duration_min": round(plan.baseline.duration_s / 60.0),
                 "label": mode_label(plan.baseline.mode, lang)}
-    return {"itineraries": [_itinerary(plan, plan.itineraries[i], i, lang) for i in order],
+    itineraries = [_itinerary(plan, plan.itineraries[i], i, lang) for i in order]
+    return {"itineraries": itineraries, "legend": _legend(itineraries),
             "baseline": baseline, "factor_table": plan.factor_table,
             "points_rules": plan.points_rules}
+
+
+def _legend(itineraries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each mode drawn on the page once, in first-seen order: colour, label, dashed or not."""
+    seen: dict[str, dict[str, Any]] = {}
+    for itinerary in itineraries:
+        for leg in itinerary["legs"]:
+            seen.setdefault(leg["mode"], {"mode": leg["mode"], "label": leg["label"],
+                                          "color": leg["color"],
+                                          "dashed": leg["mode"] in DASHED_MODES})
+    return list(seen.values())
 
 
 def _itinerary(plan: Plan, itinerary: Itinerary, index: int, lang: str) -> dict[str, Any]:
@@ -43,6 +59,7 @@ def _itinerary(plan: Plan, itinerary: Itinerary, index: int, lang: str) -> dict[
         "co2e_g": itinerary.co2e_g,
         "baseline_co2e_g": plan.baseline.co2e_g,
         "reduction_g": itinerary.reduction_g,
+        "reduction_pct": _percent(itinerary.reduction_g, plan.baseline.co2e_g),
         "points": itinerary.points.points,
         "transfers": itinerary.transfers,
         "modes": [mode_label(m, lang) for m in _distinct(itinerary.modes)],
@@ -57,12 +74,17 @@ def _leg(leg: Leg, lang: str) -> dict[str, Any]:
     if len(line) < 2:  # a leg without geometry: draw the straight line between its ends
         line = [[leg.from_place.lat, leg.from_place.lon], [leg.to_place.lat, leg.to_place.lon]]
     return {"mode": leg.mode, "label": mode_label(leg.mode, lang),
+            "dashed": leg.mode in DASHED_MODES,
             "color": mode.color if mode else FALLBACK_COLOR,
             "route": leg.route_short_name or "", "headsign": leg.headsign or "",
             "from": leg.from_place.name, "to": leg.to_place.name,
             "departure": leg.departure.strftime("%H:%M"),
             "duration_min": round(leg.duration_s / 60.0), "distance_m": round(leg.distance_m),
             "co2e_g": leg.co2e_g, "line": line}
+
+
+def _percent(part: float, whole: float) -> int:
+    return round(100.0 * part / whole) if whole > 0 else 0
 
 
 def _distinct(items: tuple[str, ...]) -> list[str]:

@@ -83,3 +83,23 @@ def test_embed_never_reflects_parameters_unescaped():
     assert "<script>alert" not in ok
     # stop names with markup are escaped in the list and in the JSON data block
     assert "Stop <A>" not in ok and "Stop &lt;A&gt;" in ok and "Stop \\u003cA\\u003e" in ok
+
+
+@pytest.mark.parametrize("path", ["/embed", "/v1/plan"])
+def test_no_parameter_is_reflected_as_markup(path):
+    client = make_fake_app().test_client()
+    evil = "<script>alert(1)</script>'\"&"
+    names = [*plan_query(), "arriveBy", "modes", "transitModes", "walkSpeed", "maxTransfers",
+             "budget", "lang", "<b>"]
+    for name in names:
+        for language in ("en", "zh"):
+            response = client.get(path, query_string={**plan_query(), name: evil},
+                                  headers={"Accept-Language": language})
+            text = response.get_data(as_text=True)
+            ignored = path == "/embed" and name == "<b>"   # /embed ignores unknown names
+            assert response.status_code == (200 if ignored else 400), (name, text)
+            assert "<script>alert" not in text and "<b>" not in text, (name, text)
+            if path == "/v1/plan":  # escaped as JSON \u003c: the data is unchanged
+                assert response.get_json()["error"]["code"]
+    missing = client.get("/<img src=x>").get_data(as_text=True)
+    assert "<img" not in missing and "\\u003cimg" in missing

@@ -19,8 +19,8 @@
     var bounds = L.latLngBounds([]);
     itinerary.legs.forEach(function (leg) {
       var line = L.polyline(leg.line, {
-        color: leg.color, weight: leg.mode === "walk" ? 4 : 6, opacity: 0.9,
-        dashArray: leg.mode === "walk" ? "6 8" : null,
+        color: leg.color, weight: leg.dashed ? 4 : 6, opacity: 0.9,
+        dashArray: leg.dashed ? "6 8" : null,
         className: "tanlu-leg tanlu-leg-" + leg.mode
       });
       line.bindTooltip(leg.label + (leg.route ? " " + leg.route : ""));
