@@ -97,6 +97,13 @@ def test_documented_request_bodies_accept_what_the_server_accepts(spec):
     points_body = validator(spec, {"$ref": "#/components/schemas/PointsRequest"})
     points_body.validate({"legs": [{"mode": "bus", "distance_m": 10}]})
     points_body.validate({"from": CENTRO, "to": BOM_FIM, "mode": "bike"})
+    points_body.validate({"legs": [{"mode": "car_bev", "distance_m": 4000}],
+                          "charged_at_public_pile": True})
+    points_body.validate({"from": CENTRO, "to": BOM_FIM, "mode": "car_bev",
+                          "charged_at_public_pile": True})
+    with pytest.raises(jsonschema.ValidationError):
+        points_body.validate({"legs": [{"mode": "car_bev", "distance_m": 4000}],
+                              "charged_at_public_pile": "sometimes"})
     with pytest.raises(jsonschema.ValidationError):
         plan_body.validate({"from": CENTRO, "to": BOM_FIM, "colour": "green"})
 
