@@ -131,3 +131,22 @@ def test_export_geopackage_has_every_layer(poa_artifact, tmp_path, capsys):
 def test_sample_list(capsys):
     assert main(["sample", "list"]) == 0
     assert "porto-alegre" in capsys.readouterr().out
+
+
+def test_plan_piped_into_a_closed_reader_stops_quietly(poa_artifact):
+    """`tanlu plan ... | head` must not print a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "api.cli", "plan", "--network", str(poa_artifact),
+            "--from", "-30.0277,-51.2287", "--to", "-30.0600,-51.1750",
+            "--at", "2019-05-13T12:30", "--modes", "walk,transit,car_petrol"]
+    # This plan's JSON (~70 kB) overfills the 64 kB pipe, so the writer is still writing when
+    # the reader closes: the broken pipe is certain, not a race.
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert "Traceback" not in stderr
