@@ -58,7 +58,7 @@ _QUERY_FIELD_TO_PARAM = {
     "transit_modes": "transitModes", "walk_speed_mps": "walkSpeed",
     "bike_speed_mps": "bikeSpeed", "ebike_speed_mps": "ebikeSpeed", "timezone": "at", "max_walk_m": "maxWalkDistance",
     "max_transfers": "maxTransfers", "max_snap_m": "maxSnapDistance",
-    "budget_factor": "budgetFactor", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
+    "budget_factor": "budgetFactor", "charged_at_public_pile": "chargedAtPublicPile", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
 }
 
 

@@ -100,6 +100,9 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
     _ranged("budget", "integer", "time_budget_s",
             "Explicit time budget of the recommendation; overrides budgetFactor and "
             "budgetSlack.", None, " s"),
+    Param("chargedAtPublicPile", "boolean", "charged_at_public_pile",
+          "The traveller's electric car (`car_bev`) was charged at a public charging pile: "
+          "only then do its itineraries earn points.", default=False),
     Param("lang", "language", None,
           "Language of messages: `en` or `zh` (Simplified Chinese). Default: Accept-Language, "
           "else English.", example="zh"),

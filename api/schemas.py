@@ -59,6 +59,7 @@ SCHEMAS: dict[str, Any] = {
             "at": {"type": "string", "format": "date-time"}, "arrive_by": {"type": "boolean"},
             "modes": {"type": "array", "items": _STRING},
             "transit_modes": {"type": ["array", "null"], "items": _STRING},
+            "charged_at_public_pile": {"type": "boolean"},
         },
     },
     "Itinerary": {

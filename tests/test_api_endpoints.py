@@ -165,11 +165,19 @@ def test_ev_trip_planned_and_charged_at_a_public_pile(client):
     charged = client.post("/v1/points", json={**trip, "charged_at_public_pile": "true"})
     assert charged.status_code == 200, charged.get_data(as_text=True)
     charged = charged.get_json()
-    assert plain["points"]["points"] == 0 and charged["itinerary"] == plain["itinerary"]
+    assert plain["points"]["points"] == 0 and charged["points"] == charged["itinerary"]["points"]
+    same = {key for key in plain["itinerary"] if key != "points"}
+    assert all(charged["itinerary"][key] == plain["itinerary"][key] for key in same)
     reduction_g = charged["baseline"]["co2e_g"] - charged["co2e_g"]
     rules = client.get("/v1/points/rules").get_json()
     assert charged["points"]["points"] == min(math.floor(reduction_g / rules["grams_per_point"]),
                                               rules["max_points_per_trip"]) > 0
+    query = {"from": CENTRO, "to": FAR_NORTH, "at": WHEN, "modes": "car_bev"}
+    planned = client.get("/v1/plan", query_string={**query, "chargedAtPublicPile": "true"})
+    assert planned.status_code == 200, planned.get_data(as_text=True)
+    planned = planned.get_json()
+    assert planned["query"]["charged_at_public_pile"] is True
+    assert max(it["points"]["points"] for it in planned["itineraries"]) > 0
     bad = client.post("/v1/points", json={**trip, "charged_at_public_pile": "maybe"})
     assert bad.status_code == 400
     assert bad.get_json()["error"]["field"] == "charged_at_public_pile"

@@ -112,12 +112,10 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
     source.update(_modes_for(mode))
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
+    options["charged_at_public_pile"] = charged  # the planner awards EV points with it
     plan = state.plan(options)
     chosen = _fastest_using(plan, mode)
     award = chosen.points
-    if charged:  # the planner awards as if not charged at a public pile: award again
-        award = award_points(chosen.legs, baseline_co2e_g=plan.baseline.co2e_g,
-                             rules=state.points_rules, charged_at_public_pile=True)
     return {"mode": mode, "itinerary": itinerary_to_dict(chosen),
             "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
             "baseline": baseline_to_dict(plan.baseline),
