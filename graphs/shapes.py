@@ -23,6 +23,7 @@ EARTH_RADIUS_M = 6_371_008.8
 _GEOD = Geod(ellps="WGS84")
 #: A stop farther than this from its trip's shape is joined to its neighbours in a straight line.
 SHAPE_MAX_OFFSET_M = 150.0
+_ROUNDING_M = 1.0
 #: Units shape_dist_traveled is seen in, as metres per unit.
 DISTANCE_UNITS_M = {"m": 1.0, "km": 1000.0}
 
@@ -166,7 +167,13 @@ def measure_stop_sequence(stops_lonlat: np.ndarray, line: ShapeLine | None, *,
     along, offset = project_onto_shape(line, stops_lonlat)
     indptr, coords = _shape_hops(line, along)
     off = offset > max_offset_m
-    off_hop = off[1:] | off[:-1]
+    # Along the shape a hop is at least the stops' distance less their offsets from the shape
+    # (triangle inequality). Shorter means the projection collapsed, as when a feed lists two
+    # stops in the opposite order to the shape (EPTC: 91 hops measured 0 m, so 0 g CO2e).
+    shape_hop = np.diff(along)
+    collapsed = ((shape_hop < step - offset[1:] - offset[:-1] - _ROUNDING_M)
+                 | ((shape_hop <= 0) & (step > _ROUNDING_M)))
+    off_hop = off[1:] | off[:-1] | collapsed
     if not off_hop.any():
         return HopMeasure(along, "shape", indptr, coords)
     hop = np.where(off_hop, step, np.diff(along))
