@@ -68,7 +68,7 @@ def main(argv=None) -> int:
             from distributed import Client, LocalCluster
 
             with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+                              dashboard_address=":0") as cluster, Client(cluster) as client:
                 rates[f"LocalCluster ({args.workers} workers)"].append(
                     _time_run(trips, network, folder, chunk_size=args.chunk_size, client=client))
     base = statistics.median(rates["1 process"])

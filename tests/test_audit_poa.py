@@ -147,7 +147,7 @@ def test_local_processes_and_dask_cluster_give_identical_results(poa_artifact, g
     on_processes = run_audit(generated, poa_artifact, tmp_path / "p.parquet", workers=2,
                              chunk_size=8)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         on_dask = run_audit(generated, poa_artifact, tmp_path / "d.parquet", chunk_size=8,
                             client=client)

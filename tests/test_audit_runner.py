@@ -158,7 +158,7 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path):
     trips = _write(tmp_path, _messy_trips())
     local = _audit(trips, tmp_path / "a.parquet", chunk_size=6).results
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         on_dask = _audit(trips, tmp_path / "b.parquet", chunk_size=6, client=client).results
         by_address = _audit(trips, tmp_path / "c.parquet", chunk_size=9,
