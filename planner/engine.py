@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
-from ._sources import award, factor_table_of, points_rules_of, rules_label
+from ._sources import factor_table_of, points_rules_of
+from .points import award_points
 from .baseline import car_baseline, crow_fly_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import CAR_CONNECTOR_SPEED_MPS, assemble_itinerary, street_leg
@@ -81,14 +82,15 @@ class Planner:
             raise NoRouteError(self._no_route_message(query, notices))
         pile = query.charged_at_public_pile
         itineraries = [assemble_itinerary(legs, baseline_co2e_g=baseline.co2e_g,
-                                          points=award(tuple(legs), baseline.co2e_g, rule_set,
-                                                       charged_at_public_pile=pile))
+                                          points=award_points(legs, baseline_co2e_g=baseline.co2e_g,
+                                                              rules=rule_set,
+                                                              charged_at_public_pile=pile))
                        for legs in options]
         front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query), query)
         return Plan(query=query, itineraries=tuple(front), baseline=baseline,
                     recommended=recommended, fastest=fastest, lowest_carbon=lowest,
                     time_budget_s=budget, factor_table=str(self.factors.label),
-                    points_rules=rules_label(rule_set), notices=tuple(notices))
+                    points_rules=rule_set.label, notices=tuple(notices))
 
     # -- inputs ---------------------------------------------------------------------------
     def _localized(self, query: Query) -> Query:
