@@ -104,7 +104,7 @@ def _merge(feeds: list[CompiledFeed], *, factors: FactorSource, walk_layer: Stre
         route_type=routes["route_type"].to_numpy(np.int32),
         route_mode=routes["route_mode"].to_numpy(str),
         route_feed=routes["feed"].to_numpy(np.int16),
-        route_co2e_g_per_pkm=routes["co2e_g_per_pkm"].to_numpy(np.float32),
+        route_co2e_g_per_pkm=routes["co2e_g_per_pkm"].to_numpy(np.float64),
         route_co2e_source=routes["co2e_source"].to_numpy(str),
         pattern_route=trip_route[first_trip].astype(np.int32),
         pattern_stop_indptr=pattern_stop_indptr,

@@ -79,7 +79,7 @@ class Timetable:
     route_type: np.ndarray            # int32 (r,) as in the feed
     route_mode: np.ndarray            # str (r,) a transit mode of ``graphs.modes``
     route_feed: np.ndarray            # int16 (r,)
-    route_co2e_g_per_pkm: np.ndarray  # float32 (r,) per passenger-km
+    route_co2e_g_per_pkm: np.ndarray  # float64 (r,) per passenger-km, exactly as the factor table says
     route_co2e_source: np.ndarray     # str (r,) "factor:<key>" or "emissions.txt"
     # patterns
     pattern_route: np.ndarray         # int32 (p,)
