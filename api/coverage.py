@@ -45,7 +45,7 @@ def coverage_of(network: Network) -> Coverage:
                      if timetable is not None and timetable.route_mode.size else [])
     return Coverage(bbox=_bbox(network), first_service_date=first, last_service_date=last,
                     feeds=feeds, modes=tuple(street_modes + transit_modes),
-                    timezone=str(network.manifest.get("timezone") or "UTC"))
+                    timezone=network.timezone)
 
 
 def coverage_to_geojson(coverage: Coverage) -> dict[str, Any]:
@@ -63,9 +63,8 @@ def coverage_to_geojson(coverage: Coverage) -> dict[str, Any]:
 
 
 def _bbox(network: Network) -> tuple[float, float, float, float]:
-    bbox = (network.manifest.get("coverage") or {}).get("bbox")
-    if bbox and len(bbox) == 4:
-        return tuple(float(v) for v in bbox)  # type: ignore[return-value]
+    if network.bbox is not None:
+        return network.bbox
     lons = [layer.node_lon for layer in network.streets.values() if layer.n_nodes]
     lats = [layer.node_lat for layer in network.streets.values() if layer.n_nodes]
     if network.timetable is not None and network.timetable.n_stops:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from graphs.artifact import read_manifest
+from graphs.network import manifest_bbox, manifest_timezone
 
 from .checks import apply_checks, crow_fly_m, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
@@ -80,10 +81,9 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     """
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(network_path, rules=rules)
-    bbox = (manifest.get("coverage") or {}).get("bbox")
     return audit_trips(trips_path, out_path, evaluator=evaluator,
-                       timezone=manifest.get("timezone") or "UTC",
-                       bbox=tuple(bbox) if bbox else None, **options)
+                       timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
+                       **options)
 
 
 def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,

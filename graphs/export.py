@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .factors import FactorTable, factor_table_from_dict
+from .factors import FactorTable
 from .modes import MODES
 from .network import ChargingStations, Network, StreetLayer, Timetable
 
@@ -132,8 +132,7 @@ def _charging_frame(cs: ChargingStations) -> gpd.GeoDataFrame:
 
 def _layer_builders(network: Network) -> dict[str, Callable[[], gpd.GeoDataFrame]]:
     builders: dict[str, Callable[[], gpd.GeoDataFrame]] = {}
-    factors = (factor_table_from_dict(network.manifest["factors"])
-               if "factors" in network.manifest else None)
+    factors = network.factors if "factors" in network.manifest else None
     for mode, layer in network.streets.items():
         builders[f"{mode}_edges"] = lambda layer=layer: _edges_frame(layer, factors)
         builders[f"{mode}_nodes"] = lambda layer=layer: _nodes_frame(layer)

@@ -12,11 +12,16 @@ CSR offset array of length ``n + 1``; ``-1`` means "none" in index arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-__all__ = ["StreetLayer", "Timetable", "ChargingStations", "Network"]
+from .errors import ArtifactError
+from .factors import FactorTable, factor_table_from_dict
+
+__all__ = ["StreetLayer", "Timetable", "ChargingStations", "Network", "manifest_timezone",
+           "manifest_bbox"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,3 +163,38 @@ class Network:
     timetable: Timetable | None
     charging_stations: ChargingStations
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timezone(self) -> str:
+        """IANA timezone of the feeds (service days and query times); ``UTC`` without transit."""
+        return manifest_timezone(self.manifest)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """``(west, south, east, north)`` of the street network in WGS84 degrees, if recorded."""
+        return manifest_bbox(self.manifest)
+
+    @cached_property
+    def factors(self) -> FactorTable:
+        """The emission factor table the network was built with, parsed once per network.
+
+        Raises
+        ------
+        ArtifactError
+            If the manifest holds no factor table.
+        """
+        data = self.manifest.get("factors")
+        if data is None:
+            raise ArtifactError("network manifest has no 'factors' table; rebuild with `tanlu build`")
+        return factor_table_from_dict(data)
+
+
+def manifest_timezone(manifest: dict[str, Any]) -> str:
+    """The network's IANA timezone as its manifest records it (``UTC`` when it has no feeds)."""
+    return str(manifest.get("timezone") or "UTC")
+
+
+def manifest_bbox(manifest: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """``(west, south, east, north)`` of the street network from a manifest, if recorded."""
+    bbox = (manifest.get("coverage") or {}).get("bbox")
+    return (float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])) if bbox else None

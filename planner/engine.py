@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
-from ._sources import factor_table_of, points_rules_of
+from ._sources import points_rules_of
 from .points import award_points
 from .baseline import car_baseline, crow_fly_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
@@ -43,8 +43,8 @@ class Planner:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self.tz = ZoneInfo(str(network.manifest.get("timezone") or "UTC"))
-        self.factors = factor_table_of(network.manifest)
+        self.tz = ZoneInfo(network.timezone)
+        self.factors = network.factors
         self.graphs: dict[str, LayerGraph] = {
             name: compile_layer(layer, weight=_LAYER_WEIGHT.get(name, "length"))
             for name, layer in network.streets.items()}
@@ -52,8 +52,7 @@ class Planner:
             name: build_snapper(layer) for name, layer in network.streets.items()}
         self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
                         if network.timetable is not None and "walk" in self.graphs else None)
-        bbox = network.manifest.get("coverage", {}).get("bbox")
-        self.bbox = tuple(bbox) if bbox else None
+        self.bbox = network.bbox
 
     def plan(self, query: Query, *, rules: Any = None) -> Plan:
         """Pareto-optimal itineraries for ``query`` with the car baseline and points.

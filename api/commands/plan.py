@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     except PointsRulesError as err:
         raise PointsRulesError(f"--rules: {err}") from err
     network = load_network(args.network)
-    tz = str(network.manifest.get("timezone") or "UTC")
+    tz = network.timezone
     try:
         query = make_query(timezone=tz, **_options(args))
         plan = Planner(network).plan(query, rules=rules)

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from graphs.factors import factor_table_from_dict
 from graphs.modes import TRANSIT_MODES
 from planner.points import award_points
 from planner.model import BASELINE_MODE
@@ -80,7 +79,7 @@ def _plan(source: Mapping[str, Any]) -> Response:
 def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     _reject_unknown(body, POINTS_LEGS_KEYS)
     legs = parse_points_legs(body)
-    table = factor_table_from_dict(state.network.manifest["factors"])
+    table = state.network.factors
     total_m = sum(distance_m for _, distance_m in legs)
     described = [_leg_emissions(table, mode, distance_m) for mode, distance_m in legs]
     if body.get("baseline_co2e_g") is not None:
