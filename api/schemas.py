@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from planner.baseline import BASELINE_METHODS
+
 __all__ = ["SCHEMAS"]
 
 _NUMBER = {"type": "number"}
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
 _DATES = {"type": ["object", "null"], "required": ["start", "end"],
           "properties": {"start": {"type": "string", "format": "date"},
                          "end": {"type": "string", "format": "date"}}}
@@ -110,9 +113,13 @@ SCHEMAS: dict[str, Any] = {
     "Baseline": {
         "type": "object",
         "required": ["mode", "distance_m", "duration_s", "co2e_g", "co2e_g_per_pkm", "method"],
-        "properties": {"mode": _STRING, "distance_m": _NUMBER, "duration_s": _NUMBER,
-                       "co2e_g": _NUMBER, "co2e_g_per_pkm": _NUMBER,
-                       "method": {"enum": ["car_network", "crow_fly_detour"]}},
+        "description": "planner.baseline: a planned trip's baseline is car_network or "
+                       "crow_fly_detour; given legs' is same_distance (no duration) or given "
+                       "(the caller's co2e_g only)",
+        "properties": {"mode": _NULLABLE_STRING, "distance_m": _NUMBER,
+                       "duration_s": _NULLABLE_NUMBER, "co2e_g": _NUMBER,
+                       "co2e_g_per_pkm": _NULLABLE_NUMBER,
+                       "method": {"enum": list(BASELINE_METHODS)}},
     },
     "PointsResult": {
         "type": "object", "required": ["co2e_g", "distance_m", "baseline", "reduction_g",
@@ -121,9 +128,7 @@ SCHEMAS: dict[str, Any] = {
             "co2e_g": _NUMBER, "distance_m": _NUMBER, "reduction_g": _NUMBER,
             "mode": _STRING, "factor_table": _STRING, "points_rules": _STRING,
             "points": {"$ref": "#/components/schemas/PointsAward"},
-            "baseline": {"type": "object", "required": ["co2e_g", "method"],
-                         "properties": {"mode": _NULLABLE_STRING, "co2e_g": _NUMBER,
-                                        "distance_m": _NUMBER, "method": _STRING}},
+            "baseline": {"$ref": "#/components/schemas/Baseline"},
             "legs": {"type": "array", "items": {
                 "type": "object", "required": ["mode", "distance_m", "co2e_g"],
                 "properties": {"mode": _STRING, "distance_m": _NUMBER, "co2e_g": _NUMBER,

@@ -6,9 +6,11 @@ from typing import Any
 
 import polyline
 
+from planner.accounting import LegsAccount
 from planner.model import Baseline, Itinerary, Leg, Place, Plan, PointsAward, Query
 
-__all__ = ["plan_to_dict", "itinerary_to_dict", "leg_to_dict", "query_to_dict", "SCHEMA_VERSION"]
+__all__ = ["plan_to_dict", "itinerary_to_dict", "leg_to_dict", "query_to_dict", "baseline_to_dict",
+           "points_to_dict", "legs_account_to_dict", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 _POLYLINE_PRECISION = 6
@@ -82,6 +84,16 @@ def baseline_to_dict(baseline: Baseline) -> dict[str, Any]:
     return {"mode": baseline.mode, "distance_m": baseline.distance_m,
             "duration_s": baseline.duration_s, "co2e_g": baseline.co2e_g,
             "co2e_g_per_pkm": baseline.co2e_g_per_pkm, "method": baseline.method}
+
+
+def legs_account_to_dict(account: LegsAccount) -> dict[str, Any]:
+    """``POST /v1/points`` for given legs: each leg's CO2e, the totals, baseline and points."""
+    legs = [{"mode": leg.mode, "distance_m": leg.distance_m, "co2e_g_per_pkm": leg.co2e_g_per_pkm,
+             "co2e_g": leg.co2e_g, "co2e_factor": leg.co2e_factor} for leg in account.legs]
+    return {"legs": legs, "co2e_g": account.co2e_g, "distance_m": account.distance_m,
+            "baseline": baseline_to_dict(account.baseline), "reduction_g": account.reduction_g,
+            "points": points_to_dict(account.points), "factor_table": account.factor_table,
+            "points_rules": account.points_rules}
 
 
 def points_to_dict(award: PointsAward) -> dict[str, Any]:

@@ -23,8 +23,9 @@ from graphs.errors import TanluError
 from graphs.modes import TRANSIT_MODES
 from graphs.network import Network
 
-from planner.points import (DEFAULT_POINTS_RULES, PILE_MODES, apply_daily_cap, award_points,
-                            load_points_rules)
+from planner.accounting import claim_itinerary, claims_transit
+from planner.errors import NoRouteError
+from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
 
 from .errors import AuditError
 from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
@@ -162,10 +163,11 @@ def cached_network(path: str | os.PathLike, sha256: str) -> Network:
 
 @dataclass(frozen=True)
 class PlannerEvaluator:
-    """Per-trip function backed by ``planner.plan_trip`` on one network artifact.
+    """Per-trip function backed by ``planner.Planner`` on one network artifact.
 
-    The chosen itinerary is the planner's fastest among those that use only the claimed modes
-    (walking legs always allowed) and, for a transit claim, at least one claimed transit mode.
+    The chosen itinerary is ``planner.accounting.claim_itinerary`` of the plan (the rule
+    ``POST /v1/points`` uses too); its points are the planner's award, the trip's
+    ``charged_at_public_pile`` passed in the query.
     """
 
     network_path: str
@@ -196,7 +198,7 @@ class PlannerEvaluator:
 
     def __call__(self, trip: TripInput) -> dict[str, Any]:
         from planner import make_query
-        from planner.errors import NoRouteError, OutsideCoverageError
+        from planner.errors import OutsideCoverageError
 
         engine = cached_planner(self.network_path, self.network_sha256)
         parts = split_claimed_mode(trip.claimed_mode)
@@ -204,7 +206,9 @@ class PlannerEvaluator:
         query = make_query(origin=(trip.origin_lat, trip.origin_lon),
                            destination=(trip.dest_lat, trip.dest_lon),
                            when=trip.started_at.to_pydatetime(), modes=modes,
-                           transit_modes=transit_modes, **dict(self.query_options))
+                           transit_modes=transit_modes,
+                           charged_at_public_pile=trip.charged_at_public_pile,
+                           **dict(self.query_options))
         try:
             plan = engine.plan(query, rules=_cached_rules(self.rules))
         except NoRouteError as err:
@@ -214,18 +218,18 @@ class PlannerEvaluator:
                 return {"status": "no_route", "error_reason": str(err)}
             field = {"origin": "origin_lat", "destination": "dest_lat"}.get(err.field, err.field)
             return {"status": "error", "error_field": field or "*", "error_reason": str(err)}
-        return _plan_facts(plan, parts, trip, rules=_cached_rules(self.rules))
+        return _plan_facts(plan, parts, trip)
 
 
-def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput, *, rules) -> dict[str, Any]:
-    matching = [it for it in plan.itineraries if _uses_claimed_modes(it.modes, parts)]
+def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]:
     base = {"baseline_distance_m": plan.baseline.distance_m,
             "baseline_co2e_g": plan.baseline.co2e_g, "baseline_method": plan.baseline.method}
-    if not matching:
+    try:
+        chosen = claim_itinerary(plan, parts)
+    except NoRouteError:
         return {"status": "no_route", **base}
-    chosen = min(matching, key=lambda it: (it.duration_s, it.co2e_g))
     wait = math.nan
-    if _claims_transit(parts):
+    if claims_transit(parts):
         first = next(leg for leg in chosen.legs if leg.mode in TRANSIT_MODES)
         wait = (first.departure - trip.started_at.to_pydatetime()).total_seconds()
     return {
@@ -237,36 +241,8 @@ def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput, *, rules) -> dict
         "transit_wait_s": wait,
         "co2e_g": chosen.co2e_g,
         "reduction_g": chosen.reduction_g,
-        "points_raw": _itinerary_points(chosen, plan.baseline.co2e_g, trip, rules),
+        "points_raw": chosen.points.points,
     }
-
-
-def _itinerary_points(itinerary, baseline_co2e_g: float, trip: TripInput, rules) -> float:
-    """The itinerary's points; an EV leg charged at a public pile qualifies (phase-two rule).
-
-    The planner awards points as if no pile was used, so a pile claim is re-awarded here with
-    ``planner.points.award_points(..., charged_at_public_pile=True)``.
-    """
-    if not (trip.charged_at_public_pile and set(itinerary.modes) & set(PILE_MODES)):
-        return itinerary.points.points
-    return award_points(itinerary.legs, baseline_co2e_g=baseline_co2e_g, rules=rules,
-                        charged_at_public_pile=True).points
-
-
-def _claims_transit(parts: tuple[str, ...]) -> bool:
-    return any(p == "transit" or p in TRANSIT_MODES for p in parts)
-
-
-def _uses_claimed_modes(leg_modes: tuple[str, ...], parts: tuple[str, ...]) -> bool:
-    allowed = set(parts) | {"walk"}
-    if "transit" in parts:
-        allowed |= set(TRANSIT_MODES)
-    if not set(leg_modes) <= allowed:
-        return False
-    if _claims_transit(parts):
-        wanted = set(TRANSIT_MODES) if "transit" in parts else set(parts) & set(TRANSIT_MODES)
-        return bool(set(leg_modes) & wanted)
-    return True
 
 
 _RULES: dict[str, Any] = {}

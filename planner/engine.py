@@ -12,10 +12,10 @@ from graphs.network import Network
 
 from ._sources import points_rules_of
 from .points import award_points
-from .baseline import car_baseline, crow_fly_baseline
+from .baseline import plan_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
-from .itineraries import CAR_CONNECTOR_SPEED_MPS, assemble_itinerary, street_leg
-from .model import BASELINE_MODE, Baseline, Leg, Plan, Query
+from .itineraries import assemble_itinerary, street_leg
+from .model import Baseline, Leg, Plan, Query
 from .pareto import pareto_front, tag
 from .snap import Snapper, build_snapper, haversine_m
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
@@ -143,12 +143,9 @@ class Planner:
             return None
 
     def _baseline(self, car_path: StreetPath | None, snaps, crow_m: float) -> Baseline:
-        g = float(self.factors.g_per_pkm(BASELINE_MODE))
-        if car_path is None:
-            return crow_fly_baseline(crow_m, g_per_pkm=g)
-        connector_m = snaps[("origin", "car")].distance_m + snaps[("destination", "car")].distance_m
-        return car_baseline(car_path, connector_m=connector_m, g_per_pkm=g,
-                            duration_s=car_path.duration_s + connector_m / CAR_CONNECTOR_SPEED_MPS)
+        connector_m = (snaps[("origin", "car")].distance_m + snaps[("destination", "car")].distance_m
+                       if car_path is not None else 0.0)
+        return plan_baseline(car_path, crow_m=crow_m, connector_m=connector_m, factors=self.factors)
 
     def _street_options(self, query: Query, snaps, crow_m: float,
                         car_path: StreetPath | None) -> list[list[Leg]]:

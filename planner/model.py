@@ -87,17 +87,19 @@ class Leg:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The same trip by private car: what the points are measured against.
+    """The same trip by private car: what reductions and points are measured against.
 
-    ``method`` says how it was computed: ``"car_network"`` (fastest path on the driving layer)
-    or ``"crow_fly_detour"`` (straight line x detour factor, when no car path exists).
+    Built only by ``planner.baseline``. ``method`` says how: ``"car_network"`` (fastest path on
+    the driving layer), ``"crow_fly_detour"`` (straight line x detour factor, when no car path
+    exists), ``"same_distance"`` (given legs' total distance by car; no duration) or
+    ``"given"`` (measured by the caller: ``co2e_g`` only, no mode, duration or factor).
     """
 
-    mode: str
+    mode: str | None
     distance_m: float
-    duration_s: float
+    duration_s: float | None
     co2e_g: float
-    co2e_g_per_pkm: float
+    co2e_g_per_pkm: float | None
     method: str
 
 

@@ -1,0 +1,131 @@
+"""Trip accounting: CO2e, baseline and points of given legs, and the itinerary that stands for a claim.
+
+The HTTP API (``POST /v1/points``, both forms) and the batch audit call these functions, so the
+same trip gets the same CO2e, baseline and points from either.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graphs.modes import TRANSIT_MODES
+
+from .baseline import FactorLookup, legs_baseline
+from .errors import NoRouteError
+from .model import Baseline, Itinerary, Plan, PointsAward
+from .points import PointsRules, award_points
+
+__all__ = ["LegAmount", "LegsAccount", "leg_amounts", "account_legs", "claim_itinerary",
+           "claims_transit", "uses_only_claimed_modes"]
+
+#: The claim word for "any transit mode" (as in ``Query.modes``).
+_TRANSIT = "transit"
+
+
+@dataclass(frozen=True)
+class LegAmount:
+    """One given leg (mode and distance) and its CO2e by the network's factor table."""
+
+    mode: str
+    distance_m: float
+    co2e_g: float
+    co2e_g_per_pkm: float
+    co2e_factor: str          # the factor-table key that produced co2e_g
+
+
+@dataclass(frozen=True)
+class LegsAccount:
+    """CO2e, baseline, reduction and points of given legs (what ``POST /v1/points`` answers)."""
+
+    legs: tuple[LegAmount, ...]
+    co2e_g: float
+    distance_m: float
+    baseline: Baseline
+    reduction_g: float        # max(0, baseline - co2e), as for an itinerary
+    points: PointsAward
+    factor_table: str         # "<id>@<version>"
+    points_rules: str         # "<id>@<version>"
+
+
+def leg_amounts(legs: Iterable[tuple[str, float]], *, factors: FactorLookup) -> tuple[LegAmount, ...]:
+    """``(mode, distance_m)`` pairs with their CO2e: ``g_per_pkm(mode) x distance_m / 1000``."""
+    out = []
+    for mode, distance_m in legs:
+        per_pkm = float(factors.g_per_pkm(mode))
+        out.append(LegAmount(mode=mode, distance_m=float(distance_m),
+                             co2e_g=per_pkm * float(distance_m) / 1000.0,
+                             co2e_g_per_pkm=per_pkm, co2e_factor=mode))
+    return tuple(out)
+
+
+def account_legs(legs: Iterable[tuple[str, float]], *, factors: FactorLookup, rules: PointsRules,
+                 factor_table: str, baseline_co2e_g: float | None = None,
+                 charged_at_public_pile: bool = False) -> LegsAccount:
+    """CO2e, baseline and points of given legs.
+
+    Parameters
+    ----------
+    legs
+        ``(mode, distance_m)`` pairs, modes of ``graphs.modes``, already validated.
+    factors
+        The network's factor table; ``factor_table`` is its ``"<id>@<version>"`` label.
+    rules
+        The points rule set.
+    baseline_co2e_g
+        A baseline the caller measured (``given``); ``None`` for the legs' total distance by
+        petrol car (``same_distance``). See ``planner.baseline.legs_baseline``.
+    charged_at_public_pile
+        A ``car_bev`` leg earns points only if true (``planner.points.award_points``).
+    """
+    amounts = leg_amounts(legs, factors=factors)
+    distance_m = math.fsum(leg.distance_m for leg in amounts)
+    co2e_g = math.fsum(leg.co2e_g for leg in amounts)
+    baseline = legs_baseline(distance_m, factors=factors, given_co2e_g=baseline_co2e_g)
+    award = award_points(amounts, baseline_co2e_g=baseline.co2e_g, rules=rules,
+                         charged_at_public_pile=charged_at_public_pile)
+    return LegsAccount(legs=amounts, co2e_g=co2e_g, distance_m=distance_m, baseline=baseline,
+                       reduction_g=max(0.0, baseline.co2e_g - co2e_g), points=award,
+                       factor_table=factor_table, points_rules=rules.label)
+
+
+def claims_transit(claimed: Iterable[str]) -> bool:
+    """Whether a claim names ``"transit"`` or a transit mode (``bus``, ``metro``, ...)."""
+    return any(mode == _TRANSIT or mode in TRANSIT_MODES for mode in claimed)
+
+
+def uses_only_claimed_modes(leg_modes: Iterable[str], claimed: Iterable[str]) -> bool:
+    """Whether an itinerary's legs fit a claim (the rule of :func:`claim_itinerary`).
+
+    Every leg is on a claimed mode or walks (``"transit"`` allows every transit mode); and a
+    claim that names transit needs at least one leg on a claimed transit mode, so a walk-only
+    itinerary never stands for a bus trip.
+    """
+    claimed = frozenset(claimed)
+    leg_modes = frozenset(leg_modes)
+    allowed = claimed | {"walk"} | (frozenset(TRANSIT_MODES) if _TRANSIT in claimed else frozenset())
+    if not leg_modes <= allowed:
+        return False
+    if not claims_transit(claimed):
+        return True
+    wanted = frozenset(TRANSIT_MODES) if _TRANSIT in claimed else claimed & frozenset(TRANSIT_MODES)
+    return bool(leg_modes & wanted)
+
+
+def claim_itinerary(plan: Plan, claimed: Iterable[str]) -> Itinerary:
+    """The itinerary of ``plan`` that stands for a trip claimed on ``claimed`` modes.
+
+    The rule (one for the HTTP API and the audit): among the itineraries that
+    :func:`uses_only_claimed_modes`, the fastest; on equal duration the lower CO2e, then the
+    plan's order. Its points are the planner's award (``Query.charged_at_public_pile`` included).
+
+    Raises
+    ------
+    NoRouteError
+        If no itinerary of the plan fits the claim (walking was quicker than any bus, say).
+    """
+    claimed = tuple(claimed)
+    fitting = [it for it in plan.itineraries if uses_only_claimed_modes(it.modes, claimed)]
+    if not fitting:
+        raise NoRouteError(f"no itinerary uses only {'+'.join(claimed)} (and walking)")
+    return min(fitting, key=lambda it: (it.duration_s, it.co2e_g))
