@@ -97,19 +97,17 @@ def claims_transit(claimed: Iterable[str]) -> bool:
 def uses_only_claimed_modes(leg_modes: Iterable[str], claimed: Iterable[str]) -> bool:
     """Whether an itinerary's legs fit a claim (the rule of :func:`claim_itinerary`).
 
-    Every leg is on a claimed mode or walks (``"transit"`` allows every transit mode); and a
-    claim that names transit needs at least one leg on a claimed transit mode, so a walk-only
-    itinerary never stands for a bus trip.
+    Every leg is on a claimed mode or walks (``"transit"`` allows every transit mode); and
+    unless the claim is walking alone, at least one leg is on a claimed mode other than walking,
+    so a walk-only itinerary never stands for a bus, bike or car trip.
     """
     claimed = frozenset(claimed)
     leg_modes = frozenset(leg_modes)
-    allowed = claimed | {"walk"} | (frozenset(TRANSIT_MODES) if _TRANSIT in claimed else frozenset())
-    if not leg_modes <= allowed:
+    transit = frozenset(TRANSIT_MODES) if _TRANSIT in claimed else frozenset()
+    riding = (claimed - {"walk", _TRANSIT}) | transit
+    if not leg_modes <= riding | {"walk"}:
         return False
-    if not claims_transit(claimed):
-        return True
-    wanted = frozenset(TRANSIT_MODES) if _TRANSIT in claimed else claimed & frozenset(TRANSIT_MODES)
-    return bool(leg_modes & wanted)
+    return not riding or bool(leg_modes & riding)
 
 
 def claim_itinerary(plan: Plan, claimed: Iterable[str]) -> Itinerary:
