@@ -6,7 +6,7 @@ same trip gets the same CO2e, baseline and points from either.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphs.modes import TRANSIT_MODES
@@ -16,8 +16,15 @@ from .errors import NoRouteError
 from .model import Baseline, Itinerary, Plan, PointsAward
 from .points import PointsRules, award_points
 
-__all__ = ["LegAmount", "LegsAccount", "leg_amounts", "account_legs", "claim_itinerary",
-           "claims_transit", "uses_only_claimed_modes"]
+__all__ = [
+    "LegAmount",
+    "LegsAccount",
+    "account_legs",
+    "claim_itinerary",
+    "claims_transit",
+    "leg_amounts",
+    "uses_only_claimed_modes",
+]
 
 #: The claim word for "any transit mode" (as in ``Query.modes``).
 _TRANSIT = "transit"

@@ -36,11 +36,17 @@ _FIELDS = {"id", "version", "title", "scheme", "source", "notes", "eligible_mode
 
 
 class LegLike(Protocol):
-    """What ``award_points`` reads from a leg (``planner.model.Leg`` satisfies it)."""
+    """What ``award_points`` reads from a leg (``planner.model.Leg`` and
+    ``planner.accounting.LegAmount`` satisfy it; read-only, so frozen dataclasses do)."""
 
-    mode: str
-    distance_m: float
-    co2e_g: float
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def distance_m(self) -> float: ...
+
+    @property
+    def co2e_g(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,9 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: Poin
     def award(points: float, why: str) -> PointsAward:
         cap = rules.max_points_per_trip
         capped = cap is not None and points > cap
-        points = min(points, cap) if capped else points
-        note = f"; capped at {cap:g} per trip" if capped else ""
+        note = ""
+        if cap is not None and capped:
+            points, note = cap, f"; capped at {cap:g} per trip"
         return PointsAward(points=float(points), reduction_g=reduction_g, rules_id=rules.label,
                            rule=rules.scheme, capped=capped, explanation=why + note)
 
@@ -136,11 +143,13 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: Poin
         if blocked:
             return award(0.0, f"{', '.join(sorted(set(blocked)))} leg(s) not eligible under "
                               f"{rules.label}")
-        points = math.floor(reduction_g / rules.grams_per_point)
-        return award(points, f"floor({reduction_g:.0f} g / {rules.grams_per_point:g} g per point)")
+        grams = rules.grams_per_point
+        if grams is None:  # load_points_rules refuses this; a hand-built PointsRules may not
+            raise PointsRulesError(f"{rules.label}: per_gram needs grams_per_point")
+        return award(float(math.floor(reduction_g / grams)),
+                     f"floor({reduction_g:.0f} g / {grams:g} g per point)")
     rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
-    points = math.fsum(p for _, p in rides)
-    return award(points, " + ".join(f"{mode} {p:g}" for mode, p in rides))
+    return award(math.fsum(p for _, p in rides), " + ".join(f"{mode} {p:g}" for mode, p in rides))
 
 
 def apply_daily_cap(points: Sequence[float], rules: PointsRules) -> list[float]:

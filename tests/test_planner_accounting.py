@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from planner.accounting import account_legs, claim_itinerary, uses_only_claimed_modes
-from planner.baseline import (BASELINE_METHODS, CROW_FLY_SPEED_MPS, legs_baseline, plan_baseline)
+from planner.baseline import BASELINE_METHODS, CROW_FLY_SPEED_MPS, legs_baseline, plan_baseline
 from planner.errors import NoRouteError
 from planner.itineraries import CAR_CONNECTOR_SPEED_MPS
 from planner.model import Baseline, Itinerary, Leg, Place, Plan, PointsAward
