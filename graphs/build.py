@@ -26,12 +26,15 @@ TANLU_VERSION = "0.1.0"
 
 
 def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),
-                  factors: str | os.PathLike = DEFAULT_FACTOR_TABLE,
+                  factors: str | os.PathLike = DEFAULT_FACTOR_TABLE, grid: str | None = None,
                   out_path: str | os.PathLike | None = None,
                   walk_speed_kph: float = WALK_SPEED_KPH, bike_speed_kph: float = BIKE_SPEED_KPH,
                   max_link_m: float = LINK_MAX_M, footpath_max_m: float = FOOTPATH_MAX_M,
                   progress: bool = False) -> Network:
     """Build the street layers, the timetable and the manifest; save them if ``out_path``.
+
+    ``grid`` picks the electricity grid of the factor table (``graphs.factors.grid_names()``);
+    every electricity-derived factor is re-derived from it and the grid is recorded.
 
     Raises
     ------
@@ -39,7 +42,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
         (or its subclasses OsmError, GtfsError, FactorTableError) naming the bad input.
     """
     started = time.perf_counter()
-    table = load_factor_table(factors)
+    table = load_factor_table(factors, grid=grid)
     # Feeds first: a broken feed is reported in seconds, before the slow street step.
     feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
     streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
@@ -63,6 +66,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
                   + [_describe_input(p, "gtfs") for p in gtfs_paths],
         "factor_table": table.label,
         "factors": table.to_dict(),
+        "grid": None if table.grid is None else table.grid.label,
         "build_options": options,
         "timezone": transit_report.get("timezone", "UTC"),
         "coverage": _coverage(streets.layers["walk"], transit_report),

@@ -21,6 +21,7 @@ def test_inspect_prints_the_manifest(poa_artifact, capsys):
     assert main(["inspect", str(poa_artifact)]) == 0
     out = capsys.readouterr().out
     assert "factor table: cn@" in out and "poa_eptc.zip" in out
+    assert "grid: cn-mee-nbs-2023/national 全国 530.6 g CO2 per kWh (2023, verified)" in out
     assert main(["inspect", "--json", str(poa_artifact)]) == 0
     manifest = json.loads(capsys.readouterr().out)
     assert {i["name"] for i in manifest["inputs"]} == {"poa_osm.pbf", "poa_eptc.zip",
@@ -150,3 +151,18 @@ def test_plan_piped_into_a_closed_reader_stops_quietly(poa_artifact):
     proc.stderr.close()
     assert proc.wait(timeout=120) in (0, 141)
     assert "Traceback" not in stderr
+
+
+def test_build_refuses_an_unknown_grid_before_reading_inputs(tmp_path, capsys):
+    code = main(["build", "--osm", str(tmp_path / "absent.osm.pbf"), "--grid", "mars",
+                 "--out", str(tmp_path / "x.tanlu")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "mars" in err and "east_china" in err and "Traceback" not in err
+
+
+def test_build_refuses_the_renamed_eu_preset(tmp_path, capsys):
+    code = main(["build", "--osm", str(tmp_path / "absent.osm.pbf"), "--factors", "eu",
+                 "--out", str(tmp_path / "x.tanlu")])
+    assert code == 2
+    assert "fr-ademe" in capsys.readouterr().err

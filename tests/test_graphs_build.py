@@ -53,7 +53,8 @@ def test_sao_paulo_builds_with_frequency_based_trips(sample_dir, tmp_path):
     active = trips_active_on(tt, date(2019, 5, 13))
     assert active.sum() > 1000
     assert set(tt.route_mode) >= {"bus", "metro", "rail"}
-    assert network.manifest["factor_table"].startswith("uk@")
+    assert network.manifest["factor_table"].startswith("uk-desnz-2025@")
+    assert network.manifest["grid"] is None  # the uk table has no grid-derived factors
     assert (tmp_path / "spo.tanlu").stat().st_size > 0
 
 

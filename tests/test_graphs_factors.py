@@ -9,21 +9,29 @@ from pathlib import Path
 import pytest
 
 from graphs.errors import FactorTableError
-from graphs.factors import (PRESETS, FactorTable, factor_table_from_dict, load_factor_table)
+from graphs.factors import (PRESET_ALIASES, PRESETS, FactorTable, factor_table_from_dict, grid_names,
+                            load_factor_table, load_grid)
 from graphs.modes import MODES
 
 PRESET_DIR = Path(__file__).parents[1] / "graphs" / "data" / "factors"
+GRID_DIR = Path(__file__).parents[1] / "graphs" / "data" / "grids"
 DOC = Path(__file__).parents[1] / "docs" / "emission-factors.md"
 
 
 def _raw(name: str) -> dict:
-    with (PRESET_DIR / f"{name}.toml").open("rb") as handle:
+    with (PRESET_DIR / f"{PRESET_ALIASES.get(name, name)}.toml").open("rb") as handle:
         return tomllib.load(handle)
 
 
-def _recompute(formula: str, inputs: dict, factors: dict) -> float:
+def _raw_grid(name: str) -> float:
+    with (GRID_DIR / "cn-2023.toml").open("rb") as handle:
+        return tomllib.load(handle)["grids"][name]["g_per_kwh"]
+
+
+def _recompute(formula: str, inputs: dict, factors: dict, grid: float | None = None) -> float:
     """Independent check: Python's own evaluator over the raw TOML numbers."""
-    names = {name: (factors[spec["factor"]]["g_per_pkm"] if "factor" in spec else spec["value"])
+    names = {name: (factors[spec["factor"]]["g_per_pkm"] if "factor" in spec else
+                    grid if spec.get("grid") else spec["value"])
              for name, spec in inputs.items()}
     return eval(formula, {"__builtins__": {}}, names)  # noqa: S307 - formulas from our own data
 
@@ -32,7 +40,7 @@ def _recompute(formula: str, inputs: dict, factors: dict) -> float:
 def test_preset_has_every_mode_with_source_year_scope(name):
     table = load_factor_table(name)
     assert isinstance(table, FactorTable)
-    assert table.label == f"{name}@{table.version}"
+    assert table.label == f"{table.id}@{table.version}"
     assert set(MODES) <= set(table.entries)
     for key, factor in table.entries.items():
         assert factor.key == key
@@ -43,15 +51,17 @@ def test_preset_has_every_mode_with_source_year_scope(name):
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_derivations_match_values(name):
-    raw = _raw(name)["factors"]
+    data = _raw(name)
+    raw = data["factors"]
+    grid = _raw_grid(data["grid"]) if "grid" in data else None
     derived = [key for key, entry in raw.items() if "inputs" in entry]
     assert derived, "each preset derives at least one value"
     for key in derived:
         entry = raw[key]
-        value = _recompute(entry["derivation"], entry["inputs"], raw)
+        value = _recompute(entry["derivation"], entry["inputs"], raw, grid)
         assert math.isclose(value, entry["g_per_pkm"], abs_tol=0.0051), key
         for spec in entry["inputs"].values():
-            assert "factor" in spec or spec["source"].strip()
+            assert "factor" in spec or spec.get("grid") is True or spec["source"].strip()
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -74,9 +84,77 @@ def test_uk_values_are_desnz_kg_converted_to_grams():
 
 def test_cn_electric_modes_use_one_grid_factor():
     raw = _raw("cn")["factors"]
-    grids = {raw[key]["inputs"]["grid_g_per_kwh"]["value"] for key in ("ebike", "car_bev")}
-    assert grids == {530.6}
-    assert load_factor_table("cn").g_per_pkm("car_bev") == pytest.approx(0.15 * 530.6, abs=0.005)
+    assert all(raw[key]["inputs"]["grid_g_per_kwh"] == {"grid": True} for key in ("ebike", "car_bev"))
+    table = load_factor_table("cn")
+    assert table.grid.name == "national" and table.grid.g_per_kwh == 530.6
+    assert table.g_per_pkm("car_bev") == pytest.approx(0.15 * 530.6, abs=0.005)
+
+
+def _clause_number(clause: str, name_zh: str) -> float:
+    """Independent oracle: the grid's kg/kWh read out of its quoted sentence ("A、B分别为x、y")."""
+    if "分别为" not in clause:
+        return float(clause.split("为")[-1].split("kg")[0])
+    names = clause.split("年", 1)[1].split("电力")[0].split("、")
+    numbers = clause.split("分别为")[1].split("kg")[0].split("、")
+    return float(numbers[names.index(name_zh)])
+
+
+@pytest.mark.parametrize("name", grid_names())
+def test_each_grid_is_the_number_of_its_quoted_clause(name):
+    grid = load_grid(name)
+    assert grid.verified and grid.year == 2023
+    assert grid.g_per_kwh == pytest.approx(_clause_number(grid.clause, grid.name_zh) * 1000, abs=1e-9)
+
+
+def test_the_announcement_grids_are_all_there():
+    assert set(grid_names()) == {"national", "north_china", "northeast", "east_china",
+                                 "central_china", "northwest", "south", "southwest"}
+    assert load_grid("east_china").g_per_kwh == 550.0   # the issue's figure for Wuxi
+
+
+@pytest.mark.parametrize("name", grid_names())
+def test_grid_rederives_every_electricity_factor(name):
+    raw = _raw("cn")["factors"]
+    table = load_factor_table("cn", grid=name)
+    grid = _raw_grid(name)
+    assert table.grid.name == name
+    for key in ("ebike", "car_bev"):
+        expected = _recompute(raw[key]["derivation"], raw[key]["inputs"], raw, grid)
+        assert table.g_per_pkm(key) == pytest.approx(expected, abs=0.0051), key
+    for key in ("bus", "metro", "car_petrol"):  # not electricity-derived in cn: unchanged
+        assert table.g_per_pkm(key) == load_factor_table("cn").g_per_pkm(key)
+    assert factor_table_from_dict(json.loads(json.dumps(table.to_dict()))) == table
+
+
+def test_east_china_car_bev_is_energy_times_0_55():
+    assert load_factor_table("cn", grid="east_china").g_per_pkm("car_bev") == 82.5
+
+
+def test_grid_errors_name_the_choices():
+    with pytest.raises(FactorTableError, match="east_china"):
+        load_factor_table("cn", grid="mars")
+    with pytest.raises(FactorTableError, match="no 'grid' header"):
+        load_factor_table("uk", grid="east_china")
+
+
+def test_eu_was_renamed_fr_ademe():
+    with pytest.raises(FactorTableError, match="fr-ademe"):
+        load_factor_table("eu")
+    table = load_factor_table("fr-ademe")
+    assert table.region == "FR" and table.id == "fr-ademe"
+
+
+def test_fr_ademe_is_the_october_2025_impact_co2_release():
+    table = load_factor_table("fr-ademe")
+    assert table.g_per_pkm("bus") == 113.5 and "0.1135" in table.factor("bus").source
+    assert "43739" in table.factor("bus").source
+    assert "Trottinette" in table.factor("ebike").notes
+
+
+def test_uk_is_the_2025_set_and_selectable_by_year():
+    assert load_factor_table("uk") == load_factor_table("uk-2025")
+    assert "2025" in load_factor_table("uk").title
+    assert "not a year" in load_factor_table("uk").factor("ferry").notes
 
 
 def test_uk_ebike_uses_desnz_2025_uk_electricity():
@@ -103,6 +181,8 @@ def _doc_rows() -> dict[str, dict[str, list[str]]]:
         if line.startswith("### `") and line.endswith(")"):
             label = line.rsplit("(", 1)[1].rstrip(")")
             rows[label] = {}
+        elif line.startswith("#"):
+            label = None
         elif label and line.startswith("| ") and not line.startswith(("| key", "|---")):
             cells = [cell.strip() for cell in line.strip("|").split(" | ")]
             rows[label][cells[0]] = cells
@@ -132,6 +212,17 @@ def test_unverified_inputs_are_flagged_in_notes_and_inherited(name):
             ref = spec.get("factor")
             if ref is not None and "UNVERIFIED" in raw[ref].get("notes", ""):
                 assert "UNVERIFIED" in entry.get("notes", ""), f"{key} inherits from {ref}"
+
+
+def test_docs_grid_table_matches_the_grids():
+    text = DOC.read_text(encoding="utf-8")
+    for name in grid_names():
+        table = load_factor_table("cn", grid=name)
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert float(cells[2]) == load_grid(name).g_per_kwh
+        assert float(cells[5]) == table.g_per_pkm("car_bev")
+        assert float(cells[6]) == table.g_per_pkm("ebike")
 
 
 def test_ev_beats_petrol_in_every_preset():

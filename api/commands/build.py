@@ -22,7 +22,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                     "(porto-alegre, sao-paulo) instead of --osm/--gtfs")
     p.add_argument("--sample-dir", help="sample data folder (default: $TANLU_SAMPLE_DIR)")
     p.add_argument("--factors", default="cn",
-                   help="emission factor table: a preset (cn, uk, eu) or a TOML path")
+                   help="emission factor table: a preset (cn, uk, uk-2025, fr-ademe) or a TOML path")
+    p.add_argument("--grid", default=None,
+                   help="electricity grid of the table (cn: national, north_china, northeast, "
+                        "east_china, central_china, northwest, south, southwest); "
+                        "electricity-derived factors are re-derived from it")
     p.add_argument("--out", required=True, help="artifact to write, e.g. city.tanlu")
     p.add_argument("--walk-speed-kph", type=float, default=None)
     p.add_argument("--bike-speed-kph", type=float, default=None)
@@ -41,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
             raise InputFileError(f"--{name.replace('_', '-')} must be in (0, 60], got {value}",
                                  field=name)
     network = build_network(osm_path=osm, gtfs_paths=gtfs, factors=args.factors,
-                            out_path=args.out, progress=not args.quiet, **options)
+                            grid=args.grid, out_path=args.out, progress=not args.quiet, **options)
     m = network.manifest
     layers = ", ".join(f"{n} {l.n_nodes:,} nodes/{l.n_edges:,} edges"
                        for n, l in network.streets.items())
     stops = network.timetable.n_stops if network.timetable is not None else 0
     trips = network.timetable.n_trips if network.timetable is not None else 0
     print(f"wrote {args.out}: {layers}; {stops:,} stops, {trips:,} trips; "
-          f"factors {m['factor_table']}; {m['build_seconds']} s", file=sys.stderr)
+          f"factors {m['factor_table']}, grid {m['grid']}; {m['build_seconds']} s", file=sys.stderr)
     return 0
 
 

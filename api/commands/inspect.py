@@ -43,6 +43,7 @@ def summarize_manifest(manifest: dict) -> str:
              f"tanlu {manifest.get('tanlu_version')}, built {manifest.get('built_at')}, "
              f"{manifest.get('build_seconds')} s)",
              f"factor table: {manifest.get('factor_table')}",
+             f"grid: {_grid((manifest.get('factors') or {}).get('grid'))}",
              f"timezone: {manifest.get('timezone')}",
              f"bbox (lon/lat): {cov.get('bbox')}",
              f"service dates: {_dates(cov.get('service_dates'))}",
@@ -111,6 +112,14 @@ def _transit(transit: dict[str, Any]) -> list[str]:
         lines.append(f"  {name} data problems: "
                      + (", ".join(f"{k}={v:,}" for k, v in problems.items()) or "none"))
     return lines
+
+
+def _grid(grid: dict[str, Any] | None) -> str:
+    if not grid:
+        return "none (no electricity-derived factors on a grid)"
+    checked = "verified" if grid.get("verified") else "UNVERIFIED"
+    return (f"{grid.get('label')} {grid.get('name_zh', '')} {grid.get('g_per_kwh')} "
+            f"{grid.get('unit')} ({grid.get('year')}, {checked})")
 
 
 def _factors(table: dict[str, Any]) -> list[str]:
