@@ -5,7 +5,13 @@ Run ``PYTHONPATH=. python bench/gen_factor_docs.py`` and paste the output over t
 """
 from __future__ import annotations
 
-from graphs.factors import PRESET_ALIASES, PRESETS, grid_names, load_factor_table, load_grid
+from graphs.factors import (
+    PRESET_ALIASES,
+    PRESETS,
+    grid_names,
+    load_factor_table,
+    load_grid,
+)
 
 
 def _row(factor) -> str:

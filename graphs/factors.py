@@ -206,7 +206,7 @@ def load_grid(name: str, *, set_name: str = GRID_PRESETS[0]) -> Grid:
     FactorTableError
         If the set has no such grid; the message lists the grids it has.
     """
-    set_id, grids, origin = _grid_set(set_name)
+    _, grids, origin = _grid_set(set_name)
     if name not in grids:
         raise FactorTableError(f"unknown grid {name!r} (grids of {set_name}: {', '.join(grids)})",
                                path=origin, field="grid")
