@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from graphs.errors import TanluError
 
-__all__ = ["PlannerError", "QueryError", "OutsideCoverageError", "NoRouteError", "PointsRulesError"]
+__all__ = ["PlannerError", "QueryError", "OutsideCoverageError", "NoRouteError", "PointsRulesError",
+           "MethodologyError"]
 
 
 class PlannerError(TanluError):
@@ -28,3 +29,7 @@ class NoRouteError(PlannerError, LookupError):
 
 class PointsRulesError(PlannerError, ValueError):
     """A points rule set is malformed."""
+
+
+class MethodologyError(PlannerError, ValueError):
+    """A carbon-accounting methodology file is malformed or lacks what its formula needs."""

@@ -22,9 +22,13 @@ __all__ = [
     "load_points_rules",
     "award_points",
     "apply_daily_cap",
+    "points_for_steps",
+    "POINTS_PRESETS",
 ]
 
-SCHEMES = ("per_gram", "flat_per_ride")
+SCHEMES = ("per_gram", "flat_per_ride", "per_km")
+#: Rule sets shipped in ``planner/data/points_<name>.toml``.
+POINTS_PRESETS = ("default", "flat_per_ride", "hubei-tantan", "zhengzhou", "shenzhen-per-km")
 DEFAULT_POINTS_RULES = "default"
 #: Modes that earn points only when charged at a public charging pile (phase-two scenario).
 PILE_MODES = ("car_bev",)
@@ -32,7 +36,8 @@ PILE_MODES = ("car_bev",)
 _DATA_DIR = Path(__file__).parent / "data"
 _FIELDS = {"id", "version", "title", "scheme", "source", "notes", "eligible_modes",
            "grams_per_point", "points_per_ride", "min_distance_m", "max_points_per_trip",
-           "max_points_per_day", "baseline_mode"}
+           "max_points_per_day", "baseline_mode", "points_per_km", "points_per_step",
+           "step_length_m", "sources"}
 
 
 class LegLike(Protocol):
@@ -53,8 +58,11 @@ class LegLike(Protocol):
 class PointsRules:
     """A carbon-points rule set.
 
-    ``scheme`` is ``"per_gram"`` (``floor(reduction_g / grams_per_point)``) or
-    ``"flat_per_ride"`` (fixed points per qualifying leg by mode). Caps of ``None`` mean no cap.
+    ``scheme`` is ``"per_gram"`` (``floor(reduction_g / grams_per_point)``), ``"flat_per_ride"``
+    (fixed points per qualifying leg by mode) or ``"per_km"`` (points per km of each qualifying
+    leg by mode). ``points_per_step`` is the step-based walking option (points per step walked,
+    :func:`points_for_steps`); with ``step_length_m`` a trip's walk legs also earn it. Caps of
+    ``None`` mean no cap.
     """
 
     id: str
@@ -70,6 +78,10 @@ class PointsRules:
     max_points_per_day: float | None = None
     baseline_mode: str = "car_petrol"
     notes: str = ""
+    points_per_km: Mapping[str, float] = field(default_factory=dict)
+    points_per_step: float | None = None
+    step_length_m: float | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)  # clause quoted per number
 
     @property
     def label(self) -> str:
@@ -87,11 +99,13 @@ class PointsRules:
             "max_points_per_trip": self.max_points_per_trip,
             "max_points_per_day": self.max_points_per_day,
             "baseline_mode": self.baseline_mode, "pile_modes": list(PILE_MODES),
+            "points_per_km": dict(self.points_per_km), "points_per_step": self.points_per_step,
+            "step_length_m": self.step_length_m, "sources": dict(self.sources),
         }
 
 
 def load_points_rules(name_or_path: str | os.PathLike[str] = DEFAULT_POINTS_RULES) -> PointsRules:
-    """Load a preset (``"default"``, ``"flat_per_ride"``: ``planner/data/points_<name>.toml``) or a file.
+    """Load a preset (:data:`POINTS_PRESETS`: ``planner/data/points_<name>.toml``) or a file.
 
     Raises
     ------
@@ -110,18 +124,31 @@ def load_points_rules(name_or_path: str | os.PathLike[str] = DEFAULT_POINTS_RULE
     return _rules_from_data(data, origin=str(path))
 
 
-def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: PointsRules,
+def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = None,
+                 reduction_g: float | None = None, rules: PointsRules,
                  charged_at_public_pile: bool = False) -> PointsAward:
     """Points one itinerary earns: never negative, zero without a reduction, capped per trip.
 
-    ``baseline_co2e_g`` is the same trip by ``rules.baseline_mode`` (a petrol car): an EV trip
-    (``car_bev``) is measured against it and qualifies only if ``charged_at_public_pile``.
-    Under ``per_gram`` a trip with any leg of a non-qualifying mode earns nothing; under
-    ``flat_per_ride`` such legs simply earn nothing. Legs shorter than ``min_distance_m`` of
-    their mode earn nothing on their own.
+    Give either ``reduction_g`` (the itinerary's reduction under a methodology,
+    ``planner.methodology.reduction_for_legs``) or ``baseline_co2e_g`` (the same trip by
+    ``rules.baseline_mode``; the reduction is then baseline minus the legs' emissions). An EV trip
+    (``car_bev``) qualifies only if ``charged_at_public_pile``. Under ``per_gram`` a trip with
+    any leg of a non-qualifying mode earns nothing; under ``flat_per_ride`` and ``per_km`` such
+    legs simply earn nothing. Legs shorter than ``min_distance_m`` of their mode earn nothing on
+    their own.
+
+    Raises
+    ------
+    PointsRulesError
+        If neither or both of ``reduction_g`` and ``baseline_co2e_g`` are given.
     """
     itinerary_g = math.fsum(leg.co2e_g for leg in legs)
-    reduction_g = max(0.0, baseline_co2e_g - itinerary_g)
+    if (reduction_g is None) == (baseline_co2e_g is None):
+        raise PointsRulesError("award_points needs exactly one of reduction_g and baseline_co2e_g")
+    if reduction_g is None:
+        assert baseline_co2e_g is not None
+        reduction_g = max(0.0, baseline_co2e_g - itinerary_g)
+    reduction_g = max(0.0, float(reduction_g))
     blocked = [leg.mode for leg in legs if not _mode_qualifies(leg.mode, rules, charged_at_public_pile)]
     qualifying = [leg for leg in legs if leg.mode not in blocked
                   and leg.distance_m >= rules.min_distance_m.get(leg.mode, 0.0)]
@@ -136,6 +163,8 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: Poin
                            rule=rules.scheme, capped=capped, explanation=why + note)
 
     if reduction_g <= 0:
+        if baseline_co2e_g is None:
+            return award(0.0, f"no reduction (itinerary {itinerary_g:.0f} g)")
         return award(0.0, f"no reduction: itinerary {itinerary_g:.0f} g >= baseline {baseline_co2e_g:.0f} g")
     if not qualifying:
         return award(0.0, _no_qualifying_reason(legs, blocked, rules))
@@ -148,8 +177,43 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float, rules: Poin
             raise PointsRulesError(f"{rules.label}: per_gram needs grams_per_point")
         return award(float(math.floor(reduction_g / grams)),
                      f"floor({reduction_g:.0f} g / {grams:g} g per point)")
+    steps = _step_points(qualifying, rules)
+    if rules.scheme == "per_km":
+        parts = [(leg.mode, leg.distance_m / 1000.0, rules.points_per_km.get(leg.mode, 0.0))
+                 for leg in qualifying if leg.mode in rules.points_per_km]
+        points = math.floor(math.fsum(km * rate for _, km, rate in parts) + steps[0])
+        why = " + ".join(f"{mode} {km:.2f} km x {rate:g}" for mode, km, rate in parts) + steps[1]
+        return award(points, f"floor({why or '0'})")
     rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
-    return award(math.fsum(p for _, p in rides), " + ".join(f"{mode} {p:g}" for mode, p in rides))
+    points = math.fsum(p for _, p in rides) + steps[0]
+    return award(points, " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
+
+
+def points_for_steps(steps: float, rules: PointsRules) -> float:
+    """Points for ``steps`` walked under the step-based walking option (e.g. a day's step count).
+
+    Raises
+    ------
+    PointsRulesError
+        If the rule set has no ``points_per_step`` or ``steps`` is negative.
+    """
+    if rules.points_per_step is None:
+        raise PointsRulesError(f"{rules.label} has no step-based walking points (points_per_step)")
+    if isinstance(steps, bool) or not math.isfinite(steps) or steps < 0:
+        raise PointsRulesError(f"steps must be a number >= 0, got {steps!r}")
+    return float(steps) * rules.points_per_step
+
+
+def _step_points(legs: Sequence[LegLike], rules: PointsRules) -> tuple[float, str]:
+    """Step points of a trip's walk legs (only when the rules give a step length)."""
+    if rules.points_per_step is None or rules.step_length_m is None:
+        return 0.0, ""
+    walked_m = math.fsum(leg.distance_m for leg in legs if leg.mode == "walk")
+    if walked_m <= 0:
+        return 0.0, ""
+    steps = walked_m / rules.step_length_m
+    return steps * rules.points_per_step, (f" + walk {steps:.0f} steps x "
+                                           f"{rules.points_per_step:g}")
 
 
 def apply_daily_cap(points: Sequence[float], rules: PointsRules) -> list[float]:
@@ -200,11 +264,17 @@ def _rules_from_data(data: Mapping[str, Any], *, origin: str) -> PointsRules:
         raise PointsRulesError(f"{origin}: eligible_modes must be a non-empty list of modes")
     _check_modes(eligible, origin, "eligible_modes")
     per_ride = _mode_numbers(data.get("points_per_ride", {}), origin, "points_per_ride")
+    per_km = _mode_numbers(data.get("points_per_km", {}), origin, "points_per_km")
     grams = data.get("grams_per_point")
-    if scheme == "per_gram":
+    if scheme == "per_gram" or grams is not None:
         grams = _positive(grams, origin, "grams_per_point")
-    elif not per_ride:
+    if scheme == "flat_per_ride" and not per_ride:
         raise PointsRulesError(f"{origin}: flat_per_ride needs a [points_per_ride] table")
+    if scheme == "per_km" and not per_km:
+        raise PointsRulesError(f"{origin}: per_km needs a [points_per_km] table")
+    sources = data.get("sources", {})
+    if not isinstance(sources, Mapping) or not all(isinstance(v, str) for v in sources.values()):
+        raise PointsRulesError(f"{origin}: sources must be a table of name = \"clause\"")
     baseline = data.get("baseline_mode", "car_petrol")
     _check_modes([baseline], origin, "baseline_mode")
     return PointsRules(
@@ -214,7 +284,9 @@ def _rules_from_data(data: Mapping[str, Any], *, origin: str) -> PointsRules:
         min_distance_m=_mode_numbers(data.get("min_distance_m", {}), origin, "min_distance_m"),
         max_points_per_trip=_optional_cap(data, "max_points_per_trip", origin),
         max_points_per_day=_optional_cap(data, "max_points_per_day", origin),
-        baseline_mode=baseline)
+        baseline_mode=baseline, points_per_km=per_km,
+        points_per_step=_optional_cap(data, "points_per_step", origin),
+        step_length_m=_optional_cap(data, "step_length_m", origin), sources=dict(sources))
 
 
 def _check_modes(modes: Sequence[Any], origin: str, name: str) -> None:
