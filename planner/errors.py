@@ -4,7 +4,7 @@ from __future__ import annotations
 from graphs.errors import TanluError
 
 __all__ = ["PlannerError", "QueryError", "OutsideCoverageError", "NoRouteError", "PointsRulesError",
-           "MethodologyError"]
+           "MethodologyError", "PileListError"]
 
 
 class PlannerError(TanluError):
@@ -33,3 +33,7 @@ class PointsRulesError(PlannerError, ValueError):
 
 class MethodologyError(PlannerError, ValueError):
     """A carbon-accounting methodology file is malformed or lacks what its formula needs."""
+
+
+class PileListError(PlannerError, ValueError):
+    """An operator's charging-pile list is malformed; the message names the row."""
