@@ -32,6 +32,7 @@ MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("walk", "walk", "Walk", "步行", "#4a4a4a"),
     Mode("bike", "bike", "Bike", "自行车", "#2e9e44"),
     Mode("ebike", "bike", "E-bike", "电动自行车", "#57b85b"),
+    Mode("bikeshare", "bike", "Shared bike", "共享单车", "#9acd32"),
     Mode("car_petrol", "car", "Car (petrol)", "汽油车", "#c0392b"),
     Mode("car_diesel", "car", "Car (diesel)", "柴油车", "#a93226"),
     Mode("car_hybrid", "car", "Car (hybrid)", "混合动力车", "#d35400"),
