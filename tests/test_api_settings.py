@@ -29,10 +29,25 @@ def test_variables_are_read():
     assert settings_from_env({"TANLU_CORS_ORIGINS": ""}).cors_origins == ()
 
 
+def test_accounting_variables_are_read():
+    settings = settings_from_env({
+        "TANLU_METHODOLOGY": "shenzhen-2021",
+        "TANLU_ALLOWED_METHODOLOGIES": "tanlu-car, shenzhen-2021,",
+        "TANLU_PILE_LIST": "/srv/piles.csv", "TANLU_PILE_DISTANCE_M": "150"})
+    assert settings.methodology == "shenzhen-2021"
+    assert settings.allowed_methodologies == ("tanlu-car", "shenzhen-2021")
+    assert settings.pile_list == Path("/srv/piles.csv") and settings.pile_distance_m == 150.0
+    defaults = settings_from_env({})
+    assert defaults.methodology is None and defaults.allowed_methodologies == ()
+    assert defaults.pile_list is None and defaults.pile_distance_m == 200.0
+
+
 @pytest.mark.parametrize("name, value", [
     ("TANLU_MAX_BODY_BYTES", "lots"), ("TANLU_MAX_BODY_BYTES", "0"),
     ("TANLU_TILE_URL", "javascript:alert(1)"), ("TANLU_TILE_URL", "https://x/\"onload"),
     ("TANLU_FRAME_ANCESTORS", "'self'; script-src *"),
+    ("TANLU_PILE_DISTANCE_M", "near"), ("TANLU_PILE_DISTANCE_M", "-5"),
+    ("TANLU_PILE_DISTANCE_M", "inf"),
 ])
 def test_unusable_values_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
