@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from graphs.modes import TRANSIT_MODES
 
 from .baseline import FactorLookup, legs_baseline
-from .errors import NoRouteError
+from .errors import MethodologyError, NoRouteError
+from .methodology import Methodology, methodology_of, reduction_for_legs
 from .model import Baseline, Itinerary, Plan, PointsAward
 from .points import PointsRules, award_points
 
@@ -49,10 +50,13 @@ class LegsAccount:
     co2e_g: float
     distance_m: float
     baseline: Baseline
-    reduction_g: float        # max(0, baseline - co2e), as for an itinerary
+    reduction_g: float        # the methodology's reduction, as for an itinerary
     points: PointsAward
     factor_table: str         # "<id>@<version>"
     points_rules: str         # "<id>@<version>"
+    methodology: str = ""     # "<id>@<version>"
+    grid: str = ""            # "<grid set>/<grid>", "" if the table has none
+    reduction_explanation: str = ""
 
 
 def leg_amounts(legs: Iterable[tuple[str, float]], *, factors: FactorLookup) -> tuple[LegAmount, ...]:
@@ -68,7 +72,8 @@ def leg_amounts(legs: Iterable[tuple[str, float]], *, factors: FactorLookup) -> 
 
 def account_legs(legs: Iterable[tuple[str, float]], *, factors: FactorLookup, rules: PointsRules,
                  factor_table: str, baseline_co2e_g: float | None = None,
-                 charged_at_public_pile: bool = False) -> LegsAccount:
+                 charged_at_public_pile: bool = False,
+                 methodology: Methodology | str | None = None) -> LegsAccount:
     """CO2e, baseline and points of given legs.
 
     Parameters
@@ -84,16 +89,40 @@ def account_legs(legs: Iterable[tuple[str, float]], *, factors: FactorLookup, ru
         petrol car (``same_distance``). See ``planner.baseline.legs_baseline``.
     charged_at_public_pile
         A ``car_bev`` leg earns points only if true (``planner.points.award_points``).
+    methodology
+        The carbon-accounting methodology (default ``tanlu-car``); the given legs' summed
+        distance stands for the car route. A measured ``baseline_co2e_g`` applies only to a
+        ``baseline_mode`` methodology.
+
+    Raises
+    ------
+    MethodologyError
+        If ``baseline_co2e_g`` is given with a methodology whose baseline is not one mode, or
+        the methodology lacks the operator's numbers.
     """
+    method = methodology_of(methodology)
     amounts = leg_amounts(legs, factors=factors)
     distance_m = math.fsum(leg.distance_m for leg in amounts)
     co2e_g = math.fsum(leg.co2e_g for leg in amounts)
     baseline = legs_baseline(distance_m, factors=factors, given_co2e_g=baseline_co2e_g)
-    award = award_points(amounts, baseline_co2e_g=baseline.co2e_g, rules=rules,
+    if baseline_co2e_g is not None:
+        if method.kind != "baseline_mode":
+            raise MethodologyError(f"baseline_co2e_g applies to a methodology whose baseline is one "
+                                   f"mode; {method.label} ({method.kind}) computes its own")
+        method.require_usable()
+        reduction_g = max(0.0, baseline.co2e_g - co2e_g)
+        why = f"given baseline {baseline.co2e_g:.0f} g; legs {co2e_g:.0f} g"
+    else:
+        reduction = reduction_for_legs(amounts, methodology=method, factors=factors,
+                                       car_distance_m=distance_m)
+        reduction_g, why = reduction.reduction_g, reduction.explanation
+    award = award_points(amounts, reduction_g=reduction_g, rules=rules,
                          charged_at_public_pile=charged_at_public_pile)
+    grid = getattr(factors, "grid", None)
     return LegsAccount(legs=amounts, co2e_g=co2e_g, distance_m=distance_m, baseline=baseline,
-                       reduction_g=max(0.0, baseline.co2e_g - co2e_g), points=award,
-                       factor_table=factor_table, points_rules=rules.label)
+                       reduction_g=reduction_g, points=award, factor_table=factor_table,
+                       points_rules=rules.label, methodology=method.label,
+                       grid="" if grid is None else grid.label, reduction_explanation=why)
 
 
 def claims_transit(claimed: Iterable[str]) -> bool:

@@ -11,7 +11,9 @@ from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
 from ._sources import points_rules_of
-from .points import award_points
+from .methodology import Methodology, methodology_of, reduction_for_legs
+from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
+from .points import PILE_MODES, award_points
 from .baseline import plan_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
@@ -25,7 +27,7 @@ __all__ = ["Planner", "plan_trip"]
 
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
-_BIKE_MODES = ("bike", "ebike")
+_BIKE_MODES = ("bike", "ebike", "bikeshare")
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,13 @@ class Planner:
     cache is locked while a new service date is compiled.
     """
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, *, piles: PileList | None = None,
+                 pile_distance_m: float = DEFAULT_PILE_DISTANCE_M) -> None:
+        """``piles``: the public charging piles that count as EV evidence (default: the
+        artifact's OSM charging stations) within ``pile_distance_m`` of a trip's end."""
         self.network = network
+        self.piles = piles if piles is not None else piles_from_stations(network.charging_stations)
+        self.pile_distance_m = float(pile_distance_m)
         self.tz = ZoneInfo(network.timezone)
         self.factors = network.factors
         self.graphs: dict[str, LayerGraph] = {
@@ -54,8 +61,12 @@ class Planner:
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
 
-    def plan(self, query: Query, *, rules: Any = None) -> Plan:
-        """Pareto-optimal itineraries for ``query`` with the car baseline and points.
+    def plan(self, query: Query, *, rules: Any = None,
+             methodology: Methodology | str | None = None) -> Plan:
+        """Pareto-optimal itineraries for ``query`` with the car baseline, reductions and points.
+
+        ``methodology`` (a :class:`~planner.methodology.Methodology`, preset name or TOML path;
+        default ``tanlu-car``) gives each itinerary's ``reduction_g``; points follow it.
 
         Raises
         ------
@@ -64,9 +75,13 @@ class Planner:
             or only transit is allowed and the date is outside the feeds' service dates.
         NoRouteError
             If no allowed mode connects the two points.
+        MethodologyError
+            If the methodology cannot be used as shipped (it lacks the operator's numbers).
         """
         query = self._localized(query)
         rule_set = points_rules_of(rules)
+        method = methodology_of(methodology)
+        method.require_usable()
         notices: list[str] = []
         snaps = self._snap_all(query)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
@@ -79,17 +94,42 @@ class Planner:
             options += self._transit_options(query, snaps, notices)
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
-        pile = query.charged_at_public_pile
-        itineraries = [assemble_itinerary(legs, baseline_co2e_g=baseline.co2e_g,
-                                          points=award_points(legs, baseline_co2e_g=baseline.co2e_g,
-                                                              rules=rule_set,
-                                                              charged_at_public_pile=pile))
-                       for legs in options]
+        itineraries = [self._account(legs, query, baseline, rule_set, method) for legs in options]
         front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query), query)
+        if method.unverified:
+            notices.append(f"methodology {method.label} uses values not read in a published text: "
+                           f"{', '.join(method.unverified)}")
+        grid = self.factors.grid
         return Plan(query=query, itineraries=tuple(front), baseline=baseline,
                     recommended=recommended, fastest=fastest, lowest_carbon=lowest,
                     time_budget_s=budget, factor_table=str(self.factors.label),
-                    points_rules=rule_set.label, notices=tuple(notices))
+                    points_rules=rule_set.label, notices=tuple(notices),
+                    methodology=method.label, grid="" if grid is None else grid.label)
+
+    def _account(self, legs: list[Leg], query: Query, baseline: Baseline, rules: Any,
+                 method: Methodology):
+        """One option's itinerary: the methodology's reduction, the pile evidence, the points."""
+        reduction = reduction_for_legs(legs, methodology=method, factors=self.factors,
+                                       car_distance_m=baseline.distance_m)
+        evidence = self._pile_evidence(legs, query)
+        award = award_points(legs, reduction_g=reduction.reduction_g, rules=rules,
+                             charged_at_public_pile=query.charged_at_public_pile
+                             or evidence is not None)
+        if evidence is not None:
+            pile = " ".join(filter(None, (evidence.pile.id, evidence.pile.name)))
+            award = replace(award, explanation=f"{award.explanation}; public pile {pile} "
+                                               f"{evidence.distance_m:.0f} m from the "
+                                               f"{evidence.end}")
+        return assemble_itinerary(legs, baseline_co2e_g=baseline.co2e_g, points=award,
+                                  reduction_g=reduction.reduction_g,
+                                  reduction_explanation=reduction.explanation, pile=evidence)
+
+    def _pile_evidence(self, legs: list[Leg], query: Query) -> PileEvidence | None:
+        if not any(leg.mode in PILE_MODES for leg in legs):
+            return None
+        return pile_evidence(self.piles, origin=(query.origin_lat, query.origin_lon),
+                             destination=(query.destination_lat, query.destination_lon),
+                             max_distance_m=self.pile_distance_m)
 
     # -- inputs ---------------------------------------------------------------------------
     def _localized(self, query: Query) -> Query:
@@ -154,7 +194,7 @@ class Planner:
                      if any(m in query.modes for m in _BIKE_MODES) else None)
         walk_path = (self._street_path("walk", snaps, crow_m) if "walk" in query.modes else None)
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
-                  "ebike": query.ebike_speed_mps}
+                  "bikeshare": query.bike_speed_mps, "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
             if mode == "walk":
                 path, layer = walk_path, "walk"
@@ -177,11 +217,16 @@ class Planner:
                          destination=(query.destination_lat, query.destination_lon),
                          connector_m=o.distance_m + d.distance_m, speed_mps=speed,
                          departure=query.when, factor_key=mode,
-                         g_per_pkm=float(self.factors.g_per_pkm(mode)))
+                         g_per_pkm=self._g_per_pkm(mode, query))
         if query.arrive_by:
             shift = leg.arrival - query.when
             leg = replace(leg, departure=leg.departure - shift, arrival=query.when)
         return leg
+
+    def _g_per_pkm(self, mode: str, query: Query) -> float:
+        """The mode's factor; a car leg shared by ``query.passengers`` people (合乘) divides it."""
+        g = float(self.factors.g_per_pkm(mode))
+        return g / query.passengers if mode in CAR_MODES else g
 
     # -- transit ---------------------------------------------------------------------------
     def _transit_options(self, query: Query, snaps, notices: list[str]) -> list[list[Leg]]:
@@ -241,9 +286,10 @@ def _within_limits(legs: list[Leg], query: Query) -> bool:
 _PLANNERS: "weakref.WeakKeyDictionary[Network, Planner]" = weakref.WeakKeyDictionary()
 
 
-def plan_trip(network: Network, query: Query, *, rules: Any = None) -> Plan:
+def plan_trip(network: Network, query: Query, *, rules: Any = None,
+              methodology: Methodology | str | None = None) -> Plan:
     """Plan ``query`` on ``network``, reusing one cached :class:`Planner` per network object."""
     planner = _PLANNERS.get(network)
     if planner is None:
         planner = _PLANNERS[network] = Planner(network)
-    return planner.plan(query, rules=rules)
+    return planner.plan(query, rules=rules, methodology=methodology)

@@ -85,12 +85,20 @@ def walk_leg(from_place: Place, to_place: Place, *, distance_m: float, duration_
                co2e_factor="walk", geometry=geometry)
 
 
-def assemble_itinerary(legs, *, baseline_co2e_g: float, points: PointsAward) -> Itinerary:
-    """Itinerary with summed totals; transfers count vehicle changes."""
+def assemble_itinerary(legs, *, baseline_co2e_g: float, points: PointsAward,
+                       reduction_g: float | None = None, reduction_explanation: str = "",
+                       pile=None) -> Itinerary:
+    """Itinerary with summed totals; transfers count vehicle changes.
+
+    ``reduction_g`` is the methodology's reduction (``planner.methodology``); without it, the
+    baseline minus the itinerary's CO2e.
+    """
     legs = tuple(legs)
     co2e_g = float(np.sum([leg.co2e_g for leg in legs]))
     rides = sum(1 for leg in legs if leg.trip_id is not None)
     return Itinerary(legs=legs, co2e_g=co2e_g,
                      distance_m=float(np.sum([leg.distance_m for leg in legs])),
-                     transfers=max(0, rides - 1), reduction_g=max(0.0, baseline_co2e_g - co2e_g),
-                     points=points)
+                     transfers=max(0, rides - 1),
+                     reduction_g=(max(0.0, baseline_co2e_g - co2e_g) if reduction_g is None
+                                  else reduction_g),
+                     points=points, reduction_explanation=reduction_explanation, pile=pile)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from graphs.factors import FactorTable
 from graphs.modes import MODES
 
+from .baseline import FactorLookup
 from .errors import MethodologyError
 
 __all__ = [
@@ -163,7 +163,7 @@ def methodology_of(value: Methodology | str | os.PathLike[str] | None) -> Method
 
 
 def reduction_for_legs(legs: Sequence[LegLike], *, methodology: Methodology,
-                       factors: FactorTable, car_distance_m: float | None = None) -> Reduction:
+                       factors: FactorLookup, car_distance_m: float | None = None) -> Reduction:
     """The reduction of one itinerary (its legs) under ``methodology``.
 
     ``car_distance_m`` is the same trip's driving distance (the plan's baseline), needed by

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = ["Query", "Place", "Leg", "Itinerary", "Baseline", "PointsAward", "Plan"]
 
@@ -19,6 +20,10 @@ BUDGET_SLACK_S = 15 * 60   # ... or the fastest + 15 min, whichever is larger
 # and a carbon-inclusion app recommends among the low-carbon ways (OTP's default is walk+transit).
 DEFAULT_MODES = frozenset({"walk", "bike", "transit"})
 BASELINE_MODE = "car_petrol"
+#: People sharing a car leg (合乘): its CO2e is divided among them. DB11/T 3043-2024 3.1 bounds a
+#: small passenger car (小型载客汽车) at 9 occupants.
+PASSENGERS = 1
+MAX_PASSENGERS = 9
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Query:
     # the traveller's electric car (car_bev) was charged at a public charging pile: its trips
     # then earn points against the petrol baseline (the phase-two scenario of planner.points)
     charged_at_public_pile: bool = False
+    # people sharing each car leg (carpool, 合乘): the leg's CO2e is divided by it
+    passengers: int = PASSENGERS
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,8 @@ class Itinerary:
     reduction_g: float
     points: PointsAward
     tags: frozenset[str] = field(default_factory=frozenset)  # fastest / lowest_carbon / recommended
+    reduction_explanation: str = ""  # how the methodology reached reduction_g
+    pile: Any = None  # planner.piles.PileEvidence: the public pile that made a car_bev leg eligible
 
     @property
     def departure(self) -> datetime:
@@ -158,3 +167,5 @@ class Plan:
     factor_table: str         # "<id>@<version>"
     points_rules: str         # "<id>@<version>"
     notices: tuple[str, ...] = ()  # e.g. "no transit: date outside the feeds' service dates"
+    methodology: str = ""     # "<id>@<version>" of the carbon-accounting methodology
+    grid: str = ""            # "<grid set>/<grid>" of the factor table, "" if it has none

@@ -28,6 +28,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "budget_factor": (1.0, 10.0),
     "budget_slack_s": (0.0, 4 * 3600.0),
     "time_budget_s": (60.0, 24 * 3600.0),
+    "passengers": (1, model.MAX_PASSENGERS),
 }
 
 
@@ -40,7 +41,7 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                max_walk_m: float = model.MAX_WALK_M, max_transfers: int = model.MAX_TRANSFERS,
                max_snap_m: float = model.MAX_SNAP_M, budget_factor: float = model.BUDGET_FACTOR,
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
-               charged_at_public_pile: bool = False,
+               charged_at_public_pile: bool = False, passengers: int = model.PASSENGERS,
                timezone: str | None = None) -> Query:
     """A validated query.
 
@@ -48,7 +49,9 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
     datetime or ISO-8601 string; a naive time is local to ``timezone`` if given, else to the
     network's timezone when the query is planned. Naming a single transit mode in ``modes``
     (``bus``) allows transit narrowed to it. ``charged_at_public_pile`` says the traveller's
-    electric car was charged at a public pile, so ``car_bev`` itineraries earn points.
+    electric car was charged at a public pile, so ``car_bev`` itineraries earn points (an
+    operator-trusted declaration; the planner also looks for a pile near either end).
+    ``passengers`` shares each car leg's CO2e among that many people (carpool, 合乘).
 
     Raises
     ------
@@ -72,6 +75,10 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
         raise QueryError(f"max_transfers must be a whole number, got {max_transfers!r}",
                          field="max_transfers")
     budget = None if time_budget_s is None else _in_range("time_budget_s", time_budget_s)
+    riders = _in_range("passengers", passengers)
+    if riders != int(riders):
+        raise QueryError(f"passengers must be a whole number, got {passengers!r}",
+                         field="passengers")
     return Query(origin_lat=o_lat, origin_lon=o_lon, destination_lat=d_lat,
                  destination_lon=d_lon, when=_parse_when(when, timezone),
                  arrive_by=bool(arrive_by), modes=frozenset(mode_set),
@@ -79,7 +86,7 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                  max_transfers=int(transfers), time_budget_s=budget,
                  charged_at_public_pile=_parse_bool(charged_at_public_pile,
                                                     "charged_at_public_pile"),
-                 **numbers)
+                 passengers=int(riders), **numbers)
 
 
 def parse_point(value, *, field: str) -> tuple[float, float]:
