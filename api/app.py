@@ -49,9 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     network = config.get("TANLU_NETWORK")
     if network is None and settings.network_path is not None:
         network = load_network(settings.network_path)
-    app.extensions[EXTENSION_KEY] = make_state(network, points_rules=settings.points_rules,
-                                               rules=config.get("TANLU_RULES"),
-                                               plan=config.get("TANLU_PLAN"))
+    app.extensions[EXTENSION_KEY] = make_state(
+        network, points_rules=settings.points_rules, rules=config.get("TANLU_RULES"),
+        plan=config.get("TANLU_PLAN"), methodology=settings.methodology,
+        allowed_methodologies=settings.allowed_methodologies, pile_list=settings.pile_list,
+        pile_distance_m=settings.pile_distance_m)
     register_error_handlers(app)
     register_blueprints(app)
     _enable_cors(app, settings.cors_origins)

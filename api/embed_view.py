@@ -32,6 +32,7 @@ def plan_to_view(plan: Plan, *, lang: str) -> dict[str, Any]:
     itineraries = [_itinerary(plan, plan.itineraries[i], i, lang) for i in order]
     return {"itineraries": itineraries, "legend": _legend(itineraries),
             "baseline": baseline, "factor_table": plan.factor_table,
+            "grid": plan.grid, "methodology": plan.methodology,
             "points_rules": plan.points_rules}
 
 

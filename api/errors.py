@@ -29,7 +29,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from werkzeug.exceptions import HTTPException
 
 from graphs.errors import TanluError
-from planner.errors import NoRouteError, OutsideCoverageError, QueryError
+from planner.errors import MethodologyError, NoRouteError, OutsideCoverageError, QueryError
 
 from .i18n import choose_language, message, ui_strings
 
@@ -44,7 +44,7 @@ ERROR_STATUSES: dict[str, int] = {
     "invalid_number": 400, "invalid_integer": 400, "invalid_boolean": 400,
     "invalid_datetime": 400, "date_out_of_service": 400, "unknown_mode": 400,
     "invalid_list": 400, "invalid_language": 400, "invalid_legs": 400,
-    "invalid_parameter": 400, "invalid_json": 400, "body_not_object": 400, "bad_request": 400,
+    "invalid_parameter": 400, "methodology_not_allowed": 400, "invalid_json": 400, "body_not_object": 400, "bad_request": 400,
     "outside_coverage": 422, "no_route": 422, "not_found": 404, "method_not_allowed": 405,
     "payload_too_large": 413, "not_ready": 503, "internal_error": 500,
 }
@@ -58,7 +58,8 @@ _QUERY_FIELD_TO_PARAM = {
     "transit_modes": "transitModes", "walk_speed_mps": "walkSpeed",
     "bike_speed_mps": "bikeSpeed", "ebike_speed_mps": "ebikeSpeed", "timezone": "at", "max_walk_m": "maxWalkDistance",
     "max_transfers": "maxTransfers", "max_snap_m": "maxSnapDistance",
-    "budget_factor": "budgetFactor", "charged_at_public_pile": "chargedAtPublicPile", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
+    "budget_factor": "budgetFactor", "charged_at_public_pile": "chargedAtPublicPile",
+    "passengers": "passengers", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
 }
 
 
@@ -110,6 +111,8 @@ def _from_tanlu(err: TanluError) -> ApiError:
         return ApiError("invalid_parameter", field=param, detail=detail)
     if isinstance(err, NoRouteError):
         return ApiError("no_route", detail=detail)
+    if isinstance(err, MethodologyError):
+        return ApiError("invalid_parameter", field="methodology", detail=detail)
     _log.error("unexpected tanlu error on %s %s: %s", request.method, request.path, detail)
     return ApiError("internal_error")
 

@@ -71,6 +71,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {detail}",
         "zh": "参数 {field} 无效：{detail}",
     },
+    "methodology_not_allowed": {
+        "en": "{field}: methodology {value} is not allowed on this server; allowed: {allowed}",
+        "zh": "{field}：本服务不允许使用核算方法学 {value}；可用：{allowed}",
+    },
     "outside_coverage": {
         "en": "{field} lies outside the area this server covers: {detail}",
         "zh": "{field} 超出本服务覆盖范围：{detail}",
@@ -135,6 +139,8 @@ _UI: dict[str, dict[str, str]] = {
     "how_computed": {"en": "How CO₂e is computed", "zh": "碳排放计算方法"},
     "factors": {"en": "emission factors", "zh": "排放因子"},
     "rules": {"en": "points rules", "zh": "积分规则"},
+    "grid": {"en": "grid", "zh": "电网"},
+    "methodology": {"en": "methodology", "zh": "核算方法学"},
     "map_data": {"en": "Map data", "zh": "地图数据"},
     "points": {"en": "points", "zh": "积分"},
     "alternatives": {"en": "Options", "zh": "方案"},

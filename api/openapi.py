@@ -64,13 +64,16 @@ def _paths(limit: str) -> dict[str, Any]:
                            "factor table, baseline: car_petrol over the same distance unless "
                            "`baseline_co2e_g` is given) or `from`/`to`/`at`/`mode` (planned; "
                            "the fastest itinerary on that mode counts). An electric-car trip "
-                           "(`car_bev`) earns points only with "
-                           "`charged_at_public_pile: true`.",
+                           "(`car_bev`) earns points only with a public charging pile near either end "
+                           "(named in `pile`) or `charged_at_public_pile: true`.",
             "requestBody": _body("PointsRequest", f"A trip description{limit}."),
             "responses": {"200": _ok("PointsResult", "CO2e, baseline, reduction and points."),
                           **_refs(400, 413, 422, 503)}}},
         "/v1/points/rules": {"get": _simple("The points rules in force", "pointsRules",
                                             "PointsRules", "points")},
+        "/v1/methodology": {"get": _simple("The carbon-accounting methodology in force and those "
+                                           "a request may choose", "methodology",
+                                           "Methodologies", "points")},
         "/v1/factors": {"get": _simple("The emission factor table with sources", "factors",
                                        "FactorTable", "reference")},
         "/v1/coverage": {"get": _simple("Area (GeoJSON), service dates, feeds and modes",
@@ -141,6 +144,8 @@ def _param_schema(param: Param, *, query: bool) -> dict[str, Any]:
         if param.default is not None:
             schema["default"] = param.default
         return schema
+    if kind == "methodology":
+        return {"type": "string"}
     return {"type": "string", "enum": ["en", "zh"]}
 
 
@@ -164,6 +169,7 @@ def _points_request_schema() -> dict[str, Any]:
                                                   "maximum": MAX_LEG_DISTANCE_M}}}},
                 "baseline_co2e_g": {"type": "number", "minimum": 0},
                 "charged_at_public_pile": _PILE,
+                "methodology": _METHODOLOGY,
                 "lang": {"enum": ["en", "zh"]}}}
     by_name = {p.name: p for p in PLAN_PARAMETERS}
     trip = {"type": "object", "additionalProperties": False,
@@ -173,8 +179,14 @@ def _points_request_schema() -> dict[str, Any]:
                            "at": _param_schema(by_name["at"], query=False),
                            "mode": {"enum": list(ALL_MODE_NAMES)},
                            "charged_at_public_pile": _PILE,
+                           "methodology": _METHODOLOGY,
                            "lang": {"enum": ["en", "zh"]}}}
     return {"oneOf": [legs, trip]}
+
+
+_METHODOLOGY = {"type": "string",
+                "description": "Carbon-accounting methodology (only those the operator allows "
+                               "with TANLU_ALLOWED_METHODOLOGIES); default: the operator's."}
 
 
 _PILE = {"type": "boolean", "default": False,

@@ -100,6 +100,13 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
     _ranged("budget", "integer", "time_budget_s",
             "Explicit time budget of the recommendation; overrides budgetFactor and "
             "budgetSlack.", None, " s"),
+    _ranged("passengers", "integer", "passengers",
+            "People sharing each car leg (carpool, 合乘): its CO2e is divided among them; the "
+            "baseline stays a solo car.", model.PASSENGERS),
+    Param("methodology", "methodology", None,
+          "Carbon-accounting methodology of reduction_g and points (`<id>` of a preset or "
+          "`<id>@<version>`); only those the operator allows (`TANLU_ALLOWED_METHODOLOGIES`). "
+          "Default: the operator's.", example="shenzhen-2021"),
     Param("chargedAtPublicPile", "boolean", "charged_at_public_pile",
           "The traveller's electric car (`car_bev`) was charged at a public charging pile: "
           "only then do its itineraries earn points.", default=False),
@@ -228,6 +235,11 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
         number = parse_number(value, param.name, param.minimum, param.maximum, param.unit,
                               integer=kind == "integer")
         return {param.option: int(number) if kind == "integer" else number}
+    if kind == "methodology":
+        if not isinstance(value, str):
+            raise ApiError("methodology_not_allowed", field=param.name, value=_echo(value),
+                           allowed="")
+        return {"methodology": value.strip()}
     parse_language(value)
     return {}
 

@@ -37,7 +37,7 @@ SCHEMAS: dict[str, Any] = {
                        "and points rules used.",
         "required": ["schema_version", "query", "itineraries", "recommended", "fastest",
                      "lowest_carbon", "time_budget_s", "baseline", "factor_table",
-                     "points_rules", "notices"],
+                     "grid", "methodology", "points_rules", "notices"],
         "properties": {
             "schema_version": {"type": "integer"},
             "query": {"$ref": "#/components/schemas/PlanQuery"},
@@ -49,6 +49,11 @@ SCHEMAS: dict[str, Any] = {
             "time_budget_s": _NUMBER,
             "baseline": {"$ref": "#/components/schemas/Baseline"},
             "factor_table": {"type": "string", "description": "<id>@<version>"},
+            "grid": {"type": ["string", "null"],
+                     "description": "<grid set>/<grid> of the factor table (null: none)"},
+            "methodology": {"type": "string",
+                            "description": "<id>@<version> of the carbon-accounting "
+                                           "methodology that gave each reduction_g"},
             "points_rules": {"type": "string", "description": "<id>@<version>"},
             "notices": {"type": "array", "items": _STRING},
         },
@@ -63,6 +68,7 @@ SCHEMAS: dict[str, Any] = {
             "modes": {"type": "array", "items": _STRING},
             "transit_modes": {"type": ["array", "null"], "items": _STRING},
             "charged_at_public_pile": {"type": "boolean"},
+            "passengers": {"type": "integer", "minimum": 1},
         },
     },
     "Itinerary": {
@@ -76,6 +82,13 @@ SCHEMAS: dict[str, Any] = {
             "arrival": {"type": "string", "format": "date-time"},
             "duration_s": _NUMBER, "distance_m": _NUMBER, "co2e_g": _NUMBER,
             "transfers": {"type": "integer", "minimum": 0}, "reduction_g": _NUMBER,
+            "reduction_explanation": _STRING,
+            "pile": {"type": ["object", "null"],
+                     "description": "the public charging pile that made a car_bev leg eligible",
+                     "properties": {"id": _STRING, "name": _STRING, "operator": _STRING,
+                                    "lat": _NUMBER, "lon": _NUMBER, "source": _STRING,
+                                    "distance_m": _NUMBER,
+                                    "end": {"enum": ["destination", "origin"]}}},
             "modes": {"type": "array", "items": _STRING},
             "points": {"$ref": "#/components/schemas/PointsAward"},
             "legs": {"type": "array", "minItems": 1,
@@ -123,10 +136,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "PointsResult": {
         "type": "object", "required": ["co2e_g", "distance_m", "baseline", "reduction_g",
-                                       "points", "factor_table", "points_rules"],
+                                       "points", "factor_table", "methodology",
+                                       "points_rules"],
         "properties": {
             "co2e_g": _NUMBER, "distance_m": _NUMBER, "reduction_g": _NUMBER,
             "mode": _STRING, "factor_table": _STRING, "points_rules": _STRING,
+            "methodology": _STRING, "grid": _NULLABLE_STRING,
+            "reduction_explanation": _STRING,
             "points": {"$ref": "#/components/schemas/PointsAward"},
             "baseline": {"$ref": "#/components/schemas/Baseline"},
             "legs": {"type": "array", "items": {
@@ -137,6 +153,13 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "PointsRules": {"type": "object", "description": "planner.points rules (PointsRules.to_dict)"},
+    "Methodologies": {
+        "type": "object", "required": ["default", "allowed"],
+        "description": "planner.methodology: the operator's methodology (Methodology.to_dict, "
+                       "every number with source, clause, year and verified flag) and the "
+                       "labels a request may name with methodology=",
+        "properties": {"default": {"type": "object"},
+                       "allowed": {"type": "array", "items": _STRING}}},
     "FactorTable": {"type": "object",
                     "description": "graphs.factors table (FactorTable.to_dict): every factor "
                                    "with its value, source, year and scope"},

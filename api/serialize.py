@@ -26,7 +26,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "lowest_carbon": plan.lowest_carbon,
         "time_budget_s": plan.time_budget_s,
         "baseline": baseline_to_dict(plan.baseline),
-        "factor_table": plan.factor_table, "points_rules": plan.points_rules,
+        "factor_table": plan.factor_table, "grid": plan.grid or None,
+        "methodology": plan.methodology, "points_rules": plan.points_rules,
         "notices": list(plan.notices),
     }
 
@@ -44,6 +45,7 @@ def query_to_dict(query: Query) -> dict[str, Any]:
         "budget_factor": query.budget_factor, "budget_slack_s": query.budget_slack_s,
         "time_budget_s": query.time_budget_s,
         "charged_at_public_pile": query.charged_at_public_pile,
+        "passengers": query.passengers,
     }
 
 
@@ -54,8 +56,11 @@ def itinerary_to_dict(itinerary: Itinerary) -> dict[str, Any]:
         "departure": _iso(itinerary.departure), "arrival": _iso(itinerary.arrival),
         "duration_s": itinerary.duration_s, "distance_m": itinerary.distance_m,
         "co2e_g": itinerary.co2e_g, "transfers": itinerary.transfers,
-        "reduction_g": itinerary.reduction_g, "modes": list(itinerary.modes),
+        "reduction_g": itinerary.reduction_g,
+        "reduction_explanation": itinerary.reduction_explanation,
+        "modes": list(itinerary.modes),
         "points": points_to_dict(itinerary.points),
+        "pile": None if itinerary.pile is None else itinerary.pile.to_dict(),
         "legs": [leg_to_dict(leg) for leg in itinerary.legs],
     }
 
@@ -92,7 +97,9 @@ def legs_account_to_dict(account: LegsAccount) -> dict[str, Any]:
              "co2e_g": leg.co2e_g, "co2e_factor": leg.co2e_factor} for leg in account.legs]
     return {"legs": legs, "co2e_g": account.co2e_g, "distance_m": account.distance_m,
             "baseline": baseline_to_dict(account.baseline), "reduction_g": account.reduction_g,
+            "reduction_explanation": account.reduction_explanation,
             "points": points_to_dict(account.points), "factor_table": account.factor_table,
+            "grid": account.grid or None, "methodology": account.methodology,
             "points_rules": account.points_rules}
 
 

@@ -76,6 +76,7 @@ def test_real_responses_validate(client, spec):
         ("/v1/coverage", "get", client.get("/v1/coverage")),
         ("/v1/factors", "get", client.get("/v1/factors")),
         ("/v1/points/rules", "get", client.get("/v1/points/rules")),
+        ("/v1/methodology", "get", client.get("/v1/methodology")),
         ("/healthz", "get", client.get("/healthz")),
         ("/readyz", "get", client.get("/readyz")),
         ("/v1/plan", "get", client.get("/v1/plan", query_string={"from": "x"})),

@@ -22,6 +22,8 @@ def embed() -> str:
     options = parse_plan_params(request.args.to_dict(flat=True), coverage=state.coverage,
                                 tz=state.timezone, allow_unknown=True)
     lang = request_language()
+    if "methodology" in options:  # only those the operator allows, as on /v1/plan
+        options["methodology"] = state.choose_methodology(options["methodology"])
     view = plan_to_view(state.plan(options), lang=lang)
     return render_template("embed.html", lang=lang, ui=ui_strings(lang), view=view,
                            tiles={"url": current_app.config["TANLU_TILE_URL"],

@@ -1,4 +1,4 @@
-"""The JSON API: /v1/plan, /v1/factors, /v1/points, /v1/points/rules, /v1/coverage."""
+"""The JSON API: /v1/plan, /v1/factors, /v1/methodology, /v1/points, /v1/points/rules, /v1/coverage."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,9 +22,9 @@ __all__ = ["blueprint", "POINTS_TRIP_KEYS"]
 blueprint = Blueprint("v1", __name__, url_prefix="/v1")
 
 #: Keys of a POST /v1/points body describing legs (snake_case, like the plan JSON).
-POINTS_LEGS_KEYS = ("legs", "baseline_co2e_g", "charged_at_public_pile", "lang")
+POINTS_LEGS_KEYS = ("legs", "baseline_co2e_g", "charged_at_public_pile", "methodology", "lang")
 #: Keys of a POST /v1/points body describing a trip to plan (camelCase, like /v1/plan).
-POINTS_TRIP_KEYS = ("from", "to", "at", "mode", "charged_at_public_pile", "lang")
+POINTS_TRIP_KEYS = ("from", "to", "at", "mode", "charged_at_public_pile", "methodology", "lang")
 MAX_BASELINE_CO2E_G = 10_000_000.0
 _CACHE_SECONDS = 300
 
@@ -51,6 +51,13 @@ def points_rules() -> Response:
     return _cached(jsonify(state.points_rules.to_dict()))
 
 
+@blueprint.get("/methodology")
+def methodology() -> Response:
+    state = ready_state()
+    allowed = sorted({m.label for m in state.methodologies.values()})
+    return _cached(jsonify({"default": state.methodology.to_dict(), "allowed": allowed}))
+
+
 @blueprint.get("/coverage")
 def coverage() -> Response:
     state = ready_state()
@@ -70,8 +77,15 @@ def points() -> Response:
 
 def _plan(source: Mapping[str, Any]) -> Response:
     state = ready_state()
-    plan = state.plan(parse_plan_params(source, coverage=state.coverage, tz=state.timezone))
-    return jsonify(plan_to_dict(plan))
+    options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
+    _choose_methodology(state, options)
+    return jsonify(plan_to_dict(state.plan(options)))
+
+
+def _choose_methodology(state: AppState, options: dict[str, Any]) -> None:
+    """Replace a requested methodology name by the loaded one, if the operator allows it."""
+    if "methodology" in options:
+        options["methodology"] = state.choose_methodology(options["methodology"])
 
 
 def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,10 +95,11 @@ def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
     if given is not None:
         given = parse_number(given, "baseline_co2e_g", 0.0, MAX_BASELINE_CO2E_G, " g")
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
+    method = state.choose_methodology(_methodology_name(body))
     factors = state.network.factors
     account = account_legs(legs, factors=factors, rules=state.points_rules,
                            factor_table=str(factors.label), baseline_co2e_g=given,
-                           charged_at_public_pile=charged)
+                           charged_at_public_pile=charged, methodology=method)
     return legs_account_to_dict(account)
 
 
@@ -99,13 +114,28 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
     options["charged_at_public_pile"] = charged  # the planner awards EV points with it
+    if body.get("methodology") is not None:
+        options["methodology"] = state.choose_methodology(_methodology_name(body))
     plan = state.plan(options)
     chosen = claim_itinerary(plan, (mode,))  # NoRouteError -> 422 no_route
     return {"mode": mode, "itinerary": itinerary_to_dict(chosen),
             "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
             "baseline": baseline_to_dict(plan.baseline),
-            "reduction_g": chosen.reduction_g, "points": points_to_dict(chosen.points),
-            "factor_table": plan.factor_table, "points_rules": plan.points_rules}
+            "reduction_g": chosen.reduction_g,
+            "reduction_explanation": chosen.reduction_explanation,
+            "points": points_to_dict(chosen.points), "pile": itinerary_to_dict(chosen)["pile"],
+            "factor_table": plan.factor_table, "grid": plan.grid or None,
+            "methodology": plan.methodology, "points_rules": plan.points_rules}
+
+
+def _methodology_name(body: Mapping[str, Any]) -> str | None:
+    value = body.get("methodology")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError("methodology_not_allowed", field="methodology", value=str(value)[:40],
+                       allowed="")
+    return value.strip()
 
 
 def _reject_unknown(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
