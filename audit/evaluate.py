@@ -25,6 +25,7 @@ from graphs.network import Network
 
 from planner.accounting import claim_itinerary, claims_transit
 from planner.errors import NoRouteError
+from planner.methodology import DEFAULT_METHODOLOGY, load_methodology
 from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
 
 from .errors import AuditError
@@ -174,23 +175,35 @@ class PlannerEvaluator:
     network_sha256: str
     rules: str = DEFAULT_RULES
     query_options: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    methodology: str = DEFAULT_METHODOLOGY
 
     @classmethod
     def for_network(cls, network_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
+                    methodology: str = DEFAULT_METHODOLOGY,
                     **query_options: Any) -> PlannerEvaluator:
-        """An evaluator for ``network_path`` (its checksum computed now)."""
+        """An evaluator for ``network_path`` (its checksum computed now).
+
+        Raises
+        ------
+        MethodologyError
+            If the methodology cannot be loaded or used as given (checked before any trip).
+        """
         path = str(Path(network_path).resolve())
-        return cls(path, file_sha256(path), str(rules), tuple(sorted(query_options.items())))
+        _cached_methodology(str(methodology))
+        return cls(path, file_sha256(path), str(rules), tuple(sorted(query_options.items())),
+                   str(methodology))
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever the results could change: network, rules, options."""
-        return f"planner|{self.network_sha256}|{self.rules}|{self.query_options!r}"
+        """Changes whenever the results could change: network, rules, methodology, options."""
+        label = _cached_methodology(self.methodology).label
+        return f"planner|{self.network_sha256}|{self.rules}|{label}|{self.query_options!r}"
 
     def warm_up(self) -> None:
-        """Load the network and rules now (worker start), not on the first trip."""
+        """Load the network, rules and methodology now (worker start), not on the first trip."""
         cached_planner(self.network_path, self.network_sha256)
         _cached_rules(self.rules)
+        _cached_methodology(self.methodology)
 
     def cap_daily(self, points_in_trip_order: list[float]) -> list[float]:
         """One user's points of one local day, in trip order, after the rules' daily cap."""
@@ -210,7 +223,8 @@ class PlannerEvaluator:
                            charged_at_public_pile=trip.charged_at_public_pile,
                            **dict(self.query_options))
         try:
-            plan = engine.plan(query, rules=_cached_rules(self.rules))
+            plan = engine.plan(query, rules=_cached_rules(self.rules),
+                               methodology=_cached_methodology(self.methodology))
         except NoRouteError as err:
             return {"status": "no_route", "error_reason": str(err)}
         except OutsideCoverageError as err:
@@ -246,6 +260,16 @@ def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]
 
 
 _RULES: dict[str, Any] = {}
+_METHODOLOGIES: dict[str, Any] = {}
+
+
+def _cached_methodology(name: str):
+    if name not in _METHODOLOGIES:
+        loaded = load_methodology(name)
+        loaded.require_usable()
+        _METHODOLOGIES[name] = loaded
+    return _METHODOLOGIES[name]
+
 
 
 def _cached_rules(name: str):

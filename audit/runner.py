@@ -69,7 +69,8 @@ class AuditOutcome:
 
 
 def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
-              out_path: str | os.PathLike, *, rules: str = DEFAULT_RULES, **options) -> AuditOutcome:
+              out_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
+              methodology: str | None = None, **options) -> AuditOutcome:
     """Audit a trips file against a network artifact with the planner (see :func:`audit_trips`).
 
     Raises
@@ -80,7 +81,8 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
         If the network artifact cannot be read.
     """
     manifest = read_manifest(network_path)
-    evaluator = PlannerEvaluator.for_network(network_path, rules=rules)
+    evaluator = PlannerEvaluator.for_network(
+        network_path, rules=rules, **({"methodology": methodology} if methodology else {}))
     return audit_trips(trips_path, out_path, evaluator=evaluator,
                        timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
                        **options)

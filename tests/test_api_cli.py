@@ -166,3 +166,49 @@ def test_build_refuses_the_renamed_eu_preset(tmp_path, capsys):
                  "--out", str(tmp_path / "x.tanlu")])
     assert code == 2
     assert "fr-ademe" in capsys.readouterr().err
+
+
+_POA_TRIP = ["--from", "-30.0277,-51.2287", "--to", "-30.0000,-51.1500",
+             "--at", "2019-05-13T12:30:00"]
+
+
+def test_plan_with_a_methodology_names_it_and_follows_it(poa_artifact, capsys):
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, "--modes", "walk,transit",
+                 "--methodology", "shenzhen-2021", "--rules", "shenzhen-per-km"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["methodology"] == "shenzhen-2021@2021.1"
+    assert plan["points_rules"] == "shenzhen-per-km@2021.1"
+    for itinerary in plan["itineraries"]:
+        km = {m: sum(leg["distance_m"] for leg in itinerary["legs"] if leg["mode"] == m) / 1000
+              for m in ("bus", "metro")}
+        assert itinerary["reduction_g"] == pytest.approx(26.9 * km["bus"] + 46.7 * km["metro"])
+        assert itinerary["points"]["points"] == int(26.9 * km["bus"] + 46.7 * km["metro"])
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    (["--methodology", "db11-3043-2024"], "--methodology: methodology db11-3043-2024@2024.1 "
+                                          "cannot be used as shipped"),
+    (["--methodology", "nowhere.toml"], "no such methodology"),
+    (["--passengers", "0"], "--passengers"),
+    (["--passengers", "two"], "--passengers"),
+    (["--pile-distance", "-3"], "--pile-distance"),
+])
+def test_plan_accounting_options_fail_in_one_line(poa_artifact, capsys, extra, needle):
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, *extra]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_plan_with_a_bad_pile_list_names_the_row(poa_artifact, tmp_path, capsys):
+    piles = tmp_path / "piles.csv"
+    piles.write_text("id,name,lat,lon\nA,x,-30.0,-51.15\nB,y,-95,-51.2\n", encoding="utf-8")
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, "--modes", "car_bev",
+                 "--pile-list", str(piles)]) == 2
+    assert "row 3: lat -95.0 is outside" in capsys.readouterr().err
+
+
+def test_plan_table_names_grid_and_methodology(poa_artifact, capsys):
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, "--modes", "car_bev",
+                 "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "grid cn-mee-nbs-2023/national; methodology tanlu-car@2026.1" in out

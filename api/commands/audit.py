@@ -24,7 +24,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", help="small HTML report with charts")
     p.add_argument("--summary", help="summary JSON")
     p.add_argument("--rules", default=DEFAULT_RULES,
-                   help="points rules: a preset (default, flat_per_ride) or a TOML path")
+                   help="points rules: a preset (default, flat_per_ride, hubei-tantan, "
+                        "zhengzhou, shenzhen-per-km) or a TOML path")
+    p.add_argument("--methodology", default=None,
+                   help="carbon-accounting methodology: a preset (tanlu-car, shenzhen-2021, ...) "
+                        "or a TOML path (default tanlu-car)")
     p.add_argument("--chunk-size", type=int, default=CHUNK_SIZE,
                    help=f"input rows per unit of work and of resume (default {CHUNK_SIZE})")
     p.add_argument("--workers", type=int, default=None,
@@ -48,12 +52,20 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise AuditInputError(f"--scheduler must look like tcp://HOST:PORT, got {args.scheduler!r}",
                               field="scheduler")
+    from graphs.artifact import read_manifest
+    from planner.methodology import methodology_of
+
+    method = methodology_of(args.methodology)
+    method.require_usable()
+    manifest = read_manifest(args.network)
     outcome = run_audit(args.trips, args.network, args.out, rules=args.rules,
+                        methodology=args.methodology,
                         errors_path=args.errors, chunk_size=args.chunk_size,
                         workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                         progress=not args.quiet)
     about = {"trips": Path(args.trips).name, "network": Path(args.network).name,
-             "rules": args.rules}
+             "factor table": manifest.get("factor_table"), "grid": manifest.get("grid") or "-",
+             "methodology": method.label, "rules": args.rules}
     summary = summarize(outcome.results, outcome.errors, n_rows=outcome.n_rows, about=about)
     if args.summary:
         write_summary(summary, args.summary)

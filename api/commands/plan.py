@@ -21,7 +21,8 @@ OPTION_OF_FIELD = {
     "max_transfers": "--max-transfers", "budget_factor": "--budget-factor",
     "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
     "max_snap_m": "--max-snap-m", "charged_at_public_pile": "--charged-at-public-pile",
-    "rules": "--rules", "format": "--format",
+    "rules": "--rules", "format": "--format", "passengers": "--passengers",
+    "methodology": "--methodology",
 }
 
 _NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+,\s*-?\d*\.?\d+$")
@@ -37,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                 "(default: now)")
     p.add_argument("--arrive-by", action="store_true", help="--at is the latest arrival")
     p.add_argument("--modes", default=",".join(sorted(model.DEFAULT_MODES)),
-                   help="comma-separated: walk,bike,ebike,transit,car_petrol,car_diesel,"
+                   help="comma-separated: walk,bike,ebike,bikeshare,transit,car_petrol,car_diesel,"
                         "car_hybrid,car_bev,taxi or single transit modes (default "
                         f"{','.join(sorted(model.DEFAULT_MODES))}: the car is the baseline, "
                         "offered only when asked for)")
@@ -51,7 +52,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-factor", help=f"default {model.BUDGET_FACTOR}")
     p.add_argument("--budget-slack-min", help=f"default {model.BUDGET_SLACK_S / 60:g}")
     p.add_argument("--budget-min", help="explicit time budget of the recommendation")
-    p.add_argument("--rules", default="default", help="points rules: preset name or TOML path")
+    p.add_argument("--rules", default="default",
+                   help="points rules: a preset (default, flat_per_ride, hubei-tantan, zhengzhou, "
+                        "shenzhen-per-km) or a TOML path")
+    p.add_argument("--methodology", default=None,
+                   help="carbon-accounting methodology: a preset (tanlu-car, shenzhen-2021, "
+                        "db11-3043-2024, db33-1312-2023) or a TOML path (default tanlu-car)")
+    p.add_argument("--passengers", help="people sharing each car leg (carpool, 合乘), "
+                                        f"1..{model.MAX_PASSENGERS}; divides its CO2e")
+    p.add_argument("--pile-list", help="CSV of public charging piles (id,name,lat,lon"
+                                       "[,operator]); default: the artifact's OSM stations")
+    p.add_argument("--pile-distance", help="metres from the trip's destination or origin to a "
+                                           "pile that count as evidence (default 200)")
     p.add_argument("--charged-at-public-pile", action="store_true",
                    help="the electric car (car_bev) was charged at a public charging pile: "
                         "its trips earn points against the petrol-car baseline")
@@ -64,7 +76,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from graphs.artifact import load_network
     from planner import Planner, make_query
-    from planner.errors import PointsRulesError
+    from planner.errors import MethodologyError, PointsRulesError
+    from planner.methodology import load_methodology
+    from planner.piles import DEFAULT_PILE_DISTANCE_M, load_pile_csv
     from planner.points import load_points_rules
 
     if args.format not in ("json", "table"):
@@ -73,11 +87,23 @@ def run(args: argparse.Namespace) -> int:
         rules = load_points_rules(args.rules)
     except PointsRulesError as err:
         raise PointsRulesError(f"--rules: {err}") from err
+    try:
+        methodology = load_methodology(args.methodology or "tanlu-car")
+        methodology.require_usable()
+    except MethodologyError as err:
+        raise MethodologyError(f"--methodology: {err}") from err
+    piles = load_pile_csv(args.pile_list) if args.pile_list else None
+    distance = (DEFAULT_PILE_DISTANCE_M if args.pile_distance is None
+                else _number(args.pile_distance, "pile_distance"))
+    if not distance > 0:
+        raise QueryError(f"--pile-distance must be > 0 metres, got {args.pile_distance}",
+                         field="pile_distance")
     network = load_network(args.network)
     tz = network.timezone
     try:
         query = make_query(timezone=tz, **_options(args))
-        plan = Planner(network).plan(query, rules=rules)
+        plan = Planner(network, piles=piles, pile_distance_m=distance).plan(
+            query, rules=rules, methodology=methodology)
     except QueryError as err:
         option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
         raise type(err)(f"{option}: {err}" if option else str(err), field=err.field) from err
@@ -100,10 +126,12 @@ def _options(args: argparse.Namespace) -> dict:
     numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,
                "ebike_speed_mps": args.ebike_speed,
                "max_walk_m": args.max_walk_m, "max_transfers": args.max_transfers,
-               "max_snap_m": args.max_snap_m, "budget_factor": args.budget_factor}
+               "max_snap_m": args.max_snap_m, "budget_factor": args.budget_factor,
+               "passengers": args.passengers}
     for field, value in numeric.items():
         if value is not None:
-            options[field] = _number(value, field, integer=field == "max_transfers")
+            options[field] = _number(value, field,
+                                     integer=field in ("max_transfers", "passengers"))
     for field, value in (("budget_slack_s", args.budget_slack_min),
                          ("time_budget_s", args.budget_min)):
         if value is not None:
@@ -133,6 +161,7 @@ def _table(plan) -> str:
     b = plan.baseline
     rows.append(f"baseline {b.mode} ({b.method}): {b.distance_m / 1000:.2f} km, "
                 f"{b.co2e_g:.1f} g CO2e; time budget {plan.time_budget_s / 60:.1f} min; "
-                f"factors {plan.factor_table}; rules {plan.points_rules}")
+                f"factors {plan.factor_table}; grid {plan.grid or '-'}; "
+                f"methodology {plan.methodology}; rules {plan.points_rules}")
     rows.extend(f"note: {n}" for n in plan.notices)
     return "\n".join(rows) + "\n"

@@ -37,6 +37,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"(default {DEFAULT_TIMEOUT_S})")
     parser.add_argument("--no-access-log", action="store_true",
                         help="do not log one line per request")
+    parser.add_argument("--methodology", default=None,
+                        help="the operator's carbon-accounting methodology (preset or TOML "
+                             "path; overrides TANLU_METHODOLOGY; default tanlu-car)")
+    parser.add_argument("--allow-methodology", action="append", default=None, metavar="NAME",
+                        help="a methodology requests may choose with methodology= (repeat; "
+                             "overrides TANLU_ALLOWED_METHODOLOGIES)")
+    parser.add_argument("--rules", default=None,
+                        help="points rules (preset or TOML path; overrides TANLU_POINTS_RULES)")
+    parser.add_argument("--pile-list", default=None,
+                        help="CSV of public charging piles (overrides TANLU_PILE_LIST)")
     parser.set_defaults(func=run)
 
 
@@ -47,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
     from ..app import create_app
 
     network = load_network(args.network)
-    app = create_app({"TANLU_USE_ENV": True, "TANLU_NETWORK": network})
+    config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORK": network}
+    for key, value in (("TANLU_METHODOLOGY", args.methodology),
+                       ("TANLU_POINTS_RULES", args.rules), ("TANLU_PILE_LIST", args.pile_list)):
+        if value is not None:
+            config[key] = value
+    if args.allow_methodology is not None:
+        config["TANLU_ALLOWED_METHODOLOGIES"] = tuple(args.allow_methodology)
+    app = create_app(config)
     _warm_up(app)
     options = {
         "bind": f"{_bracket(args.host)}:{args.port}",
