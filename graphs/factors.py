@@ -291,9 +291,14 @@ def _with_grid(data: Mapping[str, Any], name: str, *, origin: str) -> dict[str, 
             inputs = entry.get("inputs")
             if not isinstance(inputs, Mapping) or not isinstance(entry.get("derivation"), str):
                 continue
-            names = {n: (grid.g_per_kwh if spec.get("grid") else
-                         values.get(spec["factor"]) if "factor" in spec else spec.get("value"))
-                     for n, spec in inputs.items() if isinstance(spec, Mapping)}
+            names: dict[str, float] = {}
+            for n, spec in inputs.items():
+                if not isinstance(spec, Mapping):
+                    continue  # reported with its field by _table_from_data
+                number = (grid.g_per_kwh if spec.get("grid") else
+                          values.get(spec["factor"]) if "factor" in spec else spec.get("value"))
+                if isinstance(number, (int, float)) and not isinstance(number, bool):
+                    names[n] = float(number)
             try:
                 value = round(_evaluate(ast.parse(entry["derivation"], mode="eval").body,
                                         names), 2)

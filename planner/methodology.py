@@ -7,12 +7,13 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from graphs.modes import MODES
 
 from .baseline import FactorLookup
 from .errors import MethodologyError
+from .points import LegLike
 
 __all__ = [
     "KINDS",
@@ -40,14 +41,6 @@ _DATA_DIR = Path(__file__).parent / "data" / "methodologies"
 _FIELDS = {"id", "version", "title", "kind", "region", "year", "source", "clause", "notes",
            "baseline_mode", "distance", "baseline_mix", "reduction_g_per_pkm", "needs"}
 _VALUE_FIELDS = {"value", "unit", "source", "clause", "year", "verified", "notes"}
-
-
-class LegLike(Protocol):
-    """What a methodology reads from a leg (``planner.model.Leg`` satisfies it)."""
-
-    mode: str
-    distance_m: float
-    co2e_g: float
 
 
 @dataclass(frozen=True)

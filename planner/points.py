@@ -181,12 +181,11 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
     if rules.scheme == "per_km":
         parts = [(leg.mode, leg.distance_m / 1000.0, rules.points_per_km.get(leg.mode, 0.0))
                  for leg in qualifying if leg.mode in rules.points_per_km]
-        points = math.floor(math.fsum(km * rate for _, km, rate in parts) + steps[0])
+        per_km = float(math.floor(math.fsum(km * rate for _, km, rate in parts) + steps[0]))
         why = " + ".join(f"{mode} {km:.2f} km x {rate:g}" for mode, km, rate in parts) + steps[1]
-        return award(points, f"floor({why or '0'})")
+        return award(per_km, f"floor({why or '0'})")
     rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
-    points = math.fsum(p for _, p in rides) + steps[0]
-    return award(points, " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
+    return award(math.fsum(p for _, p in rides) + steps[0], " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
 
 
 def points_for_steps(steps: float, rules: PointsRules) -> float:

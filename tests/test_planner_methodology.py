@@ -9,8 +9,13 @@ import pytest
 
 from graphs.factors import load_factor_table
 from planner.errors import MethodologyError
-from planner.methodology import (DEFAULT_METHODOLOGY, METHODOLOGY_PRESETS, load_methodology,
-                                 methodology_of, reduction_for_legs)
+from planner.methodology import (
+    DEFAULT_METHODOLOGY,
+    METHODOLOGY_PRESETS,
+    load_methodology,
+    methodology_of,
+    reduction_for_legs,
+)
 
 DATA = Path(__file__).parents[1] / "planner" / "data" / "methodologies"
 CN = load_factor_table("cn")

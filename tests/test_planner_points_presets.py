@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from planner.errors import PointsRulesError
-from planner.points import POINTS_PRESETS, award_points, load_points_rules, points_for_steps
+from planner.points import (
+    POINTS_PRESETS,
+    award_points,
+    load_points_rules,
+    points_for_steps,
+)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def points_rules() -> Response:
 def methodology() -> Response:
     state = ready_state()
     allowed = sorted({m.label for m in state.methodologies.values()})
-    return _cached(jsonify({"default": state.methodology.to_dict(), "allowed": allowed}))
+    default = state.methodology.to_dict() if state.methodology is not None else None
+    return _cached(jsonify({"default": default, "allowed": allowed}))
 
 
 @blueprint.get("/coverage")
