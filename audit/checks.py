@@ -28,7 +28,7 @@ __all__ = [
 #: Highest plausible average speed per claimed mode (km/h) over the network distance; a claim
 #: of several modes uses the fastest of them. Generous on purpose: a flag must mean "impossible".
 MAX_SPEED_KPH: dict[str, float] = {
-    "walk": 12.0, "bike": 40.0, "ebike": 45.0,
+    "walk": 12.0, "bike": 40.0, "ebike": 45.0, "bikeshare": 40.0,
     "car_petrol": 130.0, "car_diesel": 130.0, "car_hybrid": 130.0, "car_bev": 130.0,
     "taxi": 130.0, "bus": 80.0, "tram": 70.0, "metro": 100.0, "rail": 160.0,
     "ferry": 60.0, "cable": 50.0, TRANSIT_ALIAS: 160.0,
@@ -36,7 +36,7 @@ MAX_SPEED_KPH: dict[str, float] = {
 #: A recorded duration below this share of the planner's fastest itinerary for the claimed
 #: modes is implausible (the planner assumes 4.8 km/h walking, 15 km/h cycling, speed limits
 #: for cars and the timetable for transit). A multi-mode claim uses its most lenient mode.
-MIN_DURATION_RATIO: dict[str, float] = {"bike": 0.4, "ebike": 0.4, "walk": 0.5}
+MIN_DURATION_RATIO: dict[str, float] = {"bike": 0.4, "ebike": 0.4, "bikeshare": 0.4, "walk": 0.5}
 DEFAULT_MIN_DURATION_RATIO = 0.6
 #: ... and at least this many seconds below it (GPS clocks and short trips are noisy).
 MIN_DURATION_SLACK_S = 120.0
