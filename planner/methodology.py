@@ -1,6 +1,7 @@
 """Carbon-accounting methodologies: which baseline a trip's reduction is measured against, as data."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import tomllib
@@ -149,10 +150,21 @@ def load_methodology(name_or_path: str | os.PathLike[str] = DEFAULT_METHODOLOGY)
 
 
 def methodology_of(value: Methodology | str | os.PathLike[str] | None) -> Methodology:
-    """``value`` loaded: a methodology as is, a preset name or TOML path, or the default."""
+    """``value`` loaded: a methodology as is, a preset name or TOML path, or the default.
+
+    Presets are read once per process (they ship with tanlu); a path is read each time.
+    """
     if isinstance(value, Methodology):
         return value
-    return load_methodology(DEFAULT_METHODOLOGY if value is None else value)
+    name = DEFAULT_METHODOLOGY if value is None else value
+    if isinstance(name, str) and name in METHODOLOGY_PRESETS:
+        return _preset(name)
+    return load_methodology(name)
+
+
+@functools.lru_cache(maxsize=len(METHODOLOGY_PRESETS))
+def _preset(name: str) -> Methodology:
+    return load_methodology(name)
 
 
 def reduction_for_legs(legs: Sequence[LegLike], *, methodology: Methodology,
