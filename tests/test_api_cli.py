@@ -212,3 +212,17 @@ def test_plan_table_names_grid_and_methodology(poa_artifact, capsys):
                  "--format", "table"]) == 0
     out = capsys.readouterr().out
     assert "grid cn-mee-nbs-2023/national; methodology tanlu-car@2026.1" in out
+
+
+def test_plan_names_the_pile_that_made_an_ev_trip_eligible(poa_artifact, tmp_path, capsys):
+    piles = tmp_path / "piles.csv"
+    piles.write_text("id,name,lat,lon\nPOA-1,Estacionamento Norte,-30.0001,-51.1501\n",
+                     encoding="utf-8")
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, "--modes", "car_bev",
+                 "--format", "table", "--pile-list", str(piles)]) == 0
+    out = capsys.readouterr().out
+    assert "pile: POA-1 Estacionamento Norte (" in out and "m from the destination)" in out
+    assert main(["plan", "--network", str(poa_artifact), *_POA_TRIP, "--modes", "car_bev",
+                 "--pile-list", str(piles), "--pile-distance", "5"]) == 0
+    (itinerary,) = json.loads(capsys.readouterr().out)["itineraries"]
+    assert itinerary["pile"] is None and itinerary["points"]["points"] == 0

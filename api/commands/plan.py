@@ -163,5 +163,7 @@ def _table(plan) -> str:
                 f"{b.co2e_g:.1f} g CO2e; time budget {plan.time_budget_s / 60:.1f} min; "
                 f"factors {plan.factor_table}; grid {plan.grid or '-'}; "
                 f"methodology {plan.methodology}; rules {plan.points_rules}")
+    rows.extend(f"pile: {it.pile.pile.id} {it.pile.pile.name} ({it.pile.distance_m:.0f} m from the "
+                f"{it.pile.end})" for it in plan.itineraries if it.pile is not None)
     rows.extend(f"note: {n}" for n in plan.notices)
     return "\n".join(rows) + "\n"
