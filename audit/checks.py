@@ -20,7 +20,7 @@ __all__ = [
     "MAX_SPEED_KPH", "MIN_DURATION_RATIO", "DEFAULT_MIN_DURATION_RATIO", "MIN_DURATION_SLACK_S",
     "MAX_TRANSIT_WAIT_S", "DISTANCE_RATIO_MIN", "DISTANCE_RATIO_MAX", "DISTANCE_SLACK_M",
     "POINTS_SLACK", "POINTS_RELATIVE_SLACK", "OVERLAP_SLACK_S", "FLAG_CODES", "FLAG_SEPARATOR",
-    "crow_fly_m", "implied_speed_kph", "check_too_fast", "check_faster_than_planner",
+    "implied_speed_kph", "check_too_fast", "check_faster_than_planner",
     "check_no_service", "check_no_route", "check_distance_mismatch", "check_points_inflated",
     "check_duplicate_trip_id", "check_overlapping_trip", "duplicate_mask", "apply_checks",
 ]
@@ -56,16 +56,6 @@ OVERLAP_SLACK_S = 60.0
 FLAG_CODES = ("duplicate_trip_id", "overlapping_trip", "no_service", "no_route", "too_fast",
               "faster_than_planner", "distance_mismatch", "points_inflated")
 FLAG_SEPARATOR = ";"
-_EARTH_RADIUS_M = 6_371_008.8
-
-
-def crow_fly_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle (haversine) distance in metres, element-wise."""
-    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
-    dlat = p2 - p1
-    dlon = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def implied_speed_kph(distance_m, duration_s) -> np.ndarray:

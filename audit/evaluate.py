@@ -7,7 +7,6 @@ It returns facts only; the plausibility rules live in ``audit.checks``.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -20,6 +19,7 @@ import pandas as pd
 
 from graphs.artifact import load_network
 from graphs.errors import TanluError
+from graphs.hashing import file_sha256
 from graphs.modes import TRANSIT_MODES
 from graphs.network import Network
 
@@ -58,7 +58,6 @@ EVALUATION_COLUMNS: dict[str, str] = {
 #: Input columns the per-trip function needs (shipped to workers; nothing else is).
 TRIP_INPUT_COLUMNS = (ROW_COLUMN, "started_at", "ended_at", "origin_lat", "origin_lon",
                       "dest_lat", "dest_lon", "claimed_mode", "charged_at_public_pile")
-_HASH_BLOCK = 1 << 20
 
 
 class TripInput(NamedTuple):
@@ -114,15 +113,6 @@ def _evaluation_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         else:
             frame[name] = frame[name].astype(dtype)
     return frame
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _NETWORKS: dict[tuple[str, str], Network] = {}

@@ -27,7 +27,9 @@ from tqdm.auto import tqdm
 from graphs.artifact import read_manifest
 from graphs.network import manifest_bbox, manifest_timezone
 
-from .checks import apply_checks, crow_fly_m, duplicate_mask, implied_speed_kph
+from graphs.geodesy import haversine_m
+
+from .checks import apply_checks, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
 from .evaluate import (DEFAULT_RULES, EVALUATION_COLUMNS, TRIP_INPUT_COLUMNS, PlannerEvaluator,
                        TripEvaluator, empty_evaluation, evaluate_chunk, file_sha256)
@@ -322,7 +324,7 @@ def _finalize(validated: ValidatedTrips, evaluation: pd.DataFrame,
 def _add_audit_columns(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.DataFrame:
     out = trips.copy()
     out["recorded_duration_s"] = (out["ended_at"] - out["started_at"]).dt.total_seconds()
-    crow = crow_fly_m(out["origin_lat"], out["origin_lon"], out["dest_lat"], out["dest_lon"])
+    crow = haversine_m(out["origin_lat"], out["origin_lon"], out["dest_lat"], out["dest_lon"])
     distance = out["expected_distance_m"].fillna(pd.Series(crow, index=out.index))
     out["implied_speed_kph"] = implied_speed_kph(distance, out["recorded_duration_s"])
     out["local_date"] = out["started_at"].dt.strftime("%Y-%m-%d").astype("str")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphs.artifact import load_network  # noqa: E402
 from planner import NoRouteError, Planner, make_query  # noqa: E402
-from planner.snap import haversine_m  # noqa: E402
+from graphs.geodesy import haversine_m  # noqa: E402
 
 BBOX = (-51.2664, -30.1133, -51.1322, -29.9876)  # OSM extract: lon, lat min / max
 WHEN = "2019-05-13T12:30"

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .artifact import FORMAT_VERSION, save_network
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
 from .network import Network, StreetLayer
-from .samples import sha256_of
+from .hashing import file_sha256
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
 from .feed_merge import merge_feeds
@@ -82,7 +82,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     path = Path(path)
     return {"kind": kind, "name": path.name, "bytes": path.stat().st_size,
-            "sha256": sha256_of(path)}
+            "sha256": file_sha256(path)}
 
 
 def _coverage(walk: StreetLayer, transit_report: dict[str, Any]) -> dict[str, Any]:

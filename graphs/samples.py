@@ -6,16 +6,15 @@ with internet. Nothing here runs at import time or in tests against the network.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputFileError
+from .hashing import file_sha256
 
-__all__ = ["SampleFile", "SampleCity", "SAMPLES", "sample_city", "sample_paths", "fetch_sample",
-           "sha256_of"]
+__all__ = ["SampleFile", "SampleCity", "SAMPLES", "sample_city", "sample_paths", "fetch_sample"]
 
 _R5R = ("https://raw.githubusercontent.com/ipeaGIT/r5r/"
         "65e61dfce4c24e53293b9c919c701399f752f549/r-package/inst/extdata")
@@ -127,7 +126,7 @@ def fetch_sample(name: str, dest_dir: str | os.PathLike, *, timeout_s: float = 6
 def fetch_file(sample: SampleFile, folder: Path, *, timeout_s: float = 60.0) -> Path:
     """Download one file into ``folder`` unless it is already there intact."""
     target = folder / sample.name
-    if target.is_file() and sha256_of(target) == sample.sha256:
+    if target.is_file() and file_sha256(target) == sample.sha256:
         return target
     partial = target.with_name(target.name + ".partial")
     try:
@@ -138,19 +137,10 @@ def fetch_file(sample: SampleFile, folder: Path, *, timeout_s: float = 60.0) -> 
     except OSError as err:
         partial.unlink(missing_ok=True)
         raise InputFileError(f"{sample.url}: download failed ({err})", path=sample.url) from err
-    actual = sha256_of(partial)
+    actual = file_sha256(partial)
     if actual != sample.sha256:
         partial.unlink()
         raise InputFileError(f"{sample.url}: sha256 {actual} does not match the pinned "
                              f"{sample.sha256}", path=sample.url)
     os.replace(partial, target)
     return target
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graphs.geodesy import haversine_m
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
@@ -17,7 +18,7 @@ from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
 from .pareto import pareto_front, tag
-from .snap import Snapper, build_snapper, haversine_m
+from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 

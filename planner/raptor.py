@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .pareto import TRANSFER_CO2E_G, TRANSFER_CO2E_REL
+
 __all__ = ["mc_raptor", "BAG_CAPACITY", "DEST_CAPACITY", "CO2E_TOLERANCE_REL",
            "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP", "F_PATTERN",
            "F_BOARD", "F_ALIGHT", "F_PARENT", "D_ROUND", "D_STOP"]
@@ -30,10 +32,9 @@ DEST_CAPACITY = 64
 #: bags small (bus alternatives differ by a few grams) without hiding a real low-carbon option.
 CO2E_TOLERANCE_REL = 0.02
 CO2E_TOLERANCE_G = 1.0
-#: Each extra vehicle must buy more: a label with ``d`` more trips than a label arriving no
-#: later survives only if it is greener by more than ``d`` x (10 % + 25 g). Arrival stays exact.
-TRANSFER_TOLERANCE_REL = 0.10
-TRANSFER_TOLERANCE_G = 25.0
+# Each extra vehicle must buy more: a label with ``d`` more trips than a label arriving no
+# later survives only if it is greener by more than ``d`` x TRANSFER_CO2E_* (planner.pareto's
+# rule for itineraries, one constant for both). Arrival stays exact.
 
 N_FIELDS = 7
 F_ARR, F_KIND, F_TRIP, F_PATTERN, F_BOARD, F_ALIGHT, F_PARENT = range(7)
@@ -51,8 +52,8 @@ def _covers(a1, c1, a2, c2):
 @njit(cache=True)
 def _covers_fewer(a1, c1, a2, c2, extra):
     """Like ``_covers`` for a label with ``extra`` fewer trips than (a2, c2)."""
-    return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_TOLERANCE_REL)
-                               + CO2E_TOLERANCE_G + extra * TRANSFER_TOLERANCE_G)
+    return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_CO2E_REL)
+                               + CO2E_TOLERANCE_G + extra * TRANSFER_CO2E_G)
 
 
 _NEVER = 2_000_000_000

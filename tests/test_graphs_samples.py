@@ -6,13 +6,14 @@ import hashlib
 import pytest
 
 from graphs.errors import InputFileError
-from graphs.samples import SAMPLES, SampleFile, fetch_file, sample_paths, sha256_of
+from graphs.hashing import file_sha256
+from graphs.samples import SAMPLES, SampleFile, fetch_file, sample_paths
 
 
 def test_catalog_checksums_match_the_shared_data(sample_dir):
     for city in SAMPLES.values():
         for f in city.files:
-            assert sha256_of(sample_dir / city.name / f.name) == f.sha256, f.name
+            assert file_sha256(sample_dir / city.name / f.name) == f.sha256, f.name
 
 
 def test_sample_paths_of_porto_alegre(sample_dir):

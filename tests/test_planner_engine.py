@@ -15,7 +15,7 @@ from graphs.factors import factor_table_from_dict
 from planner import NoRouteError, OutsideCoverageError, Planner, make_query, plan_trip
 from planner.baseline import CROW_FLY_DETOUR_FACTOR
 from planner.pareto import dominates, elapsed_s
-from planner.snap import haversine_m
+from graphs.geodesy import haversine_m
 from planner_toy import MIN_TRANSFER_S, N, SPACING_M, node_lonlat, toy_network
 
 TZ = ZoneInfo("America/Sao_Paulo")

@@ -25,7 +25,7 @@ from graphs.export import street_layer_to_graph
 from graphs.factors import factor_table_from_dict
 from planner import NoRouteError, OutsideCoverageError, Planner, QueryError, make_query
 from planner.pareto import dominates, elapsed_s
-from planner.snap import haversine_m
+from graphs.geodesy import haversine_m
 
 TZ = ZoneInfo("America/Sao_Paulo")
 DAY = date(2019, 5, 13)
