@@ -20,7 +20,7 @@ import pandas as pd
 from graphs.artifact import load_network
 from graphs.errors import TanluError
 from graphs.hashing import file_sha256
-from graphs.modes import TRANSIT_MODES
+from graphs.modes import TRANSIT_MODES, parse_modes
 from graphs.network import Network
 
 from planner.accounting import claim_itinerary, claims_transit
@@ -28,7 +28,7 @@ from planner.errors import NoRouteError
 from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
 
 from .errors import AuditError
-from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
+from .schema import ROW_COLUMN, claimed_mode_to_query_modes
 
 __all__ = [
     "DEFAULT_RULES", "EVALUATION_COLUMNS", "TripInput", "TripEvaluator", "PlannerEvaluator",
@@ -191,7 +191,7 @@ class PlannerEvaluator:
         from planner.errors import OutsideCoverageError
 
         engine = cached_planner(self.network_path, self.network_sha256)
-        parts = split_claimed_mode(trip.claimed_mode)
+        parts = parse_modes(trip.claimed_mode)
         modes, transit_modes = claimed_mode_to_query_modes(parts)
         query = make_query(origin=(trip.origin_lat, trip.origin_lon),
                            destination=(trip.dest_lat, trip.dest_lon),

@@ -15,6 +15,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +23,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphs.artifact import load_network  # noqa: E402
-from planner import NoRouteError, Planner, make_query  # noqa: E402
 from graphs.geodesy import haversine_m  # noqa: E402
+from graphs.modes import parse_modes  # noqa: E402
+from planner import NoRouteError, Planner, make_query  # noqa: E402
 
 BBOX = (-51.2664, -30.1133, -51.1322, -29.9876)  # OSM extract: lon, lat min / max
-WHEN = "2019-05-13T12:30"
+WHEN = datetime(2019, 5, 13, 12, 30)
 SEED = 20190513
 
 
@@ -100,7 +102,7 @@ def main() -> None:
     planner = Planner(network)
     ready = time.perf_counter()
     pairs = _pairs(args.pairs, network.streets["walk"])
-    queries = [make_query(origin=o, destination=d, when=WHEN, modes=args.modes)
+    queries = [make_query(origin=o, destination=d, when=WHEN, modes=parse_modes(args.modes))
                for o, d in pairs]
     first = time.perf_counter()
     _plan(planner, queries[0])  # JIT (cached on disk after the first run) + day table
@@ -114,8 +116,9 @@ def main() -> None:
             failures += 1
         else:
             options.append(len(plan.itineraries))
-    arrive = [make_query(origin=o, destination=d, when="2019-05-13T13:30", arrive_by=True,
-                         modes=args.modes) for o, d in pairs[:50]]
+    arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30),
+                         arrive_by=True,
+                         modes=parse_modes(args.modes)) for o, d in pairs[:50]]
     arrive_times = []
     for q in arrive:
         t0 = time.perf_counter()

@@ -9,6 +9,7 @@ __all__ = [
     "GtfsError",
     "FactorTableError",
     "ArtifactError",
+    "ModeError",
 ]
 
 
@@ -48,3 +49,20 @@ class FactorTableError(InputFileError):
 
 class ArtifactError(GraphsError, ValueError):
     """A network artifact is corrupt, truncated or of an unsupported format version."""
+
+
+class ModeError(GraphsError, ValueError):
+    """A mode word is not in the vocabulary of ``graphs.modes``.
+
+    ``token`` is the word as given (``""`` for an empty list or name); the message lists the
+    canonical names.
+    """
+
+    def __init__(self, token: object) -> None:
+        from .modes import ALL_MODE_NAMES
+
+        self.token = token
+        self.allowed = ALL_MODE_NAMES
+        what = "empty mode name" if token == "" else f"unknown mode {token!r}"
+        super().__init__(f"{what}; modes must be among {', '.join(ALL_MODE_NAMES)} "
+                         f"(or a synonym, see docs/modes.md)")

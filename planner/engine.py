@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,12 @@ from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
 from .pareto import pareto_front, tag
+from .query import localize
 from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 
-__all__ = ["Planner", "plan_trip"]
+__all__ = ["Planner", "plan_trip", "swapped_hint"]
 
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
@@ -94,11 +95,16 @@ class Planner:
 
     # -- inputs ---------------------------------------------------------------------------
     def _localized(self, query: Query) -> Query:
-        when = query.when
-        if not isinstance(when, datetime):
+        if not isinstance(query.when, datetime):
             raise QueryError("when must be a datetime", field="when")
-        when = when.replace(tzinfo=self.tz) if when.tzinfo is None else when.astimezone(self.tz)
-        return replace(query, when=when)
+        return replace(query, when=localize(query.when, self.tz))
+
+    @property
+    def service_dates(self) -> tuple[date | None, date | None]:
+        """First and last date of the feeds' service (``(None, None)`` without transit)."""
+        if self.transit is None:
+            return None, None
+        return self.transit.first_date, self.transit.last_date
 
     def _needed_layers(self, query: Query) -> set[str]:
         layers = {MODES[m].layer for m in query.modes if m in MODES and MODES[m].layer}
@@ -131,7 +137,8 @@ class Planner:
             area = (f"; the network covers lon {self.bbox[0]:.4f}..{self.bbox[2]:.4f}, "
                     f"lat {self.bbox[1]:.4f}..{self.bbox[3]:.4f}")
         return (f"{end} ({lat:.5f}, {lon:.5f}) is outside the network's area: nearest usable "
-                f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}")
+                f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}"
+                f"{swapped_hint(lat, lon, self.bbox)}")
 
     # -- street modes ------------------------------------------------------------------
     def _street_path(self, layer: str, snaps, crow_m: float) -> StreetPath | None:
@@ -228,6 +235,23 @@ class Planner:
         why = f" ({'; '.join(notices)})" if notices else ""
         return (f"no itinerary by {modes} from ({query.origin_lat:.5f}, {query.origin_lon:.5f}) "
                 f"to ({query.destination_lat:.5f}, {query.destination_lon:.5f}){why}")
+
+
+def swapped_hint(lat: float, lon: float,
+                 bbox: tuple[float, float, float, float] | None) -> str:
+    """``"; did you swap lat and lon? ..."`` if (lon, lat) would fall in ``bbox``, else ``""``.
+
+    ``bbox`` is ``(west, south, east, north)``. Shared by every place that refuses a point for
+    being outside the network (the planner, the HTTP bounding-box check).
+    """
+    if bbox is None or not (-90.0 <= lon <= 90.0):
+        return ""
+    west, south, east, north = bbox
+    if west <= lat <= east and south <= lon <= north and not (
+            west <= lon <= east and south <= lat <= north):
+        return (f"; did you swap lat and lon? ({lon:.5f}, {lat:.5f}) lies inside the network "
+                f"(points are given as lat,lon)")
+    return ""
 
 
 def _within_limits(legs: list[Leg], query: Query) -> bool:

@@ -192,7 +192,7 @@ def raw_connections(raw, poa_network):
 def transit_plans(planner, pairs):
     plans = []
     for o, d, _, _ in pairs:
-        query = make_query(origin=o, destination=d, when=START, modes="transit",
+        query = make_query(origin=o, destination=d, when=START, modes={"transit"},
                            max_walk_m=MAX_WALK_M, max_transfers=8)
         try:
             plans.append(planner.plan(query))
@@ -242,7 +242,7 @@ def test_arrive_by_leaves_as_late_as_a_connection_scan_allows(
     checked = 0
     for o, d, a, b in pairs:
         query = make_query(origin=o, destination=d, when=deadline, arrive_by=True,
-                           modes="transit", max_walk_m=MAX_WALK_M, max_transfers=8)
+                           modes={"transit"}, max_walk_m=MAX_WALK_M, max_transfers=8)
         try:
             plan = planner.plan(query)
         except NoRouteError:
@@ -311,7 +311,7 @@ def test_plan_invariants(poa_network, planner, pairs):
         for arrive_by in (False, True):
             when = START + timedelta(hours=1) if arrive_by else START
             query = make_query(origin=o, destination=d, when=when, arrive_by=arrive_by,
-                               modes="walk,bike,transit,car_petrol", max_walk_m=MAX_WALK_M)
+                               modes={"walk", "bike", "transit", "car_petrol"}, max_walk_m=MAX_WALK_M)
             plan = planner.plan(query)
             _check_plan(plan, table)
 
@@ -355,7 +355,7 @@ def _check_plan(plan, table):
 def test_arrive_by_transit_arrives_in_time(planner, pairs):
     for o, d, _, _ in pairs[:5]:
         when = datetime(2019, 5, 13, 14, 0, tzinfo=TZ)
-        query = make_query(origin=o, destination=d, when=when, arrive_by=True, modes="transit",
+        query = make_query(origin=o, destination=d, when=when, arrive_by=True, modes={"transit"},
                            max_walk_m=MAX_WALK_M)
         try:
             plan = planner.plan(query)
@@ -375,7 +375,7 @@ def test_street_legs_match_networkx_shortest_paths(poa_network, planner, pairs, 
     G = street_layer_to_graph(street)
     checked = 0
     for o, d, _, _ in pairs[:4]:
-        query = make_query(origin=o, destination=d, when=START, modes=mode)
+        query = make_query(origin=o, destination=d, when=START, modes={mode})
         plan = planner.plan(query)
         (it,) = plan.itineraries
         (leg,) = it.legs
@@ -419,9 +419,9 @@ def test_errors_on_porto_alegre(planner):
     assert err.value.field == "origin"
     with pytest.raises(OutsideCoverageError) as err:
         planner.plan(make_query(origin=(-30.03, -51.22), destination=(-30.06, -51.18),
-                                when="2022-05-13T12:30", modes="transit"))
+                                when=datetime(2022, 5, 13, 12, 30), modes={"transit"}))
     assert err.value.field == "date"
     with pytest.raises(QueryError) as err:
         make_query(origin=(-30.03, -51.22), destination=(-30.06, -51.18), when=START,
-                   modes="walk,teleport")
+                   modes={"walk", "teleport"})
     assert err.value.field == "modes"

@@ -21,8 +21,8 @@ def _at(h: int, m: int, s: int = 0) -> datetime:
 
 def _query(**kw):
     o, d = node_lonlat(0, 0), node_lonlat(0, N - 1)
-    base = dict(origin=(o[1], o[0]), destination=(d[1], d[0]), when="2019-05-13T08:05",
-                modes="transit", max_walk_m=0)
+    base = dict(origin=(o[1], o[0]), destination=(d[1], d[0]), when=datetime(2019, 5, 13, 8, 5),
+                modes={"transit"}, max_walk_m=0)
     base.update(kw)
     return make_query(**base)
 
@@ -61,7 +61,7 @@ def test_a_tight_budget_recommends_the_bus_but_still_shows_the_metro():
 
 
 def test_arrive_by_keeps_the_slower_greener_metro_too():
-    plan = Planner(line_network(BUS_METRO)).plan(_query(when="2019-05-13T08:30",
+    plan = Planner(line_network(BUS_METRO)).plan(_query(when=datetime(2019, 5, 13, 8, 30),
                                                         arrive_by=True))
     # the 08:20 bus (A5 at 08:25) leaves later than the 08:10 metro (A5 at 08:20)
     departures = {it.legs[0].mode: it.departure for it in plan.itineraries}
@@ -105,7 +105,7 @@ def test_no_alighting_where_drop_off_is_not_allowed():
 
 
 def test_arrive_by_respects_pickup_and_drop_off():
-    when = dict(when="2019-05-13T08:30", arrive_by=True)
+    when = dict(when=datetime(2019, 5, 13, 8, 30), arrive_by=True)
     assert _ride(line_network(BUS), **when).departure == _at(8, 20)
     assert _ride(line_network(BUS, flags=_flags(no_pickup=[(2, 0)])), **when).departure \
         == _at(8, 10)
