@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                                plan=config.get("TANLU_PLAN"))
     register_error_handlers(app)
     register_blueprints(app)
+    app.add_url_rule("/favicon.ico", "favicon", _no_favicon)
     _enable_cors(app, settings.cors_origins)
     app.after_request(_common_headers)
     app.add_template_filter(format_co2e, "co2e")
@@ -85,6 +86,13 @@ def _settings(config: Mapping[str, Any]) -> Settings:
 
         overrides["network_path"] = Path(overrides["network_path"])
     return dataclasses.replace(base, **overrides)
+
+
+def _no_favicon() -> Response:
+    """Browsers ask every site for an icon: answer 'none' (204), cached, instead of a 404."""
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
