@@ -84,6 +84,10 @@ def test_serve_answers_plans_and_logs_each_request(server):
     time.sleep(0.5)  # the access log is written after the response
     lines = [line for line in log_path.read_text().splitlines() if "GET /v1/plan" in line]
     assert len(lines) == 2 and all(line.rstrip().endswith("ms") for line in lines), lines
+    # the slow first start says what it is doing before it does it
+    text = log_path.read_text()
+    loading, compiling = text.find("loading network"), text.find("compiling search kernels")
+    assert 0 <= loading < compiling < text.find("GET /v1/plan"), text[:500]
 
 
 def test_serve_refuses_a_missing_network(tmp_path):

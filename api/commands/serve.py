@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
 from typing import Any
 
 from flask import Flask
@@ -46,9 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
     from ..app import create_app
 
+    started = time.monotonic()
+    _say(f"loading network {args.network} ...")
     network = load_network(args.network)
     app = create_app({"TANLU_USE_ENV": True, "TANLU_NETWORK": network})
+    _say("compiling search kernels and warming caches (about 15 s on the first run after an "
+         "install, under 1 s later) ...")
     _warm_up(app)
+    _say(f"ready in {time.monotonic() - started:.1f} s; starting {args.workers} worker(s) on "
+         f"{_bracket(args.host)}:{args.port}")
     options = {
         "bind": f"{_bracket(args.host)}:{args.port}",
         "workers": args.workers,
@@ -93,6 +101,11 @@ def _warm_up(app: Flask) -> None:
              "to": f"{centre[0] + (north - south) / 8},{centre[1] + (east - west) / 8}",
              "at": f"{when.isoformat()}T08:00" if when else None}
     app.test_client().get("/v1/plan", query_string={k: v for k, v in query.items() if v})
+
+
+def _say(message: str) -> None:
+    """A start-up line on stderr, so the slow first start is not silent."""
+    print(f"tanlu serve: {message}", file=sys.stderr, flush=True)
 
 
 def _bracket(host: str) -> str:
