@@ -90,6 +90,9 @@ def _paths(limit: str) -> dict[str, Any]:
                           "responses": {"200": {"description": "HTML",
                                                 "content": {"text/html": {"schema": {
                                                     "type": "string"}}}}}}},
+        "/favicon.ico": {"get": {"summary": "No icon (browsers ask every site for one)",
+                                 "operationId": "favicon", "tags": ["operations"],
+                                 "responses": {"204": {"description": "No content."}}}},
         "/embed": {"get": {
             "summary": "Embeddable map page for an iframe", "operationId": "embed",
             "tags": ["embed"],

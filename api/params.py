@@ -92,7 +92,8 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
             "How far `from` and `to` may lie from the nearest street.", model.MAX_SNAP_M, " m"),
     _ranged("budgetFactor", "number", "budget_factor",
             "The recommendation may take up to this times the fastest option's time (counted "
-            "from `at`, waiting included), or that time plus budgetSlack, whichever is longer.", model.BUDGET_FACTOR),
+            "from `at`, waiting included), or that time plus budgetSlack, whichever is longer.",
+            model.BUDGET_FACTOR),
     _ranged("budgetSlack", "number", "budget_slack_s",
             "Extra time the recommendation may take over the fastest.", model.BUDGET_SLACK_S,
             " s"),

@@ -57,7 +57,8 @@ def local_xy(lat, lon, lat0: float) -> np.ndarray:
 
 
 def bearing_deg(lat1, lon1, lat2, lon2):
-    """Initial great-circle bearing from point 1 to point 2, degrees clockwise from north [0, 360)."""
+    """Initial great-circle bearing from point 1 to point 2, in degrees clockwise from north,
+    in [0, 360)."""
     p1 = np.radians(np.asarray(lat1, dtype=float))
     p2 = np.radians(np.asarray(lat2, dtype=float))
     dlon = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))

@@ -1,4 +1,4 @@
-"""File digests: the one sha256 helper used by sample downloads, the build manifest and the audit."""
+"""File digests: the one sha256 helper of sample downloads, the build manifest and the audit."""
 from __future__ import annotations
 
 import hashlib

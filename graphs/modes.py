@@ -88,7 +88,8 @@ TRANSIT = "transit"
 TRANSIT_SYNONYMS = ("public transport", "公共交通")
 #: Every name a mode list may hold after parsing: street modes, ``transit``, transit modes.
 ALL_MODE_NAMES = (*STREET_MODES, TRANSIT, *TRANSIT_MODES)
-#: Characters separating the names of a list: ``walk,bus``, ``walk+bus`` (audit claims), ``步行、公交``.
+#: Characters separating the names of a list: ``walk,bus``, ``walk+bus`` (audit claims),
+#: ``步行、公交``.
 _SEPARATORS = re.compile(r"[,+、]")
 
 # GTFS basic route types (0-12) and the extended ("Hierarchical Vehicle Type") ranges.

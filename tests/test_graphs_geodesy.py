@@ -50,7 +50,8 @@ def test_local_projection_matches_great_circle_within_a_city():
 
 
 @pytest.mark.parametrize(("lat2", "lon2", "expected"),
-                         [(1.0, 0.0, 0.0), (0.0, 1.0, 90.0), (-1.0, 0.0, 180.0), (0.0, -1.0, 270.0)])
+                         [(1.0, 0.0, 0.0), (0.0, 1.0, 90.0), (-1.0, 0.0, 180.0),
+                          (0.0, -1.0, 270.0)])
 def test_bearing_compass_points(lat2, lon2, expected):
     assert float(bearing_deg(0.0, 0.0, lat2, lon2)) == pytest.approx(expected)
 

@@ -27,7 +27,8 @@ def test_timezone_applies_to_naive_times_only():
     q = make_query(origin=O, destination=D, when=WHEN,
                    timezone="America/Sao_Paulo")
     assert q.when.utcoffset() == timedelta(hours=-3)
-    q = make_query(origin=O, destination=D, when=datetime(2019, 5, 13, 12, 30, tzinfo=ZoneInfo("UTC")),
+    q = make_query(origin=O, destination=D,
+                   when=datetime(2019, 5, 13, 12, 30, tzinfo=ZoneInfo("UTC")),
                    timezone="America/Sao_Paulo")
     assert q.when.utcoffset() == timedelta(0)
 
