@@ -25,7 +25,8 @@ from .errors import ApiError
 from .i18n import LANGUAGES, normalize_language
 
 __all__ = ["Param", "PLAN_PARAMETERS", "ALL_MODE_NAMES", "MAX_LEGS",
-           "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_language",
+           "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_mode_name",
+           "parse_language",
            "parse_bool", "parse_number"]
 
 MAX_LIST_ITEMS = 20
@@ -164,17 +165,28 @@ def parse_points_legs(body: Mapping[str, Any]) -> list[tuple[str, float]]:
         field = f"legs[{i}]"
         if not isinstance(leg, Mapping) or set(leg) - {"mode", "distance_m"}:
             raise _legs_error(field)
-        try:
-            mode = parse_mode(leg.get("mode"))
-        except ModeError:
-            mode = None
-        if mode not in MODES:
-            raise ApiError("unknown_mode", field=f"{field}.mode", value=_echo(leg.get("mode")),
-                           allowed=", ".join(MODES))
+        mode = parse_mode_name(leg.get("mode"), f"{field}.mode", tuple(MODES))
         distance_m = parse_number(leg.get("distance_m"), f"{field}.distance_m", 0.0,
                                   MAX_LEG_DISTANCE_M, " m")
         parsed.append((mode, distance_m))
     return parsed
+
+
+def parse_mode_name(value: Any, field: str, allowed: tuple[str, ...] = ALL_MODE_NAMES) -> str:
+    """One mode word (synonyms allowed, see graphs.modes) as its canonical name in ``allowed``.
+
+    Raises
+    ------
+    ApiError
+        ``unknown_mode`` naming the word and listing ``allowed``.
+    """
+    try:
+        mode = parse_mode(value)
+    except ModeError:
+        mode = None
+    if mode not in allowed:
+        raise ApiError("unknown_mode", field=field, value=_echo(value), allowed=", ".join(allowed))
+    return mode
 
 
 def parse_language(value: Any) -> str:

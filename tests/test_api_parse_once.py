@@ -77,6 +77,9 @@ def test_mode_synonyms_over_http_answer_with_canonical_names(client):
     assert bad.status_code == 400 and error["code"] == "unknown_mode" and "飞机" in error["message"]
     legs = client.post("/v1/points", json={"legs": [{"mode": "公交车", "distance_m": 5000}]})
     assert legs.status_code == 200 and legs.get_json()["legs"][0]["mode"] == "bus"
+    trip = client.post("/v1/points", json={"from": FROM, "to": TO, "at": IN_SERVICE,
+                                           "mode": "骑行"})
+    assert trip.status_code == 200 and trip.get_json()["mode"] == "bike"
 
 
 @pytest.mark.parametrize("modes, refused", [
