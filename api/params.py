@@ -296,7 +296,7 @@ def _check_service_date(options: Mapping[str, Any], coverage: Coverage, raw: Any
     except OutsideCoverageError as err:
         shown = raw if isinstance(raw, str) and raw.strip() else when.isoformat()
         raise ApiError("date_out_of_service", field="at", value=_echo(shown),
-                       first=first.isoformat(), last=last.isoformat()) from err
+                       first=str(first), last=str(last)) from err
 
 
 def _reject_unknown(source: Mapping[str, Any], known: Mapping[str, Param]) -> None:

@@ -188,7 +188,7 @@ def _normalise(word: str) -> str:
 @lru_cache(maxsize=1)
 def _synonym_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    entries = [(TRANSIT, (TRANSIT, *TRANSIT_SYNONYMS))]
+    entries: list[tuple[str, tuple[str, ...]]] = [(TRANSIT, (TRANSIT, *TRANSIT_SYNONYMS))]
     entries += [(m.name, (m.name, m.label_zh, *m.synonyms)) for m in MODES.values()]
     for name, words in entries:
         for word in words:
