@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from graphs.geodesy import METRES_PER_DEGREE
 from graphs.modes import MODES
 from graphs.network import Network
 
 __all__ = ["Coverage", "coverage_of", "coverage_to_geojson", "METRES_PER_DEGREE_LAT"]
 
-METRES_PER_DEGREE_LAT = 111_320.0
+#: Metres per degree of latitude (graphs.geodesy's sphere), to grow the box by a margin in metres.
+METRES_PER_DEGREE_LAT = METRES_PER_DEGREE
 
 
 @dataclass(frozen=True)
