@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
 from graphs.network import Timetable
 
+from . import raptor
 from ._calendar import day_zero_utc, trips_active
 
 __all__ = ["DayTable", "compile_day_table", "reverse_day_table", "NEXT_DAY_HORIZON_S"]
@@ -57,6 +59,12 @@ class DayTable:
     fp_indptr: np.ndarray         # int64 (s + 1,)
     fp_target: np.ndarray         # int32
     fp_distance_m: np.ndarray     # float64
+    min_transfer_s: np.ndarray    # int32 (s,) minimum time to change vehicles at each stop
+
+    @cached_property
+    def kernel(self) -> raptor.Timetable:
+        """The arrays the RAPTOR kernel reads, as its one named input."""
+        return raptor.Timetable(*(getattr(self, name) for name in raptor.Timetable._fields))
 
     def position_in_pattern(self, dp: int, pos: int) -> int:
         """Position of day-pattern position ``pos`` in the original pattern."""
@@ -176,7 +184,8 @@ def _assemble(tt: Timetable, service_date: date, groups: list) -> DayTable:
         **_stop_index(dp_stop_indptr, _cat(stops, np.int32), n_stops),
         fp_indptr=tt.footpath_indptr.astype(np.int64),
         fp_target=tt.footpath_target.astype(np.int32),
-        fp_distance_m=tt.footpath_distance_m.astype(np.float64))
+        fp_distance_m=tt.footpath_distance_m.astype(np.float64),
+        min_transfer_s=tt.stop_min_transfer_s.astype(np.int32))
 
 
 def _cat(parts: list, dtype) -> np.ndarray:
@@ -233,4 +242,4 @@ def reverse_day_table(day: DayTable) -> DayTable:
         st_arr=_cat(arr, np.int32), st_dep=_cat(dep, np.int32),
         **_stop_index(day.dp_stop_indptr, dp_stops, n_stops),
         fp_indptr=fp_indptr.astype(np.int64), fp_target=src[order],
-        fp_distance_m=day.fp_distance_m[order])
+        fp_distance_m=day.fp_distance_m[order], min_transfer_s=day.min_transfer_s)

@@ -84,7 +84,6 @@ class TransitRouter:
         cum = np.cumsum(hop)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
-        self._min_transfer_s = tt.stop_min_transfer_s.astype(np.int32)
 
     def covers(self, service_date: date) -> bool:
         """True if ``service_date`` lies within the feeds' overall service range."""
@@ -118,34 +117,34 @@ class TransitRouter:
                    else np.isin(day.dp_mode, sorted(query.transit_modes)))
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
             return []
-        result = raptor.mc_raptor(
-            day.dp_stop_indptr, day.dp_stops, day.dp_board_ok, day.dp_alight_ok, day.dp_cum_m,
-            day.dp_factor, allowed, day.dp_trip_indptr, day.trip_time_base, day.st_arr,
-            day.st_dep, day.stop_dp_indptr, day.stop_dp, day.stop_dp_pos, day.fp_indptr,
-            day.fp_target,            day.fp_distance_m, self._min_transfer_s, access_s, egress_s, np.int32(start_s),
-            np.int32(start_s + MAX_TRANSIT_DURATION_S), int(query.max_transfers) + 1,
-            float(query.walk_speed_mps), float(query.max_walk_m))
-        L_n, L_int, L_co2, D_n, D_int, D_co2 = result
-        return [self._unwind(day, L_int, D_int[i]) for i in range(int(D_n[0]))]
+        search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
+                               start_s=int(start_s),
+                               max_arrival_s=int(start_s + MAX_TRANSIT_DURATION_S),
+                               max_rounds=int(query.max_transfers) + 1,
+                               walk_speed_mps=float(query.walk_speed_mps),
+                               max_walk_m=float(query.max_walk_m))
+        labels = raptor.Labels(*raptor.mc_raptor(day.kernel, search))
+        return [self._unwind(day, labels.fields, labels.dest_fields[i])
+                for i in range(int(labels.dest_count))]
 
-    def _unwind(self, day: DayTable, L_int: np.ndarray, entry: np.ndarray) -> Journey:
+    def _unwind(self, day: DayTable, fields_of: np.ndarray, entry: np.ndarray) -> Journey:
         """Follow parent slots back to round 0 and express the chain in travel order."""
         k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
         fields = entry[:raptor.N_FIELDS]
         end_stop, steps = s, []
-        while fields[raptor.F_KIND] != 0:
+        while fields[raptor.F_KIND] != raptor.KIND_ACCESS:
             dp, trip = int(fields[raptor.F_PATTERN]), int(fields[raptor.F_TRIP])
             base = day.dp_stop_indptr[dp]
             bpos, apos = int(fields[raptor.F_BOARD]), int(fields[raptor.F_ALIGHT])
             alight_stop = int(day.dp_stops[base + apos])
-            if fields[raptor.F_KIND] == 2:
+            if fields[raptor.F_KIND] == raptor.KIND_FOOT:
                 steps.append(_Foot(alight_stop, s))
             b, a = day.position_in_pattern(dp, bpos), day.position_in_pattern(dp, apos)
             steps.append(_Ride(pattern=int(day.dp_pattern[dp]), trip=int(day.trip_original[trip]),
                                offset_s=int(day.trip_offset_s[trip]),
                                board=min(a, b), alight=max(a, b)))
             s = int(day.dp_stops[base + bpos])
-            fields = L_int[k - 1, s, int(fields[raptor.F_PARENT])]
+            fields = fields_of[k - 1, s, int(fields[raptor.F_PARENT])]
             k -= 1
         if day.reversed:  # the chain already runs in travel order; walks run backwards
             steps = [_Foot(x.to_stop, x.from_stop) if isinstance(x, _Foot) else x for x in steps]
