@@ -71,7 +71,7 @@ class Planner:
         snaps = self._snap_all(query)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
                                    query.destination_lat, query.destination_lon))
-        car_path = self._street_path("car", snaps, crow_m)
+        car_path = self._street_path("car", snaps)
         baseline = self._baseline(car_path, snaps, crow_m)
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path)
@@ -133,12 +133,12 @@ class Planner:
                 f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}")
 
     # -- street modes ------------------------------------------------------------------
-    def _street_path(self, layer: str, snaps, crow_m: float) -> StreetPath | None:
+    def _street_path(self, layer: str, snaps) -> StreetPath | None:
         o, d = snaps.get(("origin", layer)), snaps.get(("destination", layer))
         if o is None or d is None:
             return None
         try:
-            return route(self.graphs[layer], o.node, d.node, crow_m=crow_m)
+            return route(self.graphs[layer], o.node, d.node)
         except NoRouteError:
             return None
 
@@ -150,9 +150,9 @@ class Planner:
     def _street_options(self, query: Query, snaps, crow_m: float,
                         car_path: StreetPath | None) -> list[list[Leg]]:
         out: list[list[Leg]] = []
-        bike_path = (self._street_path("bike", snaps, crow_m)
+        bike_path = (self._street_path("bike", snaps)
                      if any(m in query.modes for m in _BIKE_MODES) else None)
-        walk_path = (self._street_path("walk", snaps, crow_m) if "walk" in query.modes else None)
+        walk_path = (self._street_path("walk", snaps) if "walk" in query.modes else None)
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):

@@ -14,9 +14,10 @@ from graphs.network import Network, Timetable
 from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
-from .itineraries import DESTINATION_NAME, ORIGIN_NAME, street_geometry, walk_leg
+from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
+                          street_geometry, walk_leg)
 from .model import Leg, Place, Query
-from .street_search import LayerGraph, ShortestPathTree, path_to, search
+from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
 __all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE"]
 
@@ -82,6 +83,7 @@ class TransitRouter:
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
         hop = np.where(first, 0.0, hop)
         cum = np.cumsum(hop)
+        self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
 
@@ -221,18 +223,21 @@ class TransitRouter:
                    trip_id=str(tt.trip_id[ride.trip]))
 
     def _hop_geometry(self, base: int, board: int, alight: int, stops: np.ndarray) -> tuple:
+        """The ride's line: each hop's shape, or the next stop where a hop has none."""
         tt = self.timetable
-        points = [self._stop_lonlat(int(stops[0]))]
-        for i, pos in enumerate(range(board + 1, alight + 1), start=1):
-            a, b = tt.hop_geometry_indptr[base + pos], tt.hop_geometry_indptr[base + pos + 1]
-            rows = tt.hop_geometry_lonlat[a:b] if b > a else [self._stop_lonlat(int(stops[i]))]
-            for lon, lat in rows:
-                point = (float(lon), float(lat))
-                if points[-1] != point:
-                    points.append(point)
-        if len(points) == 1:
-            points.append(points[0])
-        return tuple(points)
+        ids = base + np.arange(board + 1, alight + 1)
+        count = tt.hop_geometry_indptr[ids + 1] - tt.hop_geometry_indptr[ids]
+        has = count > 0
+        size = np.maximum(count, 1)
+        start = 1 + np.cumsum(size) - size  # row 0 is the boarding stop
+        out = np.empty((1 + int(size.sum()), 2))
+        out[0] = self._stop_xy[stops[0]]
+        out[start[~has]] = self._stop_xy[stops[1:][~has]]
+        n = count[has]
+        within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        out[np.repeat(start[has], n) + within] = tt.hop_geometry_lonlat[
+            concat_rows(tt.hop_geometry_indptr, ids[has])]
+        return polyline(out)
 
     def _foot_leg(self, foot: _Foot, when, speed: float, g_per_pkm: float, *,
                   backwards: bool = False) -> Leg:
@@ -253,10 +258,11 @@ class TransitRouter:
         u, v = int(tt.stop_walk_node[foot.from_stop]), int(tt.stop_walk_node[foot.to_stop])
         if u < 0 or v < 0:
             return (start, end)
-        tree = search(self.walk, u, limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
-        if not np.isfinite(tree.dist[v]):
+        path = route_within(self.walk, u, v,
+                            limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
+        if path is None:
             return (start, end)
-        return street_geometry(self.walk.layer, path_to(self.walk, tree, v).edges, start, end)
+        return street_geometry(self.walk.layer, path.edges, start, end)
 
 
 def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
