@@ -16,10 +16,10 @@ from .baseline import plan_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
-from .pareto import pareto_front, tag
+from .pareto import covering_leg, pareto_front, tag
 from .snap import Snapper, build_snapper, haversine_m
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
-from .transit import TransitRouter, stop_walk_distances
+from .transit import MAX_TRANSIT_DURATION_S, TransitRouter, stop_walk_distances
 
 __all__ = ["Planner", "plan_trip"]
 
@@ -76,7 +76,7 @@ class Planner:
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path)
         if "transit" in query.modes:
-            options += self._transit_options(query, snaps, notices)
+            options += self._transit_options(query, snaps, notices, covering_leg(options))
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
         pile = query.charged_at_public_pile
@@ -184,7 +184,9 @@ class Planner:
         return leg
 
     # -- transit ---------------------------------------------------------------------------
-    def _transit_options(self, query: Query, snaps, notices: list[str]) -> list[list[Leg]]:
+    def _transit_options(self, query: Query, snaps, notices: list[str],
+                         faster: Leg | None) -> list[list[Leg]]:
+        """Transit journeys; with ``faster`` (a clean street option) only those that beat it."""
         if self.transit is None:
             notices.append("no transit: the network has no timetable")
             return []
@@ -210,7 +212,8 @@ class Planner:
                                      max_walk_m=query.max_walk_m)
         g_walk = float(self.factors.g_per_pkm("walk"))
         out = []
-        for journey in self.transit.journeys(query, access, egress):
+        within_s = MAX_TRANSIT_DURATION_S if faster is None else faster.duration_s
+        for journey in self.transit.journeys(query, access, egress, within_s=within_s):
             legs = self.transit.legs(journey, query, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
@@ -219,7 +222,8 @@ class Planner:
                 out.append(legs)
         if not out:
             notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "
-                           f"on {service_date}")
+                           f"on {service_date}"
+                           + ("" if faster is None else f" arrives before {faster.mode} would"))
         return out
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:

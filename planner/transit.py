@@ -105,8 +105,11 @@ class TransitRouter:
                 self._days.popitem(last=False)
             return table
 
-    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray) -> list[Journey]:
-        """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date."""
+    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
+                 within_s: float = MAX_TRANSIT_DURATION_S) -> list[Journey]:
+        """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
+        that take at most ``within_s`` from the query time (at most ``MAX_TRANSIT_DURATION_S``).
+        """
         local = query.when.astimezone(self.tz)
         service_date = local.date()
         day = self.day(service_date, query.arrive_by)
@@ -121,7 +124,8 @@ class TransitRouter:
             return []
         search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
                                start_s=int(start_s),
-                               max_arrival_s=int(start_s + MAX_TRANSIT_DURATION_S),
+                               max_arrival_s=int(start_s + min(math.floor(within_s),
+                                                               MAX_TRANSIT_DURATION_S)),
                                max_rounds=int(query.max_transfers) + 1,
                                walk_speed_mps=float(query.walk_speed_mps),
                                max_walk_m=float(query.max_walk_m))
