@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from ._heap import heap_pop, heap_push
+
 __all__ = ["Timetable", "Search", "Labels", "mc_raptor", "BAG_CAPACITY", "DEST_CAPACITY",
            "CO2E_TOLERANCE_REL", "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP",
            "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "D_ROUND", "D_STOP", "N_DEST_FIELDS",
@@ -77,6 +79,12 @@ class Timetable(NamedTuple):
     fp_target: np.ndarray         # int32
     fp_distance_m: np.ndarray     # float64
     min_transfer_s: np.ndarray    # int32 (S,) minimum time to change vehicles at a stop
+    hop_in_indptr: np.ndarray     # int64 (S + 1,) hops into each stop ...
+    hop_in_tail: np.ndarray       # int32 ... from this stop ...
+    hop_in_s: np.ndarray          # int32 ... in at least this many seconds (any trip of the day)
+    fp_in_indptr: np.ndarray      # int64 (S + 1,) footpaths into each stop ...
+    fp_in_tail: np.ndarray        # int32 ... from this stop ...
+    fp_in_distance_m: np.ndarray  # float64 ... this long
 
 
 class Search(NamedTuple):
@@ -270,9 +278,10 @@ def mc_raptor(tt, q):
                  np.empty((K1, S, BAG_CAPACITY), np.float64))
     dest = _Bags(np.zeros(1, np.int32), np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
                  np.empty(DEST_CAPACITY, np.float64))
+    left = _time_left(tt, q)
     marked_prev = np.zeros(S, np.bool_)
     for s in range(S):
-        if q.access_s[s] >= 0:
+        if q.access_s[s] >= 0 and q.start_s + q.access_s[s] + left[s] <= q.max_arrival_s:
             bags.fields[0, s, 0, :] = -1
             bags.fields[0, s, 0, F_ARR] = q.start_s + q.access_s[s]
             bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
@@ -295,8 +304,9 @@ def mc_raptor(tt, q):
             p = queue[qi]
             start = first_pos[p]
             first_pos[p] = -1
-            _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label)
-        _relax_footpaths(tt, q, k, marked, bags, dest, rides, label)
+            _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,
+                          left)
+        _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
         marked_prev = marked
     return bags.count, bags.fields, bags.co2, dest.count[0], dest.fields, dest.co2
 
@@ -333,7 +343,7 @@ def _collect_patterns(tt, q, marked_prev, first_pos, queue):
 
 
 @njit(cache=True)
-def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label):
+def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label, left):
     """Round ``k`` along day pattern ``p`` from position ``start``: alight the trips being
     ridden at each stop, then board from the stop's labels of round ``k - 1``."""
     base = tt.dp_stop_indptr[p]
@@ -349,10 +359,10 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
             if riding.board[r] >= pos:
                 continue
             a = tt.st_arr[tt.trip_time_base[riding.trip[r]] + pos]
-            if a > q.max_arrival_s:
+            if a + left[s] > q.max_arrival_s:
                 continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a, c, k):
+            if _dest_covers(dest, a + left[s], c, k):
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -404,7 +414,7 @@ def _ride_insert(riding, rb_n, t, b, pos, slot):
 
 
 @njit(cache=True)
-def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label):
+def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
     """Walk from stops reached by a ride in round ``k`` to their footpath neighbours."""
     sources = np.nonzero(marked)[0]
     for s in sources:
@@ -424,7 +434,7 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label):
             for j in range(m):
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
-                if a > q.max_arrival_s or _dest_covers(dest, a, c, k):
+                if a + left[t] > q.max_arrival_s or _dest_covers(dest, a + left[t], c, k):
                     continue
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
@@ -433,3 +443,49 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label):
                     # no egress after a footpath: walking on from the alighting stop is
                     # already an egress of that stop, within max_walk_m
                     marked[t] = True
+
+
+@njit(cache=True)
+def _time_left(tt, q):
+    """A lower bound on the seconds from each stop to the destination: a Dijkstra backwards
+    from the egress stops over each hop's fastest time of the day and the footpaths
+    (``_NEVER`` where even that is beyond the search's horizon).
+
+    Any journey through a label arriving at ``a`` reaches the destination no earlier than
+    ``a + left[stop]`` and with no less CO2e, so a label is dropped when that arrival is past
+    the horizon or covered by a destination label (target pruning).
+    """
+    S = q.egress_s.shape[0]
+    horizon = q.max_arrival_s - q.start_s
+    left = np.full(S, _NEVER, np.int64)
+    cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
+    key = np.empty(cap, np.float64)
+    node = np.empty(cap, np.int32)
+    size = 0
+    for s in range(S):
+        if 0 <= q.egress_s[s] <= horizon:
+            left[s] = q.egress_s[s]
+            size = heap_push(key, node, size, float(left[s]), s)
+    done = np.zeros(S, np.bool_)
+    while size > 0:
+        v = node[0]
+        size = heap_pop(key, node, size)
+        if done[v]:
+            continue
+        done[v] = True
+        for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
+            u = tt.hop_in_tail[e]
+            t = left[v] + tt.hop_in_s[e]
+            if t < left[u] and t <= horizon:
+                left[u] = t
+                size = heap_push(key, node, size, float(t), u)
+        for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
+            d = tt.fp_in_distance_m[e]
+            if d > q.max_walk_m:
+                continue
+            u = tt.fp_in_tail[e]
+            t = left[v] + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
+            if t < left[u] and t <= horizon:
+                left[u] = t
+                size = heap_push(key, node, size, float(t), u)
+    return left

@@ -9,6 +9,8 @@ from scipy.sparse import csr_matrix
 
 from graphs.network import StreetLayer
 
+from ._heap import heap_pop as _pop
+from ._heap import heap_push as _push
 from .errors import NoRouteError
 from .snap import EARTH_RADIUS_M
 
@@ -213,40 +215,3 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y, cost_
                 h = cost_per_m * np.hypot(x[v] - tx, y[v] - ty) if target >= 0 else 0.0
                 size = _push(heap_key, heap_node, size, nd + h, v)
     return dist, pred
-
-
-@njit(cache=True)
-def _push(key, node, size, k, v):
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if key[parent] <= k:
-            break
-        key[i] = key[parent]
-        node[i] = node[parent]
-        i = parent
-    key[i] = k
-    node[i] = v
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(key, node, size):
-    size -= 1
-    k, v = key[size], node[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and key[c + 1] < key[c]:
-            c += 1
-        if k <= key[c]:
-            break
-        key[i] = key[c]
-        node[i] = node[c]
-        i = c
-    if size > 0:
-        key[i] = k
-        node[i] = v
-    return size
