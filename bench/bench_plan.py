@@ -155,6 +155,8 @@ def main() -> None:
     t_transit, t_peer, t_default, t_arrive = [], [], [], []
     found, options = 0, []
     for _ in range(args.repeat):
+        if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
+            planner.transit._hop_geometry.cache_clear()
         for (o, d), qt, qd, qa in zip(pairs, transit, default, arrive):
             t_transit.append(_timed(_plan, planner, qt))
             if peer:

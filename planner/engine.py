@@ -53,6 +53,7 @@ class Planner:
         self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
+        self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None) -> Plan:
         """Pareto-optimal itineraries for ``query`` with the car baseline and points.
@@ -66,7 +67,7 @@ class Planner:
             If no allowed mode connects the two points.
         """
         query = self._localized(query)
-        rule_set = points_rules_of(rules)
+        rule_set = self._default_rules if rules is None else points_rules_of(rules)
         notices: list[str] = []
         snaps = self._snap_all(query)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,

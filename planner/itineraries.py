@@ -48,7 +48,7 @@ def polyline(points: np.ndarray) -> tuple:
     points = points[keep]
     if len(points) == 1:
         points = np.concatenate([points, points])
-    return tuple(map(tuple, points.tolist()))
+    return tuple(zip(points[:, 0].tolist(), points[:, 1].tolist()))
 
 
 def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:

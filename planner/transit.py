@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,12 +20,15 @@ from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
-__all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE"]
+__all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE",
+           "RIDE_GEOMETRY_CACHE_SIZE"]
 
 #: Journeys longer than this (door to door, seconds) are not searched for.
 MAX_TRANSIT_DURATION_S = 4 * 3600
 #: Service dates whose compiled tables stay in memory (forward and reversed each).
 DAY_CACHE_SIZE = 4
+#: Ride polylines (pattern, board, alight) kept between queries.
+RIDE_GEOMETRY_CACHE_SIZE = 4096
 #: Access and egress walks shorter than this (a stop at the door) are left out of the legs.
 MIN_WALK_LEG_M = 1.0
 _TRANSFER_GEOMETRY_FACTOR = 2.0  # transfer paths are looked up within this x footpath length
@@ -83,6 +87,8 @@ class TransitRouter:
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
         hop = np.where(first, 0.0, hop)
         cum = np.cumsum(hop)
+        # journeys of one query (and nearby queries) share rides: their lines are built once
+        self._hop_geometry = lru_cache(maxsize=RIDE_GEOMETRY_CACHE_SIZE)(self._ride_geometry)
         self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
@@ -220,15 +226,16 @@ class TransitRouter:
                    arrival=at_seconds(service_date, arr, self.tz), distance_m=distance_m,
                    co2e_g=factor * distance_m / 1000.0, co2e_g_per_pkm=factor,
                    co2e_factor=source.removeprefix("factor:"),
-                   geometry=self._hop_geometry(base, ride.board, ride.alight, stops),
+                   geometry=self._hop_geometry(base, ride.board, ride.alight),
                    route_id=str(tt.route_id[route]),
                    route_short_name=str(tt.route_short_name[route]) or None,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
                    trip_id=str(tt.trip_id[ride.trip]))
 
-    def _hop_geometry(self, base: int, board: int, alight: int, stops: np.ndarray) -> tuple:
+    def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
         """The ride's line: each hop's shape, or the next stop where a hop has none."""
         tt = self.timetable
+        stops = tt.pattern_stops[base + board: base + alight + 1]
         ids = base + np.arange(board + 1, alight + 1)
         count = tt.hop_geometry_indptr[ids + 1] - tt.hop_geometry_indptr[ids]
         has = count > 0
