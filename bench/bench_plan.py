@@ -119,7 +119,8 @@ def _stats(name: str, seconds: list[float]) -> str:
 
 def _ratio(name: str, a: list[float], b: list[float], q: float, target: float) -> str:
     r = np.percentile(a, q) / np.percentile(b, q)
-    return f"{name:<52} {r:5.2f}x  (target <= {target:.1f}x: {'met' if r <= target else 'NOT met'})"
+    verdict = "met" if r <= target else "NOT met"
+    return f"{name:<52} {r:5.2f}x  (target <= {target:.1f}x: {verdict})"
 
 
 def main() -> None:

@@ -103,16 +103,16 @@ class Search(NamedTuple):
 class Labels(NamedTuple):
     """The kernel's result: bags per (round, stop) and the destination bag."""
 
-    count: np.ndarray             # int32 (rounds + 1, S) labels in each bag
+    size: np.ndarray              # int32 (rounds + 1, S) labels in each bag
     fields: np.ndarray            # int32 (rounds + 1, S, BAG_CAPACITY, N_FIELDS)
     co2e_g: np.ndarray            # float64 (rounds + 1, S, BAG_CAPACITY)
-    dest_count: int               # destination labels
+    dest_size: int                # destination labels
     dest_fields: np.ndarray       # int32 (DEST_CAPACITY, N_DEST_FIELDS)
     dest_co2e_g: np.ndarray       # float64 (DEST_CAPACITY,)
 
 
 class _Bags(NamedTuple):
-    count: np.ndarray
+    size: np.ndarray
     fields: np.ndarray
     co2: np.ndarray
 
@@ -150,7 +150,7 @@ def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):
 def _bag_insert(bags, k, s, label, c, mt):
     """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
     drop the labels of round ``k`` it covers. True if inserted."""
-    n_, f_, c_ = bags.count, bags.fields, bags.co2
+    n_, f_, c_ = bags.size, bags.fields, bags.co2
     a, kind = label[F_ARR], label[F_KIND]
     for r in range(k + 1):
         for j in range(n_[r, s]):
@@ -203,7 +203,7 @@ def _victim(arr, co2, n, a):
 def _dest_covers(dest, a, c, k):
     """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles."""
     f_, c_ = dest.fields, dest.co2
-    for i in range(dest.count[0]):
+    for i in range(dest.size[0]):
         if _covers_fewer(f_[i, F_ARR], c_[i], a, c, k - f_[i, D_ROUND]):
             return True
     return False
@@ -216,7 +216,7 @@ def _dest_insert(dest, k, s, a, c, label):
         return
     f_, c_ = dest.fields, dest.co2
     w = 0
-    for i in range(dest.count[0]):
+    for i in range(dest.size[0]):
         if f_[i, D_ROUND] == k and _covers(a, c, f_[i, F_ARR], c_[i]):
             continue
         if w != i:
@@ -226,10 +226,10 @@ def _dest_insert(dest, k, s, a, c, label):
     if w >= f_.shape[0]:
         w = _victim(f_[:, F_ARR], c_, f_.shape[0], a)
         if w < 0:
-            dest.count[0] = f_.shape[0]
+            dest.size[0] = f_.shape[0]
             return
     else:
-        dest.count[0] = w + 1
+        dest.size[0] = w + 1
     f_[w, :N_FIELDS] = label
     f_[w, F_ARR] = a
     f_[w, D_ROUND] = k
@@ -265,7 +265,7 @@ def mc_raptor(tt, q):
     Returns
     -------
     tuple
-        ``(count, fields, co2e_g, dest_count, dest_fields, dest_co2e_g)`` as in
+        ``(size, fields, co2e_g, dest_size, dest_fields, dest_co2e_g)`` as in
         :class:`Labels`: the bags of every round and stop, and the destination bag whose
         arrivals include the final stop's egress walk. Follow ``F_PARENT`` slots back through
         the rounds to rebuild a journey.
@@ -286,7 +286,7 @@ def mc_raptor(tt, q):
             bags.fields[0, s, 0, F_ARR] = q.start_s + q.access_s[s]
             bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
             bags.co2[0, s, 0] = 0.0
-            bags.count[0, s] = 1
+            bags.size[0, s] = 1
             marked_prev[s] = True
     first_pos = np.full(P, -1, np.int32)
     queue = np.empty(P, np.int32)
@@ -308,7 +308,7 @@ def mc_raptor(tt, q):
                           left)
         _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
         marked_prev = marked
-    return bags.count, bags.fields, bags.co2, dest.count[0], dest.fields, dest.co2
+    return bags.size, bags.fields, bags.co2, dest.size[0], dest.fields, dest.co2
 
 
 class _Riding(NamedTuple):
@@ -377,7 +377,7 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
                     _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
         if not marked_prev[s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
             continue
-        for j in range(bags.count[k - 1, s]):
+        for j in range(bags.size[k - 1, s]):
             ready = bags.fields[k - 1, s, j, F_ARR]
             if bags.fields[k - 1, s, j, F_KIND] == KIND_RIDE:
                 ready += tt.min_transfer_s[s]
@@ -419,7 +419,7 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
     sources = np.nonzero(marked)[0]
     for s in sources:
         m = 0
-        for j in range(bags.count[k, s]):
+        for j in range(bags.size[k, s]):
             if bags.fields[k, s, j, F_KIND] == KIND_RIDE:
                 rides.fields[m, :] = bags.fields[k, s, j, :]
                 rides.co2[m] = bags.co2[k, s, j]

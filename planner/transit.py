@@ -137,7 +137,7 @@ class TransitRouter:
                                max_walk_m=float(query.max_walk_m))
         labels = raptor.Labels(*raptor.mc_raptor(day.kernel, search))
         return [self._unwind(day, labels.fields, labels.dest_fields[i])
-                for i in range(int(labels.dest_count))]
+                for i in range(int(labels.dest_size))]
 
     def _unwind(self, day: DayTable, fields_of: np.ndarray, entry: np.ndarray) -> Journey:
         """Follow parent slots back to round 0 and express the chain in travel order."""

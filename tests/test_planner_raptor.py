@@ -1,7 +1,7 @@
 """McRAPTOR on hand-made lines: slower-but-greener rides survive; pickup/drop-off rules hold."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
