@@ -130,7 +130,7 @@ class TransitRouter:
             return []
         search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
                                start_s=int(start_s),
-                               max_arrival_s=int(start_s + min(math.floor(within_s),
+                               max_arrival_s=int(start_s + min(_horizon_s(within_s),
                                                                MAX_TRANSIT_DURATION_S)),
                                max_rounds=int(query.max_transfers) + 1,
                                walk_speed_mps=float(query.walk_speed_mps),
@@ -274,6 +274,12 @@ class TransitRouter:
         if path is None:
             return (start, end)
         return street_geometry(self.walk.layer, path.edges, start, end)
+
+
+def _horizon_s(within_s: float) -> int:
+    """Whole seconds of timetable to search for journeys taking at most ``within_s``; one more
+    second than the floor, as ``pareto_front`` compares times rounded to the millisecond."""
+    return math.floor(within_s) + 1 if math.isfinite(within_s) else MAX_TRANSIT_DURATION_S
 
 
 def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
