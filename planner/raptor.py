@@ -306,7 +306,8 @@ def mc_raptor(tt, q):
             first_pos[p] = -1
             _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,
                           left)
-        _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
+        if k < K1 - 1:  # a footpath's only use is boarding in the next round
+            _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
         marked_prev = marked
     return bags.size, bags.fields, bags.co2, dest.size[0], dest.fields, dest.co2
 
