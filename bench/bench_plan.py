@@ -157,7 +157,7 @@ def main() -> None:
     found, options = 0, []
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
-            planner.transit._hop_geometry.cache_clear()
+            planner.transit.forget_ride_lines()
         for (o, d), qt, qd, qa in zip(pairs, transit, default, arrive):
             t_transit.append(_timed(_plan, planner, qt))
             if peer:

@@ -93,6 +93,10 @@ class TransitRouter:
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
 
+    def forget_ride_lines(self) -> None:
+        """Empty the ride-polyline cache (benchmarks that must not reuse a previous pass)."""
+        self._hop_geometry.cache_clear()
+
     def covers(self, service_date: date) -> bool:
         """True if ``service_date`` lies within the feeds' overall service range."""
         return self.first_date <= service_date <= self.last_date
