@@ -17,11 +17,11 @@ from .baseline import plan_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
-from .pareto import pareto_front, tag
+from .pareto import covering_leg, pareto_front, tag
 from .query import localize
 from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
-from .transit import TransitRouter, stop_walk_distances
+from .transit import MAX_TRANSIT_DURATION_S, TransitRouter, stop_walk_distances
 
 __all__ = ["Planner", "plan_trip", "swapped_hint"]
 
@@ -55,6 +55,7 @@ class Planner:
         self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
+        self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None) -> Plan:
         """Pareto-optimal itineraries for ``query`` with the car baseline and points.
@@ -68,17 +69,17 @@ class Planner:
             If no allowed mode connects the two points.
         """
         query = self._localized(query)
-        rule_set = points_rules_of(rules)
+        rule_set = self._default_rules if rules is None else points_rules_of(rules)
         notices: list[str] = []
         snaps = self._snap_all(query)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
                                    query.destination_lat, query.destination_lon))
-        car_path = self._street_path("car", snaps, crow_m)
+        car_path = self._street_path("car", snaps)
         baseline = self._baseline(car_path, snaps, crow_m)
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path)
         if "transit" in query.modes:
-            options += self._transit_options(query, snaps, notices)
+            options += self._transit_options(query, snaps, notices, covering_leg(options))
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
         pile = query.charged_at_public_pile
@@ -141,12 +142,12 @@ class Planner:
                 f"{swapped_hint(lat, lon, self.bbox)}")
 
     # -- street modes ------------------------------------------------------------------
-    def _street_path(self, layer: str, snaps, crow_m: float) -> StreetPath | None:
+    def _street_path(self, layer: str, snaps) -> StreetPath | None:
         o, d = snaps.get(("origin", layer)), snaps.get(("destination", layer))
         if o is None or d is None:
             return None
         try:
-            return route(self.graphs[layer], o.node, d.node, crow_m=crow_m)
+            return route(self.graphs[layer], o.node, d.node)
         except NoRouteError:
             return None
 
@@ -158,9 +159,9 @@ class Planner:
     def _street_options(self, query: Query, snaps, crow_m: float,
                         car_path: StreetPath | None) -> list[list[Leg]]:
         out: list[list[Leg]] = []
-        bike_path = (self._street_path("bike", snaps, crow_m)
+        bike_path = (self._street_path("bike", snaps)
                      if any(m in query.modes for m in _BIKE_MODES) else None)
-        walk_path = (self._street_path("walk", snaps, crow_m) if "walk" in query.modes else None)
+        walk_path = (self._street_path("walk", snaps) if "walk" in query.modes else None)
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
@@ -192,7 +193,9 @@ class Planner:
         return leg
 
     # -- transit ---------------------------------------------------------------------------
-    def _transit_options(self, query: Query, snaps, notices: list[str]) -> list[list[Leg]]:
+    def _transit_options(self, query: Query, snaps, notices: list[str],
+                         faster: Leg | None) -> list[list[Leg]]:
+        """Transit journeys; with ``faster`` (a clean street option) only those that beat it."""
         if self.transit is None:
             notices.append("no transit: the network has no timetable")
             return []
@@ -218,7 +221,8 @@ class Planner:
                                      max_walk_m=query.max_walk_m)
         g_walk = float(self.factors.g_per_pkm("walk"))
         out = []
-        for journey in self.transit.journeys(query, access, egress):
+        within_s = MAX_TRANSIT_DURATION_S if faster is None else faster.duration_s
+        for journey in self.transit.journeys(query, access, egress, within_s=within_s):
             legs = self.transit.legs(journey, query, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
@@ -227,7 +231,8 @@ class Planner:
                 out.append(legs)
         if not out:
             notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "
-                           f"on {service_date}")
+                           f"on {service_date}"
+                           + ("" if faster is None else f" arrives before {faster.mode} would"))
         return out
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:

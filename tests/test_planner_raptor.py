@@ -1,7 +1,7 @@
 """McRAPTOR on hand-made lines: slower-but-greener rides survive; pickup/drop-off rules hold."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -9,7 +9,7 @@ import pytest
 
 from graphs.factors import load_factor_table
 from planner import NoRouteError, Planner, make_query
-from planner.pareto import elapsed_s
+from planner.pareto import elapsed_s, pareto_front
 from planner_toy import N, SPACING_M, line_network, node_lonlat
 
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -115,3 +115,70 @@ def test_arrive_by_respects_pickup_and_drop_off():
     with pytest.raises(NoRouteError):
         Planner(line_network(BUS, flags=_flags(no_dropoff=[(t, N - 1) for t in range(4)]))
                 ).plan(_query())
+
+
+# ------------------------------------------------------------ what makes it fast, checked
+def test_the_kernel_reads_one_named_timetable_and_compiles_once():
+    """Day tables of both directions give the kernel the same types: no recompiles per query."""
+    from planner import raptor
+
+    planner = Planner(line_network(BUS_METRO))
+    planner.plan(_query())
+    planner.plan(_query(when=datetime(2019, 5, 13, 8, 30), arrive_by=True))
+    day = planner.transit.day(_at(8, 5).date(), False)
+    assert isinstance(day.kernel, raptor.Timetable)
+    assert day.kernel.dp_stops is day.dp_stops  # a view of the day table, not a copy
+    assert len(raptor.mc_raptor.signatures) == 1
+
+
+@pytest.fixture(scope="module")
+def poa_planner(poa_network):
+    return Planner(poa_network)
+
+
+@pytest.mark.parametrize("layer", ["walk", "bike", "car"])
+def test_a_star_routes_cost_what_scipy_dijkstra_finds(poa_planner, layer):
+    """The numba A* (straight-line bound) against scipy's plain Dijkstra on the same CSR."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from planner.street_search import route
+
+    graph = poa_planner.graphs[layer]
+    nodes = poa_planner.snappers[layer].nodes
+    rng = np.random.default_rng(7)
+    for a, b in rng.choice(nodes, (15, 2)):
+        expected = dijkstra(graph.csr, indices=int(a))[int(b)]
+        path = route(graph, int(a), int(b))
+        cost = sum(graph.csr[u, v] for u, v in zip(path.nodes[:-1], path.nodes[1:]))
+        assert cost == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def _keys(itineraries):
+    return sorted((it.departure, it.arrival, round(it.co2e_g, 6),
+                   tuple(leg.trip_id for leg in it.legs)) for it in itineraries)
+
+
+def test_stopping_the_transit_search_at_the_walk_keeps_the_front(poa_planner, poa_network):
+    """walk+transit is searched only up to the walk's duration; the front must equal the
+    front of a walk-only and a transit-only plan (searched for 4 h) put together."""
+    walk = poa_network.streets["walk"]
+    rng = np.random.default_rng(11)
+    checked = 0
+    while checked < 6:
+        i, j = rng.choice(poa_planner.snappers["walk"].nodes, 2)
+        o = (float(walk.node_lat[i]), float(walk.node_lon[i]))
+        d = (float(walk.node_lat[j]), float(walk.node_lon[j]))
+        plans = {}
+        for modes in ("walk,transit", "walk", "transit"):
+            try:
+                plans[modes] = poa_planner.plan(make_query(origin=o, destination=d,
+                                                           when=datetime(2019, 5, 13, 12, 30),
+                                                           modes=modes.split(",")))
+            except NoRouteError:
+                plans[modes] = None
+        if plans["transit"] is None or plans["walk"] is None:
+            continue
+        merged = pareto_front(plans["walk"].itineraries + plans["transit"].itineraries,
+                              plans["walk,transit"].query)
+        assert _keys(plans["walk,transit"].itineraries) == _keys(merged), (o, d)
+        checked += 1
