@@ -59,8 +59,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({f"TANLU_{k.upper()}": v for k, v in dataclasses.asdict(settings).items()})
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update({k: v for k, v in config.items() if k not in _SETTING_KEYS})
-    app.extensions[EXTENSION_KEY] = _cities(settings, config)
     clients = load_keys(settings.keys_file) if settings.keys_file is not None else {}
+    app.extensions[EXTENSION_KEY] = _cities(settings, config)
     app.config["TANLU_CLIENTS"] = clients
     register_error_handlers(app)
     register_blueprints(app)
