@@ -140,6 +140,7 @@ class Cities:
             threading.Event().wait(self._interval_s)
 
     def _reload(self, name: str, old: _City, key: FileKey) -> bool:
+        assert self._loader is not None and old.path is not None
         try:
             state = self._loader(name, old.path)
         except TanluError as err:

@@ -4,6 +4,8 @@ for requests without a key (``TANLU_RATELIMIT_IP``); counters in memory or in Re
 shape with ``Retry-After``."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
@@ -20,7 +22,7 @@ EXEMPT_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "metrics.metric
 
 def init_rate_limits(app: Flask, settings: Settings, *, has_clients: bool) -> Limiter | None:
     """Attach the limiter to ``app`` when a keys file or a per-IP limit is configured."""
-    limits = []
+    limits: list[str | Callable[[], str] | ApplicationLimit] = []
     if has_clients:
         limits.append(ApplicationLimit(_client_limit, key_function=_client_key,
                                        exempt_when=_anonymous_or_exempt, scope="client"))

@@ -35,6 +35,7 @@ def write_aligned(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
+    assert zf.fp is not None, "the zip must be open for writing"
     offset = zf.fp.tell()
     used = offset + _LOCAL_HEADER.size + len(name.encode("utf-8")) + 4
     padding = -used % ALIGNMENT
@@ -91,7 +92,7 @@ def _read_header(fh: io.BufferedReader, version: tuple[int, int]) -> tuple:
 
 def _crc32(raw: np.ndarray) -> int:
     crc = 0
-    view = memoryview(raw)
+    view = memoryview(raw.data)
     for begin in range(0, len(view), _CRC_CHUNK):
         crc = zlib.crc32(view[begin:begin + _CRC_CHUNK], crc)
     return crc
