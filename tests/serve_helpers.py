@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 120
+#: The server process of each port ``serving`` started (for tests that signal it).
+PROCESSES: dict[int, subprocess.Popen] = {}
 
 
 def free_port() -> int:
@@ -44,6 +46,7 @@ def serving(args: Sequence[str], log_path: Path, *, env: dict[str, str] | None =
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", *args, "--host", "127.0.0.1",
          "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT)
+    PROCESSES[port] = process
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
@@ -57,6 +60,7 @@ def serving(args: Sequence[str], log_path: Path, *, env: dict[str, str] | None =
             time.sleep(0.3)
         yield port
     finally:
+        PROCESSES.pop(port, None)
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)

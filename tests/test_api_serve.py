@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import threading
 import time
 
 import pytest
-from serve_helpers import ROOT, free_port, get, serving
+from serve_helpers import PROCESSES, ROOT, free_port, get, serving
 
 PLAN = "/v1/plan?from=-30.0277,-51.2287&to=-30.0346,-51.2077&at=2019-05-06T08:00:00"
 
@@ -108,6 +109,20 @@ def test_metrics_add_up_the_workers(server):
     assert 'tanlu_http_errors_total{code="not_found",status="404"}' in text
     assert 'tanlu_plans_total{city="poa",mode=' in text
     assert "tanlu_http_request_duration_seconds_bucket" in text
+
+
+def test_workers_restarted_by_hup_keep_answering_and_counting(server):
+    port, log_path = server
+    booted = log_path.read_text().count("Booting worker")
+    PROCESSES[port].send_signal(signal.SIGHUP)  # gunicorn: graceful restart of the workers
+    deadline = time.monotonic() + 60
+    while log_path.read_text().count("Booting worker") < booted + 2:
+        assert time.monotonic() < deadline, "the workers were not restarted"
+        time.sleep(0.2)
+    time.sleep(1)  # the old workers have exited (they once took the metrics folder along)
+    statuses = [get(port, "/v1/coverage")[0] for _ in range(6)]
+    status, body = get(port, "/metrics")
+    assert statuses == [200] * 6 and status == 200 and b"tanlu_http_requests_total" in body
 
 
 def _run_serve(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import parse_network_specs
 
     networks = parse_network_specs(args.network)
+    master_pid = os.getpid()
     metrics_dir = tempfile.mkdtemp(prefix="tanlu-metrics-")
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)  # before prometheus_client
     try:
@@ -69,9 +70,14 @@ def run(args: argparse.Namespace) -> int:
 
             logging.getLogger("tanlu.access").disabled = True
         app = create_app({"TANLU_USE_ENV": True, "TANLU_NETWORKS": networks})
-        TanluServer(app, _options(args)).run()
+        options = _options(args)
+        # each worker starts its reload watcher as it boots (it checks the files at once)
+        options["post_worker_init"] = lambda worker: app.extensions["tanlu"].watch()
+        TanluServer(app, options).run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        # workers are forked inside run() and leave through here too: only the master cleans up
+        if os.getpid() == master_pid:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
