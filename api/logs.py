@@ -82,7 +82,7 @@ def configure_json_logging(level: int = logging.INFO) -> logging.Handler:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
-    for name in ("tanlu", "flask-limiter"):
+    for name in ("tanlu", "flask-limiter", "api"):  # "api.app": Flask's own app.logger
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
