@@ -188,7 +188,11 @@ def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
     from flask_cors import CORS
 
     CORS(app, resources={r"/v1/*": {}, r"/openapi.json": {}}, origins=list(origins),
-         methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Accept-Language"],
+         methods=["GET", "POST", "OPTIONS"],
+         allow_headers=["Content-Type", "Accept-Language", "X-API-Key", "Authorization",
+                        "X-Request-Id"],
+         expose_headers=["X-Request-Id", "Retry-After", "X-RateLimit-Limit",
+                         "X-RateLimit-Remaining", "X-RateLimit-Reset"],
          max_age=3600, supports_credentials=False)
 
 

@@ -143,3 +143,14 @@ def test_limits_in_redis_are_shared_between_servers(redis_url):
     error_of(first.get("/v1/coverage"), 429, "rate_limited")
     alone = make_fake_app(TANLU_RATELIMIT_IP="4/minute").test_client()  # memory: its own count
     assert alone.get("/v1/coverage").status_code == 200
+
+
+def test_browsers_may_send_keys_and_read_request_ids_and_limits():
+    client = make_fake_app().test_client()
+    preflight = client.options("/v1/poa/plan", headers={
+        "Origin": "https://www.example.gov.cn", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "X-API-Key"})
+    assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    response = client.get("/v1/coverage", headers={"Origin": "https://www.example.gov.cn"})
+    exposed = response.headers["Access-Control-Expose-Headers"].lower()
+    assert "x-request-id" in exposed and "retry-after" in exposed
