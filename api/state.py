@@ -1,16 +1,19 @@
-"""What the app holds between requests: the network, its coverage, points rules, the planner.
+"""What the app holds between requests: per city, the network, its coverage, points rules and
+planner (an ``AppState``), kept in the app's ``api.cities.Cities`` registry.
 
-Built once by ``create_app`` (in the gunicorn master with ``preload_app``, so workers share the
-arrays copy-on-write) and read-only afterwards.
+A state is built once (in the gunicorn master with ``preload_app``, so workers share it
+copy-on-write; the arrays themselves are memory-mapped) and read-only afterwards; a rebuilt
+artifact gives a new state that replaces the old one (``api.reload``), never a change in place.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 
 from graphs.network import Network
 from planner import Planner, make_query
@@ -19,9 +22,12 @@ from planner.points import load_points_rules
 from .coverage import Coverage, coverage_of
 from .errors import ApiError
 
-__all__ = ["AppState", "make_state", "app_state", "ready_state", "EXTENSION_KEY"]
+__all__ = ["AppState", "make_state", "app_state", "ready_state", "warm_up", "EXTENSION_KEY",
+           "CITY_KEY"]
 
 EXTENSION_KEY = "tanlu"
+#: ``flask.g`` attribute naming the city of the request (set from ``/v1/{city}/...``, ``?city=``).
+CITY_KEY = "tanlu_city"
 
 #: plan(options) -> planner.model.Plan, where options are ``planner.make_query`` keywords.
 PlanFunction = Callable[[dict[str, Any]], Any]
@@ -29,7 +35,7 @@ PlanFunction = Callable[[dict[str, Any]], Any]
 
 @dataclass(frozen=True)
 class AppState:
-    """The loaded network and everything derived from it once."""
+    """The loaded network of one city and everything derived from it once."""
 
     network: Network | None
     coverage: Coverage | None
@@ -37,29 +43,35 @@ class AppState:
     points_rules: Any
     plan: PlanFunction | None
     cache: dict[str, Any] = field(default_factory=dict)  # documents computed once (OpenAPI)
+    city: str = "default"
 
 
 def make_state(network: Network | None, *, points_rules: str | None = None,
-               rules: Any = None, plan: PlanFunction | None = None) -> AppState:
+               rules: Any = None, plan: PlanFunction | None = None, city: str = "default",
+               artifact_sha256: str | None = None) -> AppState:
     """Derive the state from ``network``.
 
     ``points_rules`` names the rule set to load; ``rules`` (a loaded ``PointsRules``) and
     ``plan`` replace the loaded rules and the planner in tests of the HTTP edge.
+    ``artifact_sha256`` (the served file's checksum) is shown in ``/v1/coverage``.
+
+    Raises
+    ------
+    ArtifactError
+        If the network's manifest names a timezone that does not exist.
     """
     if network is None:
-        return AppState(None, None, ZoneInfo("UTC"), None, plan)
-    coverage = coverage_of(network)
-    try:
-        tz = ZoneInfo(coverage.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+        return AppState(None, None, ZoneInfo("UTC"), None, plan, city=city)
+    coverage = replace(coverage_of(network), artifact_sha256=artifact_sha256)
+    tz = _timezone(coverage.timezone)
     rules = rules if rules is not None else _load_rules(points_rules)
-    return AppState(network, coverage, tz, rules, plan or _planner_function(network, rules))
+    return AppState(network, coverage, tz, rules,
+                    _counted(plan or _planner_function(network, rules), city), city=city)
 
 
 def app_state() -> AppState:
-    """The state of the current app."""
-    return current_app.extensions[EXTENSION_KEY]
+    """The state of the request's city (the default city outside a request)."""
+    return current_app.extensions[EXTENSION_KEY].get(g.get(CITY_KEY) if has_app_context() else None)
 
 
 def ready_state() -> AppState:
@@ -70,8 +82,50 @@ def ready_state() -> AppState:
     return state
 
 
+def warm_up(state: AppState) -> None:
+    """Plan one trip so compiled code and the planner's caches exist before the first request
+    (in the gunicorn master they are then inherited by every worker)."""
+    if state.coverage is None or state.plan is None:
+        return
+    west, south, east, north = state.coverage.bbox
+    lat, lon = (south + north) / 2, (west + east) / 2
+    first = state.coverage.first_service_date
+    options: dict[str, Any] = {
+        "origin": (lat, lon), "destination": (lat + (north - south) / 8, lon + (east - west) / 8),
+        "timezone": str(state.timezone)}
+    options["when"] = (f"{first.isoformat()}T08:00" if first is not None
+                       else datetime.now(state.timezone))
+    try:
+        state.plan(options)
+    except Exception:  # noqa: BLE001 - any answer (even "no route") has compiled the code
+        pass
+
+
+def _timezone(name: str) -> ZoneInfo:
+    from graphs.errors import ArtifactError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ArtifactError(f"the network's timezone {name!r} is not an IANA timezone "
+                            "(rebuild it with feeds whose agency_timezone is valid)") from err
+
+
 def _load_rules(name_or_path: str | None) -> Any:
     return load_points_rules(name_or_path) if name_or_path else load_points_rules()
+
+
+def _counted(plan: PlanFunction, city: str) -> PlanFunction:
+    """``plan``, counting each answer in ``tanlu_plans{city, mode}``."""
+    from .metrics import PLANS, main_mode
+
+    def counted(options: dict[str, Any]) -> Any:
+        result = plan(options)
+        itineraries = getattr(result, "itineraries", ())
+        if itineraries:
+            PLANS.labels(city=city, mode=main_mode(itineraries[result.recommended])).inc()
+        return result
+    return counted
 
 
 def _planner_function(network: Network, rules: Any) -> PlanFunction:

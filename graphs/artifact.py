@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._mmap import map_member, write_aligned
 from .errors import ArtifactError
 from .network import ChargingStations, Network, StreetLayer, Timetable
 
@@ -58,8 +59,12 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
         return _read_checked_manifest(zf, path)
 
 
-def load_network(path: str | os.PathLike) -> Network:
+def load_network(path: str | os.PathLike, *, mmap: bool = False) -> Network:
     """Load an artifact written by :func:`save_network`.
+
+    With ``mmap=True`` the arrays are mapped read-only from the file (``graphs._mmap``), so
+    processes serving the same file share their memory; the file must then not be modified in
+    place (replace it with a rename, as :func:`save_network` does).
 
     Raises
     ------
@@ -70,11 +75,13 @@ def load_network(path: str | os.PathLike) -> Network:
         manifest = _read_checked_manifest(zf, path)
         scalars = manifest.pop("scalars", {})
         try:
-            streets = {name: _read_dataclass(zf, f"streets/{name}", StreetLayer, scalars)
+            mapped_from = path if mmap else None
+            streets = {name: _read_dataclass(zf, f"streets/{name}", StreetLayer, scalars,
+                                             mapped_from)
                        for name in manifest["layers"]}
-            timetable = (_read_dataclass(zf, "timetable", Timetable, scalars)
+            timetable = (_read_dataclass(zf, "timetable", Timetable, scalars, mapped_from)
                          if manifest["has_timetable"] else None)
-            charging = _read_dataclass(zf, "charging", ChargingStations, scalars)
+            charging = _read_dataclass(zf, "charging", ChargingStations, scalars, mapped_from)
         except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
             raise ArtifactError(f"{path}: artifact is corrupt or truncated ({err})") from err
     return Network(manifest=manifest, streets=streets, timetable=timetable,
@@ -88,13 +95,14 @@ def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:
         if isinstance(value, np.ndarray):
             buffer = io.BytesIO()
             np.save(buffer, value, allow_pickle=False)
-            zf.writestr(f"{prefix}/{f.name}.npy", buffer.getvalue())
+            write_aligned(zf, f"{prefix}/{f.name}.npy", buffer.getvalue())
         else:
             scalars[f.name] = value
     return scalars
 
 
-def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) -> Any:
+def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict,
+                    mapped_from: str | os.PathLike | None = None) -> Any:
     values = dict(scalars.get(prefix, {}))
     members = set(zf.namelist())
     for f in dataclasses.fields(cls):
@@ -103,8 +111,10 @@ def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) 
             continue
         if member_name not in members and f.default is not dataclasses.MISSING:
             continue  # an optional array added after this artifact was written: use the default
-        with zf.open(member_name) as member:
-            array = np.lib.format.read_array(member, allow_pickle=False)
+        array = map_member(zf, mapped_from, member_name) if mapped_from is not None else None
+        if array is None:
+            with zf.open(member_name) as member:
+                array = np.lib.format.read_array(member, allow_pickle=False)
         array.flags.writeable = False  # shared by every query: an in-place change must fail loudly
         values[f.name] = array
     return cls(**values)
