@@ -9,6 +9,8 @@ __all__ = [
     "GtfsError",
     "FactorTableError",
     "ArtifactError",
+    "CrsError",
+    "LineTableError",
 ]
 
 
@@ -48,3 +50,15 @@ class FactorTableError(InputFileError):
 
 class ArtifactError(GraphsError, ValueError):
     """A network artifact is corrupt, truncated or of an unsupported format version."""
+
+
+class CrsError(GraphsError, ValueError):
+    """A coordinate system name is unknown (the message quotes it and lists the allowed ones)."""
+
+    def __init__(self, message: str, *, field: str | None = "crs") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class LineTableError(InputFileError):
+    """An operator line table or headway table is malformed (file, row and field named)."""
