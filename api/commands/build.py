@@ -19,7 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--osm", help="OpenStreetMap extract")
     p.add_argument("--gtfs", action="append", default=[], help="GTFS zip (repeat for several)")
     p.add_argument("--sample", help="build a sample city from TANLU_SAMPLE_DIR "
-                                    "(porto-alegre, sao-paulo) instead of --osm/--gtfs")
+                                    "(porto-alegre, poa-in-wuxi, sao-paulo) instead of "
+                                    "--osm/--gtfs")
     p.add_argument("--sample-dir", help="sample data folder (default: $TANLU_SAMPLE_DIR)")
     p.add_argument("--factors", default="cn",
                    help="emission factor table: a preset (cn, uk, eu) or a TOML path")
