@@ -16,7 +16,7 @@ from graphs.errors import TanluError
 __all__ = ["main", "build_parser", "EXIT_USAGE"]
 
 EXIT_USAGE = 2
-_COMMANDS = ("build", "inspect", "export", "sample", "plan", "serve", "audit")
+_COMMANDS = ("build", "inspect", "export", "sample", "plan", "serve", "audit", "lines")
 
 
 def build_parser() -> argparse.ArgumentParser:
