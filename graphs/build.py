@@ -29,7 +29,7 @@ TANLU_VERSION = "0.1.0"
 
 
 def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),
-                  line_tables: Sequence[LineTables] = (),
+                  line_tables: Sequence[LineTables] = (), lines_timezone: str | None = None,
                   factors: str | os.PathLike = DEFAULT_FACTOR_TABLE,
                   out_path: str | os.PathLike | None = None,
                   walk_speed_kph: float = WALK_SPEED_KPH, bike_speed_kph: float = BIKE_SPEED_KPH,
@@ -39,7 +39,8 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
 
     ``line_tables`` (read with :func:`graphs.line_tables.read_line_tables`) are turned into
     GTFS feeds once the street layers exist (bus running times follow the car layer) and
-    compiled like the ``gtfs_paths`` feeds.
+    compiled like the ``gtfs_paths`` feeds. Their times are local to the GTFS feeds'
+    timezone, else to ``lines_timezone`` (default ``DEFAULT_TIMEZONE``, Asia/Shanghai).
 
     Raises
     ------
@@ -52,7 +53,8 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
     streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
                             bike_speed_kph=bike_speed_kph, progress=progress)
-    feeds += _compile_line_tables(line_tables, feeds, streets.layers.get("car"), table)
+    feeds += _compile_line_tables(line_tables, feeds, streets.layers.get("car"), table,
+                                  lines_timezone)
     steps = tqdm(total=2, desc="merging feeds, linking stops", unit=" steps",
                  disable=not progress)
     timetable, transit_report = None, {}
@@ -94,13 +96,14 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
 
 def _compile_line_tables(line_tables: Sequence[LineTables], feeds: list[CompiledFeed],
                          car_layer: StreetLayer | None,
-                         factors: FactorSource) -> list[CompiledFeed]:
+                         factors: FactorSource, lines_timezone: str | None) -> list[CompiledFeed]:
     """Line tables -> GTFS zips in a scratch folder -> the same compile path as GTFS feeds.
 
     Raises
     ------
     LineTableError
-        If a line table's name (its file stem, the id prefix) is already a feed's name.
+        If a line table's name (its file stem, the id prefix) is already a feed's name, or
+        ``lines_timezone`` differs from the GTFS feeds' timezone.
     """
     if not line_tables:
         return []
@@ -111,7 +114,11 @@ def _compile_line_tables(line_tables: Sequence[LineTables], feeds: list[Compiled
                                  "used by another feed or line table; rename the file",
                                  path=str(t.lines_path), field="lines")
         taken.add(t.name)
-    timezone = feeds[0].report["timezone"] if feeds else DEFAULT_TIMEZONE
+    timezone = feeds[0].report["timezone"] if feeds else lines_timezone or DEFAULT_TIMEZONE
+    if lines_timezone is not None and lines_timezone != timezone:
+        raise LineTableError(f"line tables' timezone {lines_timezone} differs from the GTFS "
+                             f"feeds' {timezone}; a network has one timezone",
+                             field="timezone")
     with tempfile.TemporaryDirectory(prefix="tanlu-lines-") as scratch:
         paths = [write_gtfs_zip(line_tables_to_gtfs(t, car_layer=car_layer, timezone=timezone),
                                 Path(scratch) / f"{t.name}.zip") for t in line_tables]

@@ -27,10 +27,10 @@ from planner import NoRouteError, Planner, make_query
 from tests.line_table_fixtures import derive_line_tables
 
 # Trensurb stations inside the Porto Alegre street extract (stop_id: lat, lon from stops.txt).
+# (Farrapos and the stations north of it are beyond the extract: unlinked.)
 STATIONS = {"MR": (-30.0262849537, -51.2282682008), "RD": (-30.0224034752, -51.2199497815),
-            "SP": (-30.0064762425, -51.2094251697), "FR": (-29.9973893363, -51.1976233916),
-            "AP": (-29.9878317138, -51.1829080852)}
-PAIRS = [("MR", "AP"), ("RD", "FR"), ("AP", "MR"), ("SP", "RD")]
+            "SP": (-30.0064762425, -51.2094251697)}
+PAIRS = [("MR", "SP"), ("SP", "MR"), ("RD", "SP"), ("SP", "RD")]
 TIMES = ["2019-05-13T07:40:00", "2019-05-13T12:30:00", "2019-05-13T18:05:00"]
 
 
@@ -49,6 +49,7 @@ def lines_network(sample_dir, trensurb_tables, tmp_path_factory):
     lines, headways = trensurb_tables
     code = main(["build", "--osm", str(sample_dir / "porto-alegre" / "poa_osm.pbf"),
                  "--lines", str(lines), "--headways", str(headways), "--quiet",
+                 "--timezone", "America/Sao_Paulo",
                  "--out", str(out)])
     assert code == 0
     return load_network(out)
@@ -68,14 +69,12 @@ def _headway_s(headways: pd.DataFrame, direction: str, when: str) -> int:
 def test_line_table_network_plans_within_one_headway_of_the_gtfs_network(
         lines_network, poa_network, trensurb_tables):
     headways = pd.read_csv(trensurb_tables[1], dtype=str).astype({"headway_min": int})
-    assert lines_network.timezone == "America/Sao_Paulo" or lines_network.timezone == \
-        "Asia/Shanghai"
+    assert lines_network.timezone == "America/Sao_Paulo"
     from_lines, from_gtfs = Planner(lines_network), Planner(poa_network)
     compared = 0
     for a, b in PAIRS:
         direction = "MR-NH" if list(STATIONS).index(a) < list(STATIONS).index(b) else "NH-MR"
         for when in TIMES:
-            # both networks' local wall clock: the line table's times are local times
             q = dict(origin=STATIONS[a], destination=STATIONS[b], modes="rail")
             gtfs_plan = from_gtfs.plan(make_query(when=when, **q))
             lines_plan = from_lines.plan(make_query(when=when, **q))
@@ -255,8 +254,8 @@ def test_holiday_bands_are_kept_but_run_on_no_date(tmp_path):
     assert len(read_feed(tmp_path / "h.zip").trips) == 3
 
 
-def test_no_route_is_not_invented_when_lines_run_elsewhere(lines_network):
+def test_weekday_bands_do_not_run_on_sunday(lines_network):
     with pytest.raises(NoRouteError):
         Planner(lines_network).plan(make_query(origin=STATIONS["MR"],
-                                               destination=STATIONS["AP"],
+                                               destination=STATIONS["SP"],
                                                when="2019-05-12T12:00:00", modes="rail"))

@@ -27,6 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="coordinate system of the line tables' lon/lat: wgs84, gcj02, bd09")
     p.add_argument("--encoding", help="text encoding of CSV line tables "
                                       "(default: detect UTF-8, UTF-8 with BOM, GB18030/GBK)")
+    p.add_argument("--timezone", help="IANA timezone of the line tables' times when no GTFS "
+                                      "feed gives one (default Asia/Shanghai)")
     p.add_argument("--sample", help="build a sample city from TANLU_SAMPLE_DIR "
                                     "(porto-alegre, poa-in-wuxi, sao-paulo) instead of "
                                     "--osm/--gtfs")
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
                                  field=name)
     tables = read_line_table_args(args.lines, args.headways, crs=args.crs,
                                   encoding=args.encoding)
+    if args.timezone is not None:
+        check_timezone(args.timezone)
     network = build_network(osm_path=osm, gtfs_paths=gtfs, line_tables=tables,
+                            lines_timezone=args.timezone,
                             factors=args.factors, out_path=args.out, progress=not args.quiet,
                             **options)
     m = network.manifest
@@ -83,6 +88,24 @@ def read_line_table_args(lines: list[str], headways: list[str], *, crs: str,
     system = parse_crs(crs)
     return [read_line_tables(l, h, crs=system, encoding=encoding)
             for l, h in zip(lines, headways)]
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA timezone.
+
+    Raises
+    ------
+    InputFileError
+        Naming the option otherwise.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputFileError(f"--timezone {name!r} is not an IANA timezone (e.g. Asia/Shanghai)",
+                             field="timezone") from None
+    return name
 
 
 def _inputs(args: argparse.Namespace):

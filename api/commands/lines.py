@@ -27,19 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from graphs.errors import InputFileError
     from graphs.line_tables import DEFAULT_TIMEZONE, line_tables_to_gtfs, write_gtfs_zip
 
-    from .build import read_line_table_args
+    from .build import check_timezone, read_line_table_args
 
-    timezone = args.timezone or DEFAULT_TIMEZONE
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputFileError(f"--timezone {timezone!r} is not an IANA timezone "
-                             "(e.g. Asia/Shanghai)", field="timezone") from None
+    timezone = check_timezone(args.timezone or DEFAULT_TIMEZONE)
     (tables,) = read_line_table_args([args.lines], [args.headways], crs=args.crs,
                                      encoding=args.encoding)
     gtfs = line_tables_to_gtfs(tables, timezone=timezone)
