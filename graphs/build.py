@@ -5,7 +5,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,22 @@ import numpy as np
 from tqdm import tqdm
 
 from .artifact import FORMAT_VERSION, save_network
+from .errors import LineTableError
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
+from .feed_merge import merge_feeds
+from .line_tables import (
+    DEFAULT_TIMEZONE,
+    LineTables,
+    line_tables_to_gtfs,
+    write_gtfs_zip,
+)
+from .linking import FOOTPATH_MAX_M, LINK_MAX_M
 from .network import Network, StreetLayer
 from .samples import sha256_of
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
-from .linking import FOOTPATH_MAX_M, LINK_MAX_M
-from .errors import LineTableError
-from .feed_merge import merge_feeds
-from .line_tables import DEFAULT_TIMEZONE, LineTables, line_tables_to_gtfs, write_gtfs_zip
 from .timetable import CompiledFeed, FactorSource, compile_feeds
 
-__all__ = ["build_network", "TANLU_VERSION"]
+__all__ = ["TANLU_VERSION", "build_network"]
 
 TANLU_VERSION = "0.1.0"
 
@@ -69,7 +74,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     manifest = {
         "tanlu_version": TANLU_VERSION,
         "format_version": FORMAT_VERSION,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": [_describe_input(osm_path, "osm")]
                   + [_describe_input(p, "gtfs") for p in gtfs_paths]
                   + [_describe_input(p, kind) for t in line_tables

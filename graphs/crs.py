@@ -35,20 +35,20 @@ import numpy as np
 from .errors import CrsError
 
 __all__ = [
-    "Crs",
-    "parse_crs",
-    "is_in_china",
-    "wgs84_to_gcj02",
-    "gcj02_to_wgs84",
-    "gcj02_to_bd09",
-    "bd09_to_gcj02",
-    "wgs84_to_bd09",
-    "bd09_to_wgs84",
-    "to_wgs84",
-    "from_wgs84",
     "CHINA_BBOX",
-    "INVERSE_TOLERANCE_DEG",
     "INVERSE_MAX_ITERATIONS",
+    "INVERSE_TOLERANCE_DEG",
+    "Crs",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "from_wgs84",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "is_in_china",
+    "parse_crs",
+    "to_wgs84",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
 ]
 
 

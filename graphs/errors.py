@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 __all__ = [
-    "TanluError",
-    "GraphsError",
-    "InputFileError",
-    "OsmError",
-    "GtfsError",
-    "FactorTableError",
     "ArtifactError",
     "CrsError",
+    "FactorTableError",
+    "GraphsError",
+    "GtfsError",
+    "InputFileError",
     "LineTableError",
+    "OsmError",
+    "TanluError",
 ]
 
 

@@ -46,18 +46,18 @@ from .shapes import geodesic_m
 from .tables import FIRST_DATA_ROW, read_table
 
 __all__ = [
-    "LineTables",
-    "read_line_tables",
-    "line_tables_to_gtfs",
-    "write_gtfs_zip",
+    "DAY_TYPES",
+    "DEFAULT_TIMEZONE",
+    "HEADWAY_COLUMNS",
+    "LINE_COLUMNS",
     "OPERATING_SPEED_KPH",
     "STREET_MODES",
-    "DEFAULT_TIMEZONE",
     "VALID_FROM",
     "VALID_TO",
-    "LINE_COLUMNS",
-    "HEADWAY_COLUMNS",
-    "DAY_TYPES",
+    "LineTables",
+    "line_tables_to_gtfs",
+    "read_line_tables",
+    "write_gtfs_zip",
 ]
 
 #: Average operating speed (stops and dwell included) used when ``minutes_from_first`` is
@@ -368,8 +368,8 @@ def _trips(tables: LineTables, stop_index: np.ndarray, offsets_s: np.ndarray):
                                    "stop_sequence": np.arange(1, len(rows) + 1).astype(str)}))
         # the latest band of its day type includes its end_time, the last departure (末班)
         end = band.end_s + (1 if band.end_s == last_end.iloc[i] else 0)
-        freqs.append({"trip_id": trip_id, "start_time": format_hms([band.start_s])[0],
-                      "end_time": format_hms([end])[0], "headway_secs": str(band.headway_s),
+        freqs.append({"trip_id": trip_id, "start_time": format_hms(np.array([band.start_s]))[0],
+                      "end_time": format_hms(np.array([end]))[0], "headway_secs": str(band.headway_s),
                       "exact_times": "1"})
     return pd.DataFrame(trips), pd.concat(times, ignore_index=True), pd.DataFrame(freqs)
 

@@ -14,8 +14,15 @@ from pathlib import Path
 
 from .errors import InputFileError
 
-__all__ = ["SampleFile", "SampleCity", "SAMPLES", "sample_city", "sample_paths", "fetch_sample",
-           "sha256_of"]
+__all__ = [
+    "SAMPLES",
+    "SampleCity",
+    "SampleFile",
+    "fetch_sample",
+    "sample_city",
+    "sample_paths",
+    "sha256_of",
+]
 
 _R5R = ("https://raw.githubusercontent.com/ipeaGIT/r5r/"
         "65e61dfce4c24e53293b9c919c701399f752f549/r-package/inst/extdata")

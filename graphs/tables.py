@@ -8,6 +8,7 @@ header is row 1), so errors can name file, row and field.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import os
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .errors import InputFileError
 
-__all__ = ["TableFile", "read_table", "DETECTED_ENCODINGS", "FIRST_DATA_ROW", "EXCEL_SUFFIXES"]
+__all__ = ["DETECTED_ENCODINGS", "EXCEL_SUFFIXES", "FIRST_DATA_ROW", "TableFile", "read_table"]
 
 #: Encodings tried in order when none is given. UTF-8 (a BOM is skipped) is strict, so a GBK
 #: file fails it and is read as GB18030, the superset of GBK and GB2312 that Excel in China
@@ -61,8 +62,10 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None,
         raise InputFileError(f"{path}: no such file", path=str(path))
     if path.suffix.lower() in EXCEL_SUFFIXES:
         frame, used = _read_excel(path, sheet), "xlsx"
+        header = [str(c) for c in _read_excel(path, sheet, header_only=True)]
     else:
         text, used = _decode(path, encoding)
+        header = next(csv.reader(io.StringIO(text)), [])
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except pd.errors.EmptyDataError:
@@ -71,12 +74,12 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None,
         except pd.errors.ParserError as err:
             raise InputFileError(f"{path}: not a readable CSV table ({err})",
                                  path=str(path)) from err
-    columns = [str(c).strip() for c in frame.columns]
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicates or any(c.startswith("Unnamed:") for c in columns):
-        raise InputFileError(f"{path}: duplicate or empty column names {duplicates}",
-                             path=str(path))
-    frame.columns = columns
+    names = [c.strip() for c in header]
+    duplicates = sorted({c for c in names if names.count(c) > 1})
+    if duplicates or "" in names or any(c.startswith("Unnamed:") for c in frame.columns):
+        raise InputFileError(f"{path}: duplicate or empty column names in the header row "
+                             f"{duplicates or names}", path=str(path))
+    frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.astype(str).apply(lambda column: column.str.strip())
     return TableFile(path=path, frame=frame.reset_index(drop=True), encoding=used)
 
@@ -106,8 +109,12 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
                          path=str(path), field="encoding")
 
 
-def _read_excel(path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | int, *, header_only: bool = False):
     try:
+        if header_only:
+            top = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, dtype=str,
+                                keep_default_na=False, engine="openpyxl")
+            return top.iloc[0].tolist() if len(top) else []
         return pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False,
                              engine="openpyxl")
     except (ValueError, KeyError, OSError) as err:

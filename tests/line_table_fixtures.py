@@ -23,7 +23,7 @@ def _seconds(text: pd.Series) -> np.ndarray:
 def derive_line_tables(feed: Path, out_dir: Path, *, with_minutes: bool = True,
                        weekday_service: str = "FULLW") -> tuple[Path, Path]:
     with zipfile.ZipFile(feed) as zf:
-        read = lambda f: pd.read_csv(zf.open(f), dtype=str, keep_default_na=False)  # noqa: E731
+        read = lambda f: pd.read_csv(zf.open(f), dtype=str, keep_default_na=False)
         stops, routes, trips, st = (read("stops.txt"), read("routes.txt"), read("trips.txt"),
                                     read("stop_times.txt"))
     trips = trips[trips.service_id == weekday_service]

@@ -4,9 +4,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphs.crs import (CHINA_BBOX, Crs, bd09_to_gcj02, bd09_to_wgs84, from_wgs84,
-                        gcj02_to_bd09, gcj02_to_wgs84, is_in_china, parse_crs, to_wgs84,
-                        wgs84_to_bd09, wgs84_to_gcj02)
+from graphs.crs import (
+    CHINA_BBOX,
+    Crs,
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    from_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    is_in_china,
+    parse_crs,
+    to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 from graphs.errors import CrsError
 
 EARTH_RADIUS_M = 6_371_008.8

@@ -17,11 +17,15 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from graphs.crs import wgs84_to_gcj02, wgs84_to_bd09
+from graphs.crs import wgs84_to_bd09, wgs84_to_gcj02
 from graphs.errors import LineTableError
 from graphs.gtfs import read_feed
-from graphs.line_tables import (OPERATING_SPEED_KPH, line_tables_to_gtfs, read_line_tables,
-                                write_gtfs_zip)
+from graphs.line_tables import (
+    OPERATING_SPEED_KPH,
+    line_tables_to_gtfs,
+    read_line_tables,
+    write_gtfs_zip,
+)
 from graphs.linking import DETOUR_FACTOR
 from planner import NoRouteError, Planner, make_query
 from tests.line_table_fixtures import derive_line_tables
@@ -59,7 +63,7 @@ def _headway_s(headways: pd.DataFrame, direction: str, when: str) -> int:
     """The largest headway of the bands of ``direction`` within an hour after ``when``."""
     t = datetime.fromisoformat(when)
     start_s = t.hour * 3600 + t.minute * 60
-    seconds = lambda text: sum(int(x) * f for x, f in zip(text.split(":"), (3600, 60, 1)))  # noqa: E731
+    seconds = lambda text: sum(int(x) * f for x, f in zip(text.split(":"), (3600, 60, 1)))
     band = headways[(headways.direction == direction)
                     & (headways.end_time.map(seconds) >= start_s)
                     & (headways.start_time.map(seconds) <= start_s + 3600)]
@@ -75,7 +79,7 @@ def test_line_table_network_plans_within_one_headway_of_the_gtfs_network(
     for a, b in PAIRS:
         direction = "MR-NH" if list(STATIONS).index(a) < list(STATIONS).index(b) else "NH-MR"
         for when in TIMES:
-            q = dict(origin=STATIONS[a], destination=STATIONS[b], modes="rail")
+            q = {"origin": STATIONS[a], "destination": STATIONS[b], "modes": "rail"}
             gtfs_plan = from_gtfs.plan(make_query(when=when, **q))
             lines_plan = from_lines.plan(make_query(when=when, **q))
             gtfs_arrival = min(it.arrival for it in gtfs_plan.itineraries).replace(tzinfo=None)
