@@ -180,8 +180,9 @@ def from_wgs84(lat, lon, crs: Crs | str) -> tuple[np.ndarray, np.ndarray]:
 # -- internals --------------------------------------------------------------------------------
 
 def _arrays(lat, lon) -> tuple[np.ndarray, np.ndarray]:
-    lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
-    return np.broadcast_arrays(lat, lon)
+    lat_b, lon_b = np.broadcast_arrays(np.asarray(lat, dtype=np.float64),
+                                       np.asarray(lon, dtype=np.float64))
+    return np.array(lat_b), np.array(lon_b)  # writable copies, never views of the input
 
 
 def _gcj_offset(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
