@@ -263,3 +263,38 @@ def test_weekday_bands_do_not_run_on_sunday(lines_network):
         Planner(lines_network).plan(make_query(origin=STATIONS["MR"],
                                                destination=STATIONS["SP"],
                                                when="2019-05-12T12:00:00", modes="rail"))
+
+
+def test_bus_running_times_follow_the_car_layer(poa_network, tmp_path):
+    """Hop distance = car-layer shortest path (checked with networkx) + the two snap gaps."""
+    import networkx as nx
+
+    from graphs.export import street_layer_to_graph
+    from graphs.shapes import geodesic_m
+
+    layer = poa_network.streets["car"]
+    # three real car-layer nodes ~1-2 km apart in central Porto Alegre, used as stops
+    picks = [int(np.argmin(np.hypot(layer.node_lat - lat, layer.node_lon - lon)))
+             for lat, lon in ((-30.0277, -51.2287), (-30.0350, -51.2150), (-30.0440, -51.2060))]
+    rows = [("B1", "1", "bus", "0", k + 1, f"stop {k}", float(layer.node_lon[n]),
+             float(layer.node_lat[n]), "") for k, n in enumerate(picks)]
+    lines, headways = _small_table(tmp_path, rows)
+    frame = pd.read_csv(headways, dtype=str)
+    frame["线路"], frame["方向"] = "B1", "0"
+    frame.to_csv(headways, index=False)
+    pd.read_csv(lines, dtype=str).drop(columns="运行时间").to_csv(lines, index=False)
+    tables = read_line_tables(lines, headways)
+    gtfs = line_tables_to_gtfs(tables, car_layer=layer)
+    assert tables.report["hop_time_sources"] == {"car_layer_path": 2}
+    G = street_layer_to_graph(layer)
+    ids = layer.node_osmid[picks].tolist()
+    path_m = [nx.shortest_path_length(G, ids[k], ids[k + 1], weight="length") for k in (0, 1)]
+    times = gtfs["stop_times.txt"]
+    first = times[times.trip_id == gtfs["trips.txt"].trip_id[0]].departure_time.tolist()
+    seconds = [int(t[:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:]) for t in first]
+    speed = OPERATING_SPEED_KPH["bus"] / 3.6
+    assert seconds[1] - seconds[0] == pytest.approx(path_m[0] / speed, abs=1.5)
+    assert seconds[2] - seconds[0] == pytest.approx(sum(path_m) / speed, abs=1.5)
+    straight = geodesic_m(layer.node_lon[picks[0]], layer.node_lat[picks[0]],
+                          layer.node_lon[picks[1]], layer.node_lat[picks[1]])
+    assert path_m[0] > straight  # streets are longer than the crow flies
