@@ -298,3 +298,30 @@ def test_bus_running_times_follow_the_car_layer(poa_network, tmp_path):
     straight = geodesic_m(layer.node_lon[picks[0]], layer.node_lat[picks[0]],
                           layer.node_lon[picks[1]], layer.node_lat[picks[1]])
     assert path_m[0] > straight  # streets are longer than the crow flies
+
+
+def test_line_tables_mix_with_gtfs_feeds_in_one_timetable(sample_dir, tmp_path):
+    """Trensurb GTFS + a bus line table: one timetable, ids prefixed per source, one timezone."""
+    from graphs.build import _compile_line_tables
+    from graphs.factors import load_factor_table
+    from graphs.feed_merge import merge_feeds
+    from graphs.timetable import compile_feeds
+
+    factors = load_factor_table("cn")
+    feeds = compile_feeds([sample_dir / "porto-alegre" / "poa_trensurb.zip"], factors=factors)
+    rows = [("B1", "1", "bus", "0", k + 1, f"stop {k}", lon, lat, 3 * k)
+            for k, (lon, lat) in enumerate([(-51.2287, -30.0277), (-51.2150, -30.0350)])]
+    lines, headways = _small_table(tmp_path, rows)
+    frame = pd.read_csv(headways, dtype=str)
+    frame["线路"], frame["方向"] = "B1", "0"
+    frame.to_csv(headways, index=False)
+    tables = read_line_tables(lines, headways)
+    extra = _compile_line_tables([tables], feeds, None, factors, None)
+    assert extra[0].report["timezone"] == "America/Sao_Paulo"  # taken from the GTFS feed
+    timetable, report = merge_feeds(feeds + extra, factors=factors)
+    assert set(report["feeds"]) == {"poa_trensurb", "lines"}
+    assert {"lines:B1", "poa_trensurb:LINHA1"} <= set(timetable.route_id.tolist())
+    with pytest.raises(LineTableError, match="differs from the GTFS feeds'"):
+        _compile_line_tables([tables], feeds, None, factors, "Asia/Shanghai")
+    with pytest.raises(LineTableError, match="already used"):
+        _compile_line_tables([tables, tables], feeds, None, factors, None)
