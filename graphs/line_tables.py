@@ -411,10 +411,16 @@ def _street_distances(layer: StreetLayer, lon: np.ndarray, lat: np.ndarray, prev
     tree = cKDTree(_local_xy(layer.node_lon, layer.node_lat, lat0))
     gap_m, node = tree.query(_local_xy(lon, lat, lat0))
     near = gap_m <= max_link_m
-    graph = csr_matrix((layer.edge_length_m.astype(float),
-                        (layer.edge_tail, layer.edge_head)), shape=(layer.n_nodes,) * 2)
     out = np.full(len(lon), np.inf)
     hops = np.flatnonzero(want & near & near[prev])
+    if len(hops) == 0:
+        return out
+    # csr_matrix would sum parallel edges: keep the shortest of each (tail, head)
+    order = np.lexsort((layer.edge_length_m, layer.edge_head, layer.edge_tail))
+    tail, head = layer.edge_tail[order], layer.edge_head[order]
+    first = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])]
+    graph = csr_matrix((layer.edge_length_m[order][first].astype(float),
+                        (tail[first], head[first])), shape=(layer.n_nodes,) * 2)
     sources = np.unique(node[prev[hops]])
     for chunk in np.array_split(sources, max(1, len(sources) // 200)):
         dist = dijkstra(graph, indices=chunk, limit=50_000.0)

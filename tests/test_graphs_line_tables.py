@@ -104,7 +104,7 @@ def test_build_report_says_where_running_times_came_from(lines_network):
     assert transit["feeds"]["trensurb_lines"]["unlinked_stops"]["outside_street_extract"] > 0
 
 
-def test_to_gtfs_writes_a_feed_tanlu_and_partridge_read_back(trensurb_tables, tmp_path):
+def test_to_gtfs_writes_a_feed_tanlu_and_gtfs_kit_read_back(trensurb_tables, tmp_path):
     gtfs_kit = pytest.importorskip("gtfs_kit")
     lines, headways = trensurb_tables
     out = tmp_path / "trensurb_from_lines.zip"
