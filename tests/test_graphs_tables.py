@@ -1,6 +1,8 @@
 """One table reader for Chinese users' files: UTF-8, UTF-8 with BOM, GBK/GB18030 and .xlsx."""
 from __future__ import annotations
 
+import datetime
+
 import pandas as pd
 import pytest
 
@@ -78,11 +80,12 @@ def test_xlsx_sheet(tmp_path):
 def test_xlsx_numbers_come_back_as_text(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
-    book.active.append(["站序", "经度"])
-    book.active.append([1, 120.3125])
+    book.active.append(["站序", "经度", "首班"])
+    book.active.append([1, 120.3125, datetime.time(6, 5)])  # a time-formatted cell
     path = tmp_path / "n.xlsx"
     book.save(path)
-    assert read_table(path).frame.to_dict("list") == {"站序": ["1"], "经度": ["120.3125"]}
+    assert read_table(path).frame.to_dict("list") == {"站序": ["1"], "经度": ["120.3125"],
+                                                      "首班": ["06:05:00"]}
 
 
 def test_not_a_workbook_missing_file_and_empty_file(tmp_path):
