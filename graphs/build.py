@@ -124,10 +124,27 @@ def _compile_line_tables(line_tables: Sequence[LineTables], feeds: list[Compiled
         raise LineTableError(f"line tables' timezone {lines_timezone} differs from the GTFS "
                              f"feeds' {timezone}; a network has one timezone",
                              field="timezone")
+    valid = _feed_period(feeds)
     with tempfile.TemporaryDirectory(prefix="tanlu-lines-") as scratch:
-        paths = [write_gtfs_zip(line_tables_to_gtfs(t, car_layer=car_layer, timezone=timezone),
+        paths = [write_gtfs_zip(line_tables_to_gtfs(t, car_layer=car_layer, timezone=timezone,
+                                                    valid=valid),
                                 Path(scratch) / f"{t.name}.zip") for t in line_tables]
         return compile_feeds(paths, factors=factors)
+
+
+def _feed_period(feeds: list[CompiledFeed]) -> tuple[str, str]:
+    """(first, last) service date of the GTFS feeds as YYYYMMDD, or the line-table default.
+
+    Line tables carry no validity dates; taking the feeds' period keeps the network's service
+    dates (and "date outside the feeds' service dates" notices) those of the real feeds.
+    """
+    dates = [d for f in feeds
+             for d in (*f.calendar["start_date"], *f.calendar["end_date"],
+                       *f.calendar_dates["date"])]
+    if not dates:
+        return VALID_FROM, VALID_TO
+    days = np.array(dates, dtype="datetime64[D]")
+    return (str(days.min()).replace("-", ""), str(days.max()).replace("-", ""))
 
 
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:

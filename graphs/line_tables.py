@@ -71,7 +71,8 @@ OPERATING_SPEED_KPH = {"bus": 20.0, "tram": 16.0, "metro": 35.0, "rail": 40.0}
 STREET_MODES = ("bus", "tram")
 #: Timezone of the GTFS agency when the build has no GTFS feed to take it from.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-#: Service period of the calendar written for line tables (they carry no validity dates).
+#: Service period of the calendar written for line tables (they carry no validity dates) when
+#: no GTFS feed of the same build gives one.
 VALID_FROM, VALID_TO = "20000101", "20991231"
 
 LINE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -303,13 +304,15 @@ def _check_pairs(lines_path: Path, headways_path: Path, stops: pd.DataFrame,
 
 def line_tables_to_gtfs(tables: LineTables, *, car_layer: StreetLayer | None = None,
                         timezone: str = DEFAULT_TIMEZONE,
+                        valid: tuple[str, str] = (VALID_FROM, VALID_TO),
                         max_link_m: float = LINK_MAX_M) -> dict[str, pd.DataFrame]:
     """GTFS tables (file name -> frame of strings) of validated line tables.
 
     Running times are ``minutes_from_first`` where given, else hop distance over
     :data:`OPERATING_SPEED_KPH`; hop distances of :data:`STREET_MODES` are shortest paths on
     ``car_layer`` when both stops lie within ``max_link_m`` of it. Which source each hop used
-    is counted in ``tables.report["hop_time_sources"]``.
+    is counted in ``tables.report["hop_time_sources"]``. ``valid`` is the calendar's
+    ``(start_date, end_date)`` as ``YYYYMMDD``.
     """
     stops = tables.stops
     stop_key = list(zip(stops["stop_name"], stops["lat"].round(6), stops["lon"].round(6)))
@@ -335,7 +338,7 @@ def line_tables_to_gtfs(tables: LineTables, *, car_layer: StreetLayer | None = N
     used_days = sorted(set(tables.headways["days"]), key=list(DAY_TYPES).index)
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     calendar = pd.DataFrame([{"service_id": d, **dict(zip(weekdays, map(str, DAY_TYPES[d]))),
-                              "start_date": VALID_FROM, "end_date": VALID_TO}
+                              "start_date": valid[0], "end_date": valid[1]}
                              for d in used_days])
     agency = pd.DataFrame([{"agency_id": "A", "agency_name": tables.name,
                             "agency_url": "https://example.invalid/", "agency_timezone": timezone}])

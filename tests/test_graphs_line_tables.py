@@ -320,6 +320,8 @@ def test_line_tables_mix_with_gtfs_feeds_in_one_timetable(sample_dir, tmp_path):
     assert extra[0].report["timezone"] == "America/Sao_Paulo"  # taken from the GTFS feed
     timetable, report = merge_feeds(feeds + extra, factors=factors)
     assert set(report["feeds"]) == {"poa_trensurb", "lines"}
+    # the line table runs over the GTFS feed's period (Trensurb: 2019-03-01 .. 2019-12-31)
+    assert report["service_dates"] == {"first": "2019-03-01", "last": "2019-12-31"}
     assert {"lines:B1", "poa_trensurb:LINHA1"} <= set(timetable.route_id.tolist())
     with pytest.raises(LineTableError, match="differs from the GTFS feeds'"):
         _compile_line_tables([tables], feeds, None, factors, "Asia/Shanghai")
