@@ -18,6 +18,8 @@ from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
 from .feed_merge import merge_feeds
 from .line_tables import (
     DEFAULT_TIMEZONE,
+    VALID_FROM,
+    VALID_TO,
     LineTables,
     line_tables_to_gtfs,
     write_gtfs_zip,
