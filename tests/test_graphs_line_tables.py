@@ -327,3 +327,17 @@ def test_line_tables_mix_with_gtfs_feeds_in_one_timetable(sample_dir, tmp_path):
         _compile_line_tables([tables], feeds, None, factors, "Asia/Shanghai")
     with pytest.raises(LineTableError, match="already used"):
         _compile_line_tables([tables, tables], feeds, None, factors, None)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--crs", "mars"], "crs 'mars' is not a known coordinate system (wgs84|gcj02|bd09)"),
+    (["--timezone", "Mars/Olympus"], "--timezone 'Mars/Olympus' is not an IANA timezone"),
+    (["--encoding", "klingon"], "encoding 'klingon' is not a known text encoding"),
+])
+def test_build_options_are_checked_before_the_slow_street_step(tmp_path, capsys, extra,
+                                                                message):
+    lines, headways = _small_table(tmp_path)
+    code = main(["build", "--osm", str(tmp_path / "absent.pbf"), "--lines", str(lines),
+                 "--headways", str(headways), "--out", str(tmp_path / "z.tanlu"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
