@@ -10,6 +10,8 @@ __all__ = [
     "FactorTableError",
     "ArtifactError",
     "ModeError",
+    "CrsError",
+    "LineTableError",
 ]
 
 
@@ -66,3 +68,15 @@ class ModeError(GraphsError, ValueError):
         what = "empty mode name" if token == "" else f"unknown mode {token!r}"
         super().__init__(f"{what}; modes must be among {', '.join(ALL_MODE_NAMES)} "
                          f"(or a synonym, see docs/modes.md)")
+
+
+class CrsError(GraphsError, ValueError):
+    """A coordinate system name is unknown (the message quotes it and lists the allowed ones)."""
+
+    def __init__(self, message: str, *, field: str | None = "crs") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class LineTableError(InputFileError):
+    """An operator line table or headway table is malformed (file, row and field named)."""
