@@ -12,8 +12,7 @@ import pandas as pd
 from .calendar import build_service_calendar
 from .frequencies import rows_of
 from .gtfs import TRANSFER_NOT_POSSIBLE
-from .linking import (DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS, build_footpaths,
-                      link_stops)
+from .linking import DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS, build_footpaths, link_stops
 from .network import StreetLayer, Timetable
 from .shapes import HopMeasure
 
@@ -165,7 +164,7 @@ def _merge(feeds: list[CompiledFeed], *, walk_layer: StreetLayer | None,
                    "trips": len(trip_order), "stop_times": len(rows),
                    "services": len(calendar.service_id)},
         "pattern_distance_sources": dict(zip(*[a.tolist() for a in np.unique(
-            timetable.pattern_distance_source, return_counts=True)])),
+            timetable.pattern_distance_source, return_counts=True)], strict=True)),
         "linking": link_report,
         "footpaths": footpath_report,
     }
@@ -245,7 +244,7 @@ def _link(stops: pd.DataFrame, walk_layer: StreetLayer | None, max_link_m: float
     links = link_stops(lon, lat, walk_layer, max_link_m=max_link_m)
     reasons, counts = np.unique(links.reason[links.node < 0], return_counts=True)
     return links, {"linked": int((links.node >= 0).sum()), "max_link_m": max_link_m,
-                   "unlinked": dict(zip(reasons.tolist(), counts.tolist()))}
+                   "unlinked": dict(zip(reasons.tolist(), counts.tolist(), strict=True))}
 
 
 def _footpaths(stops: pd.DataFrame, feeds: list[CompiledFeed], stop_offset: np.ndarray,

@@ -76,7 +76,8 @@ def compile_feeds(feed_paths: Sequence[str | os.PathLike], *, factors: FactorSou
     if len(names) != len(feed_paths):
         raise GtfsError("feed_names must name every feed in feed_paths", field="feed_names")
     compiled, zones = [], {}
-    for path, name in tqdm(list(zip(feed_paths, names)), desc="GTFS feeds", disable=not progress):
+    for path, name in tqdm(list(zip(feed_paths, names, strict=True)), desc="GTFS feeds",
+                           disable=not progress):
         started = time.perf_counter()
         feed = read_feed(path, name=name)
         if feed.name in zones:
@@ -136,7 +137,7 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
                   stop_times=len(rows), stop_times_no_pickup=int((~pickup[rows]).sum()),
                   stop_times_no_drop_off=int((~dropoff[rows]).sum()))
     sources, counts = np.unique(source[expansion.source], return_counts=True)
-    report["trip_distance_sources"] = dict(zip(sources.tolist(), counts.tolist()))
+    report["trip_distance_sources"] = dict(zip(sources.tolist(), counts.tolist(), strict=True))
     return CompiledFeed(
         name=feed.name, stops=stops, routes=routes,
         trip_id=np.char.add(np.char.add(prefix, t["trip_id"].to_numpy(str)), expansion.suffix),
