@@ -158,9 +158,9 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         try:
             version = np.lib.format.read_magic(member)
             if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
             elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
             else:
                 raise ValueError(f"npy format version {version}")
         except ValueError as err:
