@@ -67,7 +67,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     timetable, transit_report = None, {}
     if feeds:
         timetable, transit_report = merge_feeds(
-            feeds, factors=table, walk_layer=streets.layers["walk"],
+            feeds, walk_layer=streets.layers["walk"],
             walk_speed_mps=walk_speed_kph / 3.6, max_link_m=max_link_m,
             footpath_max_m=footpath_max_m)
     steps.update()

@@ -319,7 +319,7 @@ def test_line_tables_mix_with_gtfs_feeds_in_one_timetable(sample_dir, tmp_path):
     tables = read_line_tables(lines, headways)
     extra = _compile_line_tables([tables], feeds, None, factors, None)
     assert extra[0].report["timezone"] == "America/Sao_Paulo"  # taken from the GTFS feed
-    timetable, report = merge_feeds(feeds + extra, factors=factors)
+    timetable, report = merge_feeds(feeds + extra)
     assert set(report["feeds"]) == {"poa_trensurb", "lines"}
     # the line table runs over the GTFS feed's period (Trensurb: 2019-03-01 .. 2019-12-31)
     assert report["service_dates"] == {"first": "2019-03-01", "last": "2019-12-31"}

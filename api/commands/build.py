@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from graphs.errors import InputFileError
 from graphs.samples import sample_paths
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from graphs.build import build_network
 
     osm, gtfs = _inputs(args)
+    _check_out(args.out)
     options = {k: v for k, v in (("walk_speed_kph", args.walk_speed_kph),
                                  ("bike_speed_kph", args.bike_speed_kph)) if v is not None}
     for name, value in options.items():
@@ -106,6 +109,23 @@ def check_timezone(name: str) -> str:
         raise InputFileError(f"--timezone {name!r} is not an IANA timezone (e.g. Asia/Shanghai)",
                              field="timezone") from None
     return name
+
+
+def _check_out(out: str) -> None:
+    """Fail before a long build if the artifact could not be written afterwards."""
+    path = Path(out)
+    if path.is_dir():
+        raise InputFileError(f"--out {out} is a folder; give a file name, e.g. city.tanlu",
+                             field="out")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputFileError(f"--out {out}: folder {folder} does not exist", field="out")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise InputFileError(f"--out {out}: cannot write in {folder} ({err.strerror})",
+                             field="out") from err
 
 
 def _inputs(args: argparse.Namespace):
