@@ -1,0 +1,348 @@
+"""Compile OSM way pieces straight into :class:`StreetLayer` arrays (no networkx graph).
+
+The result equals what the osmnx route gives (``graphs._osmnx_streets``: networkx graph,
+``osmnx.truncate.largest_component(strongly=True)``, ``add_edge_lengths``, speeds,
+``osmnx.simplify_graph(remove_rings=False)``) -- same nodes, edges, lengths, times and names --
+but vectorised: segments as numpy arrays, strongly connected components with
+``scipy.sparse.csgraph``, and a numba kernel for the one loop that cannot be vectorised,
+tracing degree-2 chains. A test compares both on real OSM files.
+
+osmnx's rules this mirrors (``osmnx.simplification``):
+
+* a node is an *endpoint* (kept) if it has a self-loop, no in- or no out-edge, or not exactly
+  two distinct neighbours with total degree 2 (one-way chain) or 4 (two-way chain);
+* each chain from an endpoint through non-endpoints becomes one edge whose length and travel
+  time are sums, whose geometry is the chain's nodes and whose name is the set of the
+  segments' names; where a chain segment has parallel edges only the first one (key 0) counts;
+* edges between two endpoints stay as they are, parallel edges included.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .access import travel_directions
+from .network import StreetLayer
+from .osm_reader import WayPiece
+
+__all__ = ["WayArrays", "way_arrays", "compile_layer", "EARTH_RADIUS_M"]
+
+#: Mean earth radius osmnx uses for great-circle lengths (m).
+EARTH_RADIUS_M = 6_371_009.0
+MILE_KM = 1.60934  # osmnx's mph conversion factor
+_MAXSPEED = re.compile(r"^([0-9][\.,0-9]*?)(?:[ ]?(?:km/h|kmh|kph|mph|knots))?$")
+
+
+@dataclass(frozen=True)
+class WayArrays:
+    """Way pieces as flat arrays: node refs of piece ``p`` are ``ref_node[offsets[p]:offsets[p+1]]``."""
+
+    node_osmid: np.ndarray  # int64 (n,) sorted unique OSM node ids
+    node_lon: np.ndarray    # float64 (n,)
+    node_lat: np.ndarray    # float64 (n,)
+    ref_node: np.ndarray    # int64 (r,) index into node_* per node reference
+    offsets: np.ndarray     # int64 (p + 1,)
+    tags: Sequence[Mapping[str, str]]
+
+
+def way_arrays(pieces: Sequence[WayPiece]) -> WayArrays:
+    """Flatten the reader's pieces once; every layer compiles from the same arrays."""
+    sizes = np.fromiter((len(p.node_ids) for p in pieces), np.int64, len(pieces))
+    offsets = np.zeros(len(pieces) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    refs = np.fromiter((n for p in pieces for n in p.node_ids), np.int64, int(offsets[-1]))
+    lonlat = np.fromiter((c for p in pieces for xy in p.lonlat for c in xy), np.float64,
+                         2 * int(offsets[-1])).reshape(-1, 2)
+    osmid, first, inverse = np.unique(refs, return_index=True, return_inverse=True)
+    return WayArrays(node_osmid=osmid, node_lon=lonlat[first, 0], node_lat=lonlat[first, 1],
+                     ref_node=inverse.astype(np.int64), offsets=offsets,
+                     tags=[p.tags for p in pieces])
+
+
+def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                   lon2: np.ndarray) -> np.ndarray:
+    """Haversine distance in metres, term for term as ``osmnx.distance.great_circle``."""
+    y1, y2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dx = np.deg2rad(lon2) - np.deg2rad(lon1)
+    h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dx / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(np.minimum(1, h))) * EARTH_RADIUS_M
+
+
+def parse_maxspeed_kph(value: str | None) -> float:
+    """A ``maxspeed`` tag in km/h as osmnx's ``_clean_maxspeed`` reads it; NaN if unusable."""
+    if value is None:
+        return np.nan
+    try:
+        speeds = [float(_MAXSPEED.match(v).group(1).replace(",", "."))  # type: ignore[union-attr]
+                  for v in value.split("|")]
+    except (ValueError, AttributeError):
+        from osmnx.routing import _IMPLICIT_MAXSPEEDS  # "BR:urban" etc.: osmnx's table
+
+        implicit = _IMPLICIT_MAXSPEEDS.get(value)
+        return np.nan if implicit is None else float(implicit)
+    factor = MILE_KM if "mph" in value.lower() else 1.0
+    return float(np.mean([s * factor for s in speeds]))
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Directed OSM segments of one layer in networkx insertion order (node indices)."""
+
+    u: np.ndarray
+    v: np.ndarray
+    piece: np.ndarray
+
+
+def _layer_segments(ways: WayArrays, layer: str) -> _Segments:
+    """Segments as ``_add_piece`` of the osmnx route adds them: forward run, then reverse copies."""
+    directions = [travel_directions(tags, layer) for tags in ways.tags]
+    forward = np.fromiter((d.forward for d in directions), bool, len(directions))
+    backward = np.fromiter((d.backward for d in directions), bool, len(directions))
+    n_refs = ways.ref_node.shape[0]
+    starts = np.ones(max(n_refs - 1, 0), bool)
+    starts[ways.offsets[1:-1] - 1] = False  # ref i -> i + 1 crosses into the next piece
+    i = np.flatnonzero(starts)
+    piece = np.repeat(np.arange(len(directions)), np.diff(ways.offsets))[i]
+    a, b = ways.ref_node[i], ways.ref_node[i + 1]
+    fwd, both = forward[piece], forward[piece] & backward[piece]
+    used = fwd | backward[piece]
+    u = np.concatenate([np.where(fwd, a, b)[used], b[both]])
+    v = np.concatenate([np.where(fwd, b, a)[used], a[both]])
+    pieces = np.concatenate([piece[used], piece[both]])
+    block = np.concatenate([np.zeros(used.sum(), np.int8), np.ones(both.sum(), np.int8)])
+    rank = np.concatenate([np.where(fwd, i, -i)[used], i[both]])
+    order = np.lexsort((rank, block, pieces))
+    return _Segments(u=u[order], v=v[order], piece=pieces[order])
+
+
+def _largest_strong_component(seg: _Segments, n_nodes: int) -> tuple[np.ndarray, int]:
+    """Node mask of the largest strongly connected component, and the layer nodes dropped."""
+    present = np.zeros(n_nodes, bool)
+    present[seg.u] = present[seg.v] = True
+    graph = csr_matrix((np.ones(seg.u.shape[0], np.int8), (seg.u, seg.v)),
+                       shape=(n_nodes, n_nodes))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    counts = np.bincount(labels[present])
+    keep = present & (labels == int(np.argmax(counts)))
+    return keep, int(present.sum() - keep.sum())
+
+
+def _segment_speeds_kph(ways: WayArrays, piece: np.ndarray, *, highway_kph: Mapping[str, float],
+                        fallback_kph: float) -> np.ndarray:
+    """Car speeds as ``osmnx.routing.add_edge_speeds`` with ``hwy_speeds`` and ``fallback``."""
+    used = np.unique(piece)
+    maxspeed = np.full(len(ways.tags), np.nan)
+    highway = np.empty(len(ways.tags), object)
+    for p in used.tolist():
+        maxspeed[p] = parse_maxspeed_kph(ways.tags[p].get("maxspeed"))
+        highway[p] = ways.tags[p].get("highway")
+    speed = maxspeed[piece]
+    missing = np.isnan(speed)
+    for value in set(highway[piece[missing]].tolist()):
+        in_type = highway[piece] == value
+        if value in highway_kph:
+            default = highway_kph[value]
+        else:  # osmnx: the mean observed speed of that highway type, else the fallback
+            observed = speed[in_type & ~missing]
+            default = float(np.mean(observed)) if observed.size else fallback_kph
+        speed[in_type & missing] = default
+    return speed
+
+
+def _endpoints(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """osmnx's ``_is_endpoint`` for every node at once."""
+    in_degree, out_degree = np.bincount(v, minlength=n), np.bincount(u, minlength=n)
+    loop = np.zeros(n, bool)
+    loop[u[u == v]] = True
+    other = u != v
+    pairs = np.unique(np.concatenate([u[other] * n + v[other], v[other] * n + u[other]]))
+    neighbours = np.bincount(pairs // n, minlength=n)
+    degree = in_degree + out_degree
+    chain = (neighbours == 2) & ((degree == 2) | (degree == 4))
+    is_endpoint = loop | (in_degree == 0) | (out_degree == 0) | ~chain
+    if not is_endpoint.any():  # a lone ring: osmnx keeps it unsimplified
+        is_endpoint[:] = True
+    return is_endpoint
+
+
+@numba.njit(cache=True)
+def _trace_chains(indptr, succ, is_endpoint):  # pragma: no cover - compiled
+    """Chains from each endpoint through non-endpoints (osmnx ``_build_path``).
+
+    Returns CSR ``(path_indptr, path_nodes, path_pairs)``: path ``k`` visits
+    ``path_nodes[path_indptr[k] + k : path_indptr[k + 1] + k + 1]`` and uses the unique
+    directed pairs ``path_pairs[path_indptr[k]:path_indptr[k + 1]]``.
+    """
+    n = is_endpoint.shape[0]
+    n_pairs = succ.shape[0]
+    mark = np.full(n, -1, np.int64)
+    pair_out = np.empty(n_pairs, np.int64)
+    node_out = np.empty(2 * n_pairs + 1, np.int64)
+    bounds = np.zeros(n_pairs + 1, np.int64)
+    n_paths, n_used, n_nodes = 0, 0, 0
+    for e in range(n):
+        if not is_endpoint[e]:
+            continue
+        for k in range(indptr[e], indptr[e + 1]):
+            s = succ[k]
+            if is_endpoint[s]:
+                continue
+            mark[e] = mark[s] = n_paths
+            node_out[n_nodes] = e
+            node_out[n_nodes + 1] = s
+            n_nodes += 2
+            pair_out[n_used] = k
+            n_used += 1
+            current, first_step = s, True
+            while True:
+                step, closing = -1, -1
+                for j in range(indptr[current], indptr[current + 1]):
+                    if mark[succ[j]] != n_paths and step < 0:
+                        step = j
+                    if succ[j] == e:
+                        closing = j
+                if step < 0:
+                    if closing >= 0 and not first_step:  # a loop back to its start
+                        step = closing
+                    else:
+                        break
+                nxt = succ[step]
+                mark[nxt] = n_paths
+                node_out[n_nodes] = nxt
+                n_nodes += 1
+                pair_out[n_used] = step
+                n_used += 1
+                if is_endpoint[nxt] or nxt == e:
+                    break
+                current, first_step = nxt, False
+            n_paths += 1
+            bounds[n_paths] = n_used
+    return bounds[:n_paths + 1], node_out[:n_nodes], pair_out[:n_used]
+
+
+def _edge_names(name_ids: np.ndarray, bounds: np.ndarray, names: np.ndarray) -> list[str]:
+    """Each path's name: the sorted set of its segments' names joined with ``"; "``."""
+    ends = bounds[1:] - 1
+    valid = np.where(name_ids >= 0, name_ids, np.iinfo(np.int64).max)
+    low = np.minimum.reduceat(valid, bounds[:-1]) if len(ends) else valid[:0]
+    high = np.maximum.reduceat(name_ids, bounds[:-1]) if len(ends) else name_ids[:0]
+    out = ["" if h < 0 else str(names[h]) for h in high.tolist()]
+    for k in np.flatnonzero((high >= 0) & (low != high)).tolist():
+        ids = set(name_ids[bounds[k]:bounds[k + 1]].tolist()) - {-1}
+        out[k] = "; ".join(sorted(str(names[i]) for i in ids))
+    return out
+
+
+def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
+                  highway_kph: Mapping[str, float], fallback_kph: float) -> tuple[StreetLayer, int]:
+    """One layer as a CSR :class:`StreetLayer`, and the number of island nodes dropped.
+
+    ``speed_kph`` is the constant speed of walk and bike; None derives car speeds from
+    ``maxspeed`` with ``highway_kph`` (then ``fallback_kph``) where it is missing.
+    """
+    seg = _layer_segments(ways, layer)
+    if seg.u.shape[0] == 0:
+        return _empty_layer(layer), 0
+    n_all = ways.node_osmid.shape[0]
+    keep, dropped = _largest_strong_component(seg, n_all)
+    inside = keep[seg.u] & keep[seg.v]
+    local = np.cumsum(keep) - 1
+    u, v, piece = local[seg.u[inside]], local[seg.v[inside]], seg.piece[inside]
+    lon, lat = ways.node_lon[keep], ways.node_lat[keep]
+    n = int(keep.sum())
+    length = great_circle_m(lat[u], lon[u], lat[v], lon[v])
+    if speed_kph is None:
+        speed = _segment_speeds_kph(ways, piece, highway_kph=highway_kph,
+                                    fallback_kph=fallback_kph)
+    else:
+        speed = np.full(u.shape[0], float(speed_kph))
+    duration = (length / 1000) / (speed / 3600)  # as osmnx's add_edge_travel_times
+    name_of_piece, names = _piece_names(ways.tags, piece)
+    seg_name = name_of_piece[piece]
+    is_endpoint = _endpoints(u, v, n)
+
+    # chains: over unique directed pairs, each standing for its first (key 0) segment
+    pair_key, pair_seg = np.unique(u * n + v, return_index=True)
+    pair_u = pair_key // n
+    indptr = np.searchsorted(pair_u, np.arange(n + 1)).astype(np.int64)
+    bounds, path_nodes, path_pairs = _trace_chains(indptr, pair_key % n, is_endpoint)
+    path_seg = pair_seg[path_pairs]
+    n_paths = bounds.shape[0] - 1
+    node_bounds = bounds + np.arange(n_paths + 1)
+    path_tail, path_head = path_nodes[node_bounds[:-1]], path_nodes[node_bounds[1:] - 1]
+    direct = np.flatnonzero(is_endpoint[u] & is_endpoint[v])
+
+    sums = np.add.reduceat if n_paths else (lambda a, b: a[:0])
+    tail = np.concatenate([u[direct], path_tail])
+    head = np.concatenate([v[direct], path_head])
+    edge_length = np.concatenate([length[direct], sums(length[path_seg], bounds[:-1])])
+    edge_duration = np.concatenate([duration[direct], sums(duration[path_seg], bounds[:-1])])
+    edge_names = ([str(names[i]) if i >= 0 else "" for i in seg_name[direct].tolist()]
+                  + _edge_names(seg_name[path_seg], bounds, names))
+    geometry_nodes = [np.stack([u[direct], v[direct]], axis=1).ravel(), path_nodes]
+    sizes = np.concatenate([np.full(direct.shape[0], 2), np.diff(node_bounds)])
+    return _assemble(layer, ways.node_osmid[keep], lon, lat, is_endpoint, tail, head,
+                     edge_length, edge_duration, edge_names,
+                     np.concatenate(geometry_nodes), sizes), dropped
+
+
+def _empty_layer(layer: str) -> StreetLayer:
+    none = np.empty(0, np.int32)
+    return StreetLayer(name=layer, node_osmid=np.empty(0, np.int64), node_lon=np.empty(0),
+                       node_lat=np.empty(0), indptr=np.zeros(1, np.int64), edge_tail=none,
+                       edge_head=none, edge_length_m=np.empty(0, np.float32),
+                       edge_duration_s=np.empty(0, np.float32), edge_name=none,
+                       names=np.array([], dtype=str), geometry_indptr=np.zeros(1, np.int64),
+                       geometry_lonlat=np.empty((0, 2)))
+
+
+def _piece_names(tags: Sequence[Mapping[str, str]], piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Name index per piece (-1 without ``name``) and the sorted names of the used pieces."""
+    used = np.unique(piece).tolist()
+    raw = {p: tags[p]["name"] for p in used if "name" in tags[p]}
+    names = np.array(sorted(set(raw.values())), dtype=object)
+    index = {name: i for i, name in enumerate(names.tolist())}
+    ids = np.full(len(tags), -1, np.int64)
+    for p, name in raw.items():
+        ids[p] = index[name]
+    return ids, names
+
+
+def _assemble(layer: str, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              is_endpoint: np.ndarray, tail: np.ndarray, head: np.ndarray,
+              length: np.ndarray, duration: np.ndarray, edge_names: list[str],
+              geometry_nodes: np.ndarray, sizes: np.ndarray) -> StreetLayer:
+    """Keep the endpoints, renumber, sort edges by (tail, head) and build the CSR layer."""
+    renumber = np.cumsum(is_endpoint) - 1
+    n = int(is_endpoint.sum())
+    tail, head = renumber[tail], renumber[head]
+    order = np.lexsort((head, tail))  # stable: parallel edges keep their build order
+    geometry_start = np.concatenate([[0], np.cumsum(sizes)])
+    taken = sizes[order]
+    rows = (np.repeat(geometry_start[:-1][order] - np.concatenate([[0], np.cumsum(taken)[:-1]]),
+                      taken) + np.arange(int(taken.sum())))
+    points = geometry_nodes[rows]
+    name_array = np.array(edge_names, dtype=object)[order]
+    names = sorted(set(edge_names) - {""})
+    name_index = {name: i for i, name in enumerate(names)}
+    tail_sorted = tail[order].astype(np.int32)
+    return StreetLayer(
+        name=layer,
+        node_osmid=osmid[is_endpoint].astype(np.int64),
+        node_lon=lon[is_endpoint], node_lat=lat[is_endpoint],
+        indptr=np.searchsorted(tail_sorted, np.arange(n + 1)).astype(np.int64),
+        edge_tail=tail_sorted,
+        edge_head=head[order].astype(np.int32),
+        edge_length_m=length[order].astype(np.float32),
+        edge_duration_s=duration[order].astype(np.float32),
+        edge_name=np.array([name_index.get(s, -1) for s in name_array.tolist()], np.int32),
+        names=np.array(names, dtype=str),
+        geometry_indptr=np.concatenate([[0], np.cumsum(taken)]).astype(np.int64),
+        geometry_lonlat=np.stack([lon[points], lat[points]], axis=1),
+    )
