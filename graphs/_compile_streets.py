@@ -4,8 +4,8 @@ The result equals what the osmnx route gives (``graphs._osmnx_streets``: network
 ``osmnx.truncate.largest_component(strongly=True)``, ``add_edge_lengths``, speeds,
 ``osmnx.simplify_graph(remove_rings=False)``) -- same nodes, edges, lengths, times and names --
 but vectorised: segments as numpy arrays, strongly connected components with
-``scipy.sparse.csgraph``, and a numba kernel for the one loop that cannot be vectorised,
-tracing degree-2 chains. A test compares both on real OSM files.
+``scipy.sparse.csgraph``, degree-2 chains traced for all chains at once, one step per
+round. A test compares both on real OSM files.
 
 osmnx's rules this mirrors (``osmnx.simplification``):
 
@@ -22,12 +22,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .access import travel_directions
+from .access import ACCESS_TAG_KEYS, travel_directions
 from .network import StreetLayer
 from .osm_reader import WayPiece
 
@@ -49,6 +48,8 @@ class WayArrays:
     ref_node: np.ndarray    # int64 (r,) index into node_* per node reference
     offsets: np.ndarray     # int64 (p + 1,)
     tags: Sequence[Mapping[str, str]]
+    access_class: np.ndarray  # int64 (p,) index into access_tags
+    access_tags: Sequence[Mapping[str, str]]  # distinct restrictions of tags to ACCESS_TAG_KEYS
 
 
 def way_arrays(pieces: Sequence[WayPiece]) -> WayArrays:
@@ -60,9 +61,15 @@ def way_arrays(pieces: Sequence[WayPiece]) -> WayArrays:
     lonlat = np.fromiter((c for p in pieces for xy in p.lonlat for c in xy), np.float64,
                          2 * int(offsets[-1])).reshape(-1, 2)
     osmid, first, inverse = np.unique(refs, return_index=True, return_inverse=True)
+    classes: dict[tuple[tuple[str, str], ...], int] = {}
+    access_class = np.fromiter(
+        (classes.setdefault(tuple(sorted((k, v) for k, v in p.tags.items()
+                                         if k in ACCESS_TAG_KEYS)), len(classes))
+         for p in pieces), np.int64, len(pieces))
     return WayArrays(node_osmid=osmid, node_lon=lonlat[first, 0], node_lat=lonlat[first, 1],
                      ref_node=inverse.astype(np.int64), offsets=offsets,
-                     tags=[p.tags for p in pieces])
+                     tags=[p.tags for p in pieces], access_class=access_class,
+                     access_tags=[dict(key) for key in classes])
 
 
 def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
@@ -101,14 +108,14 @@ class _Segments:
 
 def _layer_segments(ways: WayArrays, layer: str) -> _Segments:
     """Segments as ``_add_piece`` of the osmnx route adds them: forward run, then reverse copies."""
-    directions = [travel_directions(tags, layer) for tags in ways.tags]
-    forward = np.fromiter((d.forward for d in directions), bool, len(directions))
-    backward = np.fromiter((d.backward for d in directions), bool, len(directions))
+    directions = [travel_directions(tags, layer) for tags in ways.access_tags]
+    forward = np.array([d.forward for d in directions], bool)[ways.access_class]
+    backward = np.array([d.backward for d in directions], bool)[ways.access_class]
     n_refs = ways.ref_node.shape[0]
     starts = np.ones(max(n_refs - 1, 0), bool)
     starts[ways.offsets[1:-1] - 1] = False  # ref i -> i + 1 crosses into the next piece
     i = np.flatnonzero(starts)
-    piece = np.repeat(np.arange(len(directions)), np.diff(ways.offsets))[i]
+    piece = np.repeat(np.arange(len(ways.tags)), np.diff(ways.offsets))[i]
     a, b = ways.ref_node[i], ways.ref_node[i + 1]
     fwd, both = forward[piece], forward[piece] & backward[piece]
     used = fwd | backward[piece]
@@ -171,59 +178,46 @@ def _endpoints(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return is_endpoint
 
 
-@numba.njit(cache=True)
-def _trace_chains(indptr, succ, is_endpoint):  # pragma: no cover - compiled
-    """Chains from each endpoint through non-endpoints (osmnx ``_build_path``).
+def _trace_chains(pair_u: np.ndarray, pair_v: np.ndarray, indptr: np.ndarray,
+                  is_endpoint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chains from each endpoint through non-endpoints (osmnx ``_build_path``), vectorised.
 
-    Returns CSR ``(path_indptr, path_nodes, path_pairs)``: path ``k`` visits
-    ``path_nodes[path_indptr[k] + k : path_indptr[k + 1] + k + 1]`` and uses the unique
-    directed pairs ``path_pairs[path_indptr[k]:path_indptr[k + 1]]``.
+    A pair ``a -> b`` into a non-endpoint ``b`` continues with ``b``'s out-pair whose head is
+    not ``a`` (``b`` has exactly two neighbours); chains start at pairs out of an endpoint and
+    are walked one step per round for all chains at once. Returns CSR
+    ``(bounds, path_nodes, path_pairs)``: path ``k`` uses the pairs
+    ``path_pairs[bounds[k]:bounds[k + 1]]`` and visits the nodes
+    ``path_nodes[bounds[k] + k : bounds[k + 1] + k + 1]``.
     """
-    n = is_endpoint.shape[0]
-    n_pairs = succ.shape[0]
-    mark = np.full(n, -1, np.int64)
-    pair_out = np.empty(n_pairs, np.int64)
-    node_out = np.empty(2 * n_pairs + 1, np.int64)
-    bounds = np.zeros(n_pairs + 1, np.int64)
-    n_paths, n_used, n_nodes = 0, 0, 0
-    for e in range(n):
-        if not is_endpoint[e]:
-            continue
-        for k in range(indptr[e], indptr[e + 1]):
-            s = succ[k]
-            if is_endpoint[s]:
-                continue
-            mark[e] = mark[s] = n_paths
-            node_out[n_nodes] = e
-            node_out[n_nodes + 1] = s
-            n_nodes += 2
-            pair_out[n_used] = k
-            n_used += 1
-            current, first_step = s, True
-            while True:
-                step, closing = -1, -1
-                for j in range(indptr[current], indptr[current + 1]):
-                    if mark[succ[j]] != n_paths and step < 0:
-                        step = j
-                    if succ[j] == e:
-                        closing = j
-                if step < 0:
-                    if closing >= 0 and not first_step:  # a loop back to its start
-                        step = closing
-                    else:
-                        break
-                nxt = succ[step]
-                mark[nxt] = n_paths
-                node_out[n_nodes] = nxt
-                n_nodes += 1
-                pair_out[n_used] = step
-                n_used += 1
-                if is_endpoint[nxt] or nxt == e:
-                    break
-                current, first_step = nxt, False
-            n_paths += 1
-            bounds[n_paths] = n_used
-    return bounds[:n_paths + 1], node_out[:n_nodes], pair_out[:n_used]
+    m = pair_u.shape[0]
+    head = pair_v
+    out_count = indptr[head + 1] - indptr[head]
+    first, second = indptr[head], np.minimum(indptr[head] + 1, m - 1)
+    inner = ~is_endpoint[head]
+    take_first = inner & (out_count >= 1) & (pair_v[np.minimum(first, m - 1)] != pair_u)
+    take_second = inner & (out_count >= 2) & (pair_v[second] != pair_u)
+    following = np.where(take_first, first, np.where(take_second, second, -1))
+    starts = np.flatnonzero(is_endpoint[pair_u] & inner)
+    chain = np.full(m, -1, np.int64)
+    depth = np.zeros(m, np.int64)
+    frontier, ids, step = starts, np.arange(starts.shape[0]), 0
+    while frontier.shape[0]:
+        chain[frontier], depth[frontier] = ids, step
+        frontier = following[frontier]
+        keep = frontier >= 0
+        frontier, ids = frontier[keep], ids[keep]
+        keep = chain[frontier] < 0  # never revisit (guards against malformed cycles)
+        frontier, ids, step = frontier[keep], ids[keep], step + 1
+    in_chain = np.flatnonzero(chain >= 0)
+    path_pairs = in_chain[np.lexsort((depth[in_chain], chain[in_chain]))]
+    bounds = np.zeros(starts.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(chain[in_chain], minlength=starts.shape[0]), out=bounds[1:])
+    path_nodes = np.empty(path_pairs.shape[0] + starts.shape[0], np.int64)
+    k = np.arange(starts.shape[0])
+    path_nodes[bounds[:-1] + k] = pair_u[path_pairs[bounds[:-1]]] if path_pairs.size else 0
+    rank = np.arange(path_pairs.shape[0]) + np.repeat(k + 1, np.diff(bounds))
+    path_nodes[rank] = pair_v[path_pairs]
+    return bounds, path_nodes, path_pairs
 
 
 def _edge_names(name_ids: np.ndarray, bounds: np.ndarray, names: np.ndarray) -> list[str]:
@@ -271,7 +265,7 @@ def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
     pair_key, pair_seg = np.unique(u * n + v, return_index=True)
     pair_u = pair_key // n
     indptr = np.searchsorted(pair_u, np.arange(n + 1)).astype(np.int64)
-    bounds, path_nodes, path_pairs = _trace_chains(indptr, pair_key % n, is_endpoint)
+    bounds, path_nodes, path_pairs = _trace_chains(pair_u, pair_key % n, indptr, is_endpoint)
     path_seg = pair_seg[path_pairs]
     n_paths = bounds.shape[0] - 1
     node_bounds = bounds + np.arange(n_paths + 1)

@@ -13,6 +13,7 @@ import pytest
 
 from graphs.errors import OsmError
 from graphs.network import StreetLayer
+from graphs.access import ACCESS_TAG_KEYS, travel_directions
 from graphs._osmnx_streets import graph_to_street_layer
 from graphs.streets import WALK_SPEED_KPH, StreetsResult, build_streets
 
@@ -298,6 +299,14 @@ def test_city_layers_build(city: tuple[Path, StreetsResult]) -> None:
 def test_city_compiled_equals_osmnx_route(city: tuple[Path, StreetsResult]) -> None:
     """On the real extracts: same nodes, edges (access directions), lengths, times, names."""
     assert_same_as_osmnx_route(city[1])
+
+
+def test_access_tag_keys_decide_directions(city: tuple[Path, StreetsResult]) -> None:
+    """The build evaluates access once per distinct ACCESS_TAG_KEYS restriction: that is exact."""
+    for _, tags, _ in _raw_ways(city[0]):
+        restricted = {k: v for k, v in tags.items() if k in ACCESS_TAG_KEYS}
+        for layer in ("walk", "bike", "car"):
+            assert travel_directions(restricted, layer) == travel_directions(tags, layer), tags
 
 
 def test_city_walk_has_footways_cars_lack(city: tuple[Path, StreetsResult]) -> None:
