@@ -143,7 +143,7 @@ def _largest_strong_component(seg: _Segments, n_nodes: int) -> tuple[np.ndarray,
 def _segment_speeds_kph(ways: WayArrays, piece: np.ndarray, *, highway_kph: Mapping[str, float],
                         fallback_kph: float) -> np.ndarray:
     """Car speeds as ``osmnx.routing.add_edge_speeds`` with ``hwy_speeds`` and ``fallback``."""
-    used = np.unique(piece)
+    used = np.flatnonzero(np.bincount(piece, minlength=len(ways.tags)))
     maxspeed = np.full(len(ways.tags), np.nan)
     highway = np.empty(len(ways.tags), object)
     for p in used.tolist():
@@ -162,13 +162,23 @@ def _segment_speeds_kph(ways: WayArrays, piece: np.ndarray, *, highway_kph: Mapp
     return speed
 
 
+def _unique_first(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and the index of each one's first occurrence (a stable sort:
+    numpy's hash-based ``unique`` is several times slower on these int64 keys)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(ordered.shape[0], bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first], order[first]
+
+
 def _endpoints(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     """osmnx's ``_is_endpoint`` for every node at once."""
     in_degree, out_degree = np.bincount(v, minlength=n), np.bincount(u, minlength=n)
     loop = np.zeros(n, bool)
     loop[u[u == v]] = True
     other = u != v
-    pairs = np.unique(np.concatenate([u[other] * n + v[other], v[other] * n + u[other]]))
+    pairs, _ = _unique_first(np.concatenate([u[other] * n + v[other], v[other] * n + u[other]]))
     neighbours = np.bincount(pairs // n, minlength=n)
     degree = in_degree + out_degree
     chain = (neighbours == 2) & ((degree == 2) | (degree == 4))
@@ -220,17 +230,25 @@ def _trace_chains(pair_u: np.ndarray, pair_v: np.ndarray, indptr: np.ndarray,
     return bounds, path_nodes, path_pairs
 
 
-def _edge_names(name_ids: np.ndarray, bounds: np.ndarray, names: np.ndarray) -> list[str]:
-    """Each path's name: the sorted set of its segments' names joined with ``"; "``."""
-    ends = bounds[1:] - 1
+def _path_names(name_ids: np.ndarray, bounds: np.ndarray,
+                names: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each path's name as an index into ``names`` (-1 none), or ``-2 - j`` for ``mixed[j]``.
+
+    A path whose segments carry several names is named by their sorted set joined with
+    ``"; "`` (osmnx keeps the list; the export joins it OSM-style).
+    """
+    starts = bounds[:-1]
+    if not starts.size:
+        return np.empty(0, np.int64), []
     valid = np.where(name_ids >= 0, name_ids, np.iinfo(np.int64).max)
-    low = np.minimum.reduceat(valid, bounds[:-1]) if len(ends) else valid[:0]
-    high = np.maximum.reduceat(name_ids, bounds[:-1]) if len(ends) else name_ids[:0]
-    out = ["" if h < 0 else str(names[h]) for h in high.tolist()]
+    low, high = np.minimum.reduceat(valid, starts), np.maximum.reduceat(name_ids, starts)
+    out = np.where(high >= 0, high, -1)
+    mixed = []
     for k in np.flatnonzero((high >= 0) & (low != high)).tolist():
         ids = set(name_ids[bounds[k]:bounds[k + 1]].tolist()) - {-1}
-        out[k] = "; ".join(sorted(str(names[i]) for i in ids))
-    return out
+        out[k] = -2 - len(mixed)
+        mixed.append("; ".join(sorted(str(names[i]) for i in ids)))
+    return out, mixed
 
 
 def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
@@ -262,7 +280,7 @@ def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
     is_endpoint = _endpoints(u, v, n)
 
     # chains: over unique directed pairs, each standing for its first (key 0) segment
-    pair_key, pair_seg = np.unique(u * n + v, return_index=True)
+    pair_key, pair_seg = _unique_first(u * n + v)
     pair_u = pair_key // n
     indptr = np.searchsorted(pair_u, np.arange(n + 1)).astype(np.int64)
     bounds, path_nodes, path_pairs = _trace_chains(pair_u, pair_key % n, indptr, is_endpoint)
@@ -277,13 +295,27 @@ def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
     head = np.concatenate([v[direct], path_head])
     edge_length = np.concatenate([length[direct], sums(length[path_seg], bounds[:-1])])
     edge_duration = np.concatenate([duration[direct], sums(duration[path_seg], bounds[:-1])])
-    edge_names = ([str(names[i]) if i >= 0 else "" for i in seg_name[direct].tolist()]
-                  + _edge_names(seg_name[path_seg], bounds, names))
+    path_names, mixed = _path_names(seg_name[path_seg], bounds, names)
+    edge_names = _final_names(np.concatenate([seg_name[direct], path_names]), names, mixed)
     geometry_nodes = [np.stack([u[direct], v[direct]], axis=1).ravel(), path_nodes]
     sizes = np.concatenate([np.full(direct.shape[0], 2), np.diff(node_bounds)])
     return _assemble(layer, ways.node_osmid[keep], lon, lat, is_endpoint, tail, head,
                      edge_length, edge_duration, edge_names,
                      np.concatenate(geometry_nodes), sizes), dropped
+
+
+def _final_names(ids: np.ndarray, names: np.ndarray,
+                 mixed: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Edge name codes into one sorted table of the names edges use: (codes, table)."""
+    used = np.flatnonzero(np.bincount(ids[ids >= 0], minlength=names.shape[0]))
+    table = np.array(sorted(set(names[used].tolist()) | set(mixed)), dtype=str)
+    codes = np.full(ids.shape[0], -1, np.int64)
+    if table.size:
+        single = ids >= 0
+        codes[single] = np.searchsorted(table, names.astype(str))[ids[single]]
+        several = ids <= -2
+        codes[several] = np.searchsorted(table, np.array(mixed, dtype=str))[-2 - ids[several]]
+    return codes, table
 
 
 def _empty_layer(layer: str) -> StreetLayer:
@@ -298,7 +330,7 @@ def _empty_layer(layer: str) -> StreetLayer:
 
 def _piece_names(tags: Sequence[Mapping[str, str]], piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Name index per piece (-1 without ``name``) and the sorted names of the used pieces."""
-    used = np.unique(piece).tolist()
+    used = np.flatnonzero(np.bincount(piece, minlength=len(tags))).tolist()
     raw = {p: tags[p]["name"] for p in used if "name" in tags[p]}
     names = np.array(sorted(set(raw.values())), dtype=object)
     index = {name: i for i, name in enumerate(names.tolist())}
@@ -310,7 +342,8 @@ def _piece_names(tags: Sequence[Mapping[str, str]], piece: np.ndarray) -> tuple[
 
 def _assemble(layer: str, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
               is_endpoint: np.ndarray, tail: np.ndarray, head: np.ndarray,
-              length: np.ndarray, duration: np.ndarray, edge_names: list[str],
+              length: np.ndarray, duration: np.ndarray,
+              edge_names: tuple[np.ndarray, np.ndarray],
               geometry_nodes: np.ndarray, sizes: np.ndarray) -> StreetLayer:
     """Keep the endpoints, renumber, sort edges by (tail, head) and build the CSR layer."""
     renumber = np.cumsum(is_endpoint) - 1
@@ -322,9 +355,7 @@ def _assemble(layer: str, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
     rows = (np.repeat(geometry_start[:-1][order] - np.concatenate([[0], np.cumsum(taken)[:-1]]),
                       taken) + np.arange(int(taken.sum())))
     points = geometry_nodes[rows]
-    name_array = np.array(edge_names, dtype=object)[order]
-    names = sorted(set(edge_names) - {""})
-    name_index = {name: i for i, name in enumerate(names)}
+    codes, names = edge_names
     tail_sorted = tail[order].astype(np.int32)
     return StreetLayer(
         name=layer,
@@ -335,8 +366,8 @@ def _assemble(layer: str, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
         edge_head=head[order].astype(np.int32),
         edge_length_m=length[order].astype(np.float32),
         edge_duration_s=duration[order].astype(np.float32),
-        edge_name=np.array([name_index.get(s, -1) for s in name_array.tolist()], np.int32),
-        names=np.array(names, dtype=str),
+        edge_name=codes[order].astype(np.int32),
+        names=names,
         geometry_indptr=np.concatenate([[0], np.cumsum(taken)]).astype(np.int64),
         geometry_lonlat=np.stack([lon[points], lat[points]], axis=1),
     )
