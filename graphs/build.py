@@ -1,8 +1,10 @@
 """Build a network artifact from OSM, GTFS feeds and an emission factor table."""
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +17,7 @@ from .artifact import FORMAT_VERSION, save_network
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
 from .network import Network, StreetLayer
 from .hashing import file_sha256
-from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
+from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, StreetsResult, build_streets
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
 from .feed_merge import merge_feeds
 from .timetable import compile_feeds
@@ -40,10 +42,15 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     """
     started = time.perf_counter()
     table = load_factor_table(factors)
-    # Feeds first: a broken feed is reported in seconds, before the slow street step.
-    feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
-    streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
-                            bike_speed_kph=bike_speed_kph, progress=progress)
+    street_options = {"walk_speed_kph": walk_speed_kph, "bike_speed_kph": bike_speed_kph}
+    background = _start_streets(osm_path, street_options) if gtfs_paths and not progress else None
+    try:  # feeds first (or beside the streets): a broken feed is reported before streets end
+        feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
+    except BaseException:
+        if background is not None:
+            background.cancel()
+        raise
+    streets = _finish_streets(background, osm_path, street_options, progress=progress)
     steps = tqdm(total=2, desc="merging feeds, linking stops", unit=" steps",
                  disable=not progress)
     timetable, transit_report = None, {}
@@ -77,6 +84,59 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     steps.update()
     steps.close()
     return network
+
+
+class _StreetsProcess:
+    """:func:`build_streets` in a forked process, while the parent compiles the feeds."""
+
+    def __init__(self, osm_path: str | os.PathLike, options: dict[str, float]) -> None:
+        context = mp.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_streets_parts, args=(send, osm_path, options),
+                                        daemon=True)
+        with warnings.catch_warnings():  # Python >= 3.12 warns on fork with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._process.start()
+        send.close()
+
+    def result(self) -> StreetsResult | None:
+        """The layers, or None if the child failed (the caller rebuilds to raise the error)."""
+        try:
+            parts = self._receive.recv()
+        except EOFError:  # the child died without an answer
+            parts = None
+        self._process.join()
+        return None if parts is None else StreetsResult(*parts)
+
+    def cancel(self) -> None:
+        self._process.terminate()
+        self._process.join()
+
+
+def _start_streets(osm_path: str | os.PathLike,
+                   options: dict[str, float]) -> _StreetsProcess | None:
+    """Build the street layers beside the feeds when the machine has 2+ cores and fork."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return None
+    return _StreetsProcess(osm_path, options)
+
+
+def _streets_parts(send: Any, osm_path: str | os.PathLike, options: dict[str, float]) -> None:
+    """Child: send the picklable parts of :func:`build_streets` (not the pieces for ``graphs``)."""
+    try:
+        result = build_streets(osm_path, **options)
+        send.send((result.layers, result.charging, result.report))
+    except BaseException:  # noqa: BLE001 - the parent rebuilds to raise it with all its fields
+        send.send(None)
+    finally:
+        send.close()
+
+
+def _finish_streets(background: _StreetsProcess | None, osm_path: str | os.PathLike,
+                    options: dict[str, float], *, progress: bool) -> StreetsResult:
+    """The background result; on a failure there, the same build here, raising its error."""
+    streets = background.result() if background is not None else None
+    return streets or build_streets(osm_path, progress=progress, **options)
 
 
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:
