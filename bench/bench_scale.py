@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from bench_build import run_measured  # noqa: E402
-from gen_city import generate  # noqa: E402
+from bench_build import run_measured
+from gen_city import generate
 
 _BUILD = r"""
 import json, sys

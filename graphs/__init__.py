@@ -12,8 +12,15 @@ from typing import Any
 
 from .artifact import load_network, read_manifest, save_network
 from .calendar import services_active_on, trips_active_on
-from .errors import (ArtifactError, FactorTableError, GraphsError, GtfsError, InputFileError,
-                     OsmError, TanluError)
+from .errors import (
+    ArtifactError,
+    FactorTableError,
+    GraphsError,
+    GtfsError,
+    InputFileError,
+    OsmError,
+    TanluError,
+)
 from .factors import PRESETS, FactorTable, factor_table_from_dict, load_factor_table
 from .modes import MODES, Mode, route_type_to_mode
 from .network import ChargingStations, Network, StreetLayer, Timetable
@@ -25,12 +32,34 @@ _LAZY = {
 }
 
 __all__ = [
-    "ArtifactError", "ChargingStations", "FactorTable", "FactorTableError", "GraphsError",
-    "GtfsError", "InputFileError", "MODES", "Mode", "Network", "OsmError", "PRESETS",
-    "StreetLayer", "TanluError", "Timetable", "build_network", "build_streets",
-    "compile_timetable", "export_network", "factor_table_from_dict", "load_factor_table",
-    "load_network", "read_manifest", "route_type_to_mode", "save_network",
-    "services_active_on", "street_layer_to_graph", "trips_active_on",
+    "MODES",
+    "PRESETS",
+    "ArtifactError",
+    "ChargingStations",
+    "FactorTable",
+    "FactorTableError",
+    "GraphsError",
+    "GtfsError",
+    "InputFileError",
+    "Mode",
+    "Network",
+    "OsmError",
+    "StreetLayer",
+    "TanluError",
+    "Timetable",
+    "build_network",
+    "build_streets",
+    "compile_timetable",
+    "export_network",
+    "factor_table_from_dict",
+    "load_factor_table",
+    "load_network",
+    "read_manifest",
+    "route_type_to_mode",
+    "save_network",
+    "services_active_on",
+    "street_layer_to_graph",
+    "trips_active_on",
 ]
 
 

@@ -30,7 +30,7 @@ from .access import ACCESS_TAG_KEYS, travel_directions
 from .network import StreetLayer
 from .osm_reader import WayPiece
 
-__all__ = ["WayArrays", "way_arrays", "compile_layer", "EARTH_RADIUS_M"]
+__all__ = ["EARTH_RADIUS_M", "WayArrays", "compile_layer", "way_arrays"]
 
 #: Mean earth radius osmnx uses for great-circle lengths (m).
 EARTH_RADIUS_M = 6_371_009.0

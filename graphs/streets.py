@@ -23,8 +23,14 @@ from .osm_reader import WayPiece, read_osm
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["WALK_SPEED_KPH", "BIKE_SPEED_KPH", "CAR_HIGHWAY_SPEEDS_KPH", "CAR_FALLBACK_SPEED_KPH",
-           "StreetsResult", "build_streets", "build_layer_graph", "graph_to_street_layer"]
+__all__ = [
+    "BIKE_SPEED_KPH",
+    "CAR_FALLBACK_SPEED_KPH",
+    "CAR_HIGHWAY_SPEEDS_KPH",
+    "WALK_SPEED_KPH",
+    "StreetsResult",
+    "build_streets",
+]
 
 WALK_SPEED_KPH = 4.8
 BIKE_SPEED_KPH = 15.0
