@@ -8,7 +8,7 @@ Usage::
 Rows: the Porto Alegre sample, then synthetic cities from ``bench/gen_city.py`` at each scale
 (about ``scale`` times the sample's walk edges and stop times; generated once into ``--work``
 and reused). Each step runs in a fresh process: the build (wall from spawn to exit, peak summed
-RSS of the process tree, as in ``bench_build.py``), then one process that loads the artifact
+RSS and PSS of the process tree, as in ``bench_build.py``), then one process that loads the artifact
 (``load_network``) and plans ``--pairs`` seeded origin-destination pairs at least 1 km apart at
 2019-05-13 12:30, walk+transit and default modes (after two warm-up plans), with the
 ``planner`` API. The growth exponent ``b`` of ``metric ~ size^b`` is a least-squares fit of
@@ -82,6 +82,7 @@ def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int) -> di
     sizes = json.loads(build["stdout"].splitlines()[-1])
     query = json.loads(run_measured(_QUERY, str(out), str(pairs))["stdout"].splitlines()[-1])
     row = {"name": name, **sizes, "build_s": build["seconds"], "build_mb": build["peak_mb"],
+           "build_pss_mb": build["pss_mb"],
            "artifact_mb": out.stat().st_size / 1e6, "load_s": query["load_s"]}
     for key in ("transit", "default"):
         ms = np.asarray(query[key]) * 1000
@@ -90,7 +91,8 @@ def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int) -> di
 
 
 COLUMNS = [("walk_edges", "walk edges", "{:>10d}"), ("stop_times", "stop times", "{:>10d}"),
-           ("build_s", "build s", "{:>8.1f}"), ("build_mb", "peak MB", "{:>8.0f}"),
+           ("build_s", "build s", "{:>8.1f}"), ("build_mb", "RSS MB", "{:>8.0f}"),
+           ("build_pss_mb", "PSS MB", "{:>8.0f}"),
            ("artifact_mb", "artifact MB", "{:>11.1f}"), ("load_s", "load s", "{:>7.2f}"),
            ("transit_p50_ms", "w+t p50 ms", "{:>10.1f}"), ("transit_p95_ms", "w+t p95 ms", "{:>10.1f}"),
            ("default_p50_ms", "all p50 ms", "{:>10.1f}"), ("default_p95_ms", "all p95 ms", "{:>10.1f}")]
