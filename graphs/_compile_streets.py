@@ -243,7 +243,7 @@ def _path_names(name_ids: np.ndarray, bounds: np.ndarray,
     valid = np.where(name_ids >= 0, name_ids, np.iinfo(np.int64).max)
     low, high = np.minimum.reduceat(valid, starts), np.maximum.reduceat(name_ids, starts)
     out = np.where(high >= 0, high, -1)
-    mixed = []
+    mixed: list[str] = []
     for k in np.flatnonzero((high >= 0) & (low != high)).tolist():
         ids = set(name_ids[bounds[k]:bounds[k + 1]].tolist()) - {-1}
         out[k] = -2 - len(mixed)

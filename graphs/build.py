@@ -124,7 +124,8 @@ def _start_streets(osm_path: str | os.PathLike,
 def _streets_parts(send: Any, osm_path: str | os.PathLike, options: dict[str, float]) -> None:
     """Child: send the picklable parts of :func:`build_streets` (not the pieces for ``graphs``)."""
     try:
-        result = build_streets(osm_path, **options)
+        result = build_streets(osm_path, walk_speed_kph=options["walk_speed_kph"],
+                               bike_speed_kph=options["bike_speed_kph"])
         send.send((result.layers, result.charging, result.report))
     except BaseException:  # noqa: BLE001 - the parent rebuilds to raise it with all its fields
         send.send(None)
@@ -136,7 +137,9 @@ def _finish_streets(background: _StreetsProcess | None, osm_path: str | os.PathL
                     options: dict[str, float], *, progress: bool) -> StreetsResult:
     """The background result; on a failure there, the same build here, raising its error."""
     streets = background.result() if background is not None else None
-    return streets or build_streets(osm_path, progress=progress, **options)
+    return streets or build_streets(osm_path, progress=progress,
+                                    walk_speed_kph=options["walk_speed_kph"],
+                                    bike_speed_kph=options["bike_speed_kph"])
 
 
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:
