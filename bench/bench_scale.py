@@ -11,7 +11,8 @@ and reused). Each step runs in a fresh process: the build (wall from spawn to ex
 RSS and PSS of the process tree, as in ``bench_build.py``), then one process that loads the artifact
 (``load_network``) and plans ``--pairs`` seeded origin-destination pairs at least 1 km apart at
 2019-05-13 12:30, walk+transit and default modes (after two warm-up plans), with the
-``planner`` API. The growth exponent ``b`` of ``metric ~ size^b`` is a least-squares fit of
+``planner`` API. With ``--audit-rows N``, a third process writes N ``bench/gen_trips.py``
+trips (not timed) and audits them on one process (``run_audit``, start-up included). The growth exponent ``b`` of ``metric ~ size^b`` is a least-squares fit of
 log(metric) on log(walk edges) over the synthetic rows: 1.0 is linear.
 """
 from __future__ import annotations
@@ -77,7 +78,23 @@ print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "transit": transit,
 """
 
 
-def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int) -> dict:
+_AUDIT = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from gen_trips import generate_trips, write_trips
+from audit.runner import run_audit
+network, rows, folder = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+trips = folder / "trips.parquet"
+write_trips(generate_trips(network, rows=rows, seed=1, pool_size=min(200, rows)), trips)
+started = time.perf_counter()
+run_audit(trips, network, folder / "results.parquet", resume=False, workers=1)
+print(json.dumps({"trips_per_s": rows / (time.perf_counter() - started)}))
+"""
+
+
+def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int,
+            audit_rows: int = 0) -> dict:
     build = run_measured(_BUILD, str(osm), str(out), *map(str, gtfs))
     sizes = json.loads(build["stdout"].splitlines()[-1])
     query = json.loads(run_measured(_QUERY, str(out), str(pairs))["stdout"].splitlines()[-1])
@@ -87,6 +104,12 @@ def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int) -> di
     for key in ("transit", "default"):
         ms = np.asarray(query[key]) * 1000
         row[f"{key}_p50_ms"], row[f"{key}_p95_ms"] = np.percentile(ms, [50, 95]).tolist()
+    row["audit_per_s"] = float("nan")
+    if audit_rows:
+        folder = out.parent / f"audit-{out.stem}"
+        folder.mkdir(exist_ok=True)
+        audit = run_measured(_AUDIT, str(out), str(audit_rows), str(folder), str(ROOT))
+        row["audit_per_s"] = json.loads(audit["stdout"].splitlines()[-1])["trips_per_s"]
     return row
 
 
@@ -95,7 +118,8 @@ COLUMNS = [("walk_edges", "walk edges", "{:>10d}"), ("stop_times", "stop times",
            ("build_pss_mb", "PSS MB", "{:>8.0f}"),
            ("artifact_mb", "artifact MB", "{:>11.1f}"), ("load_s", "load s", "{:>7.2f}"),
            ("transit_p50_ms", "w+t p50 ms", "{:>10.1f}"), ("transit_p95_ms", "w+t p95 ms", "{:>10.1f}"),
-           ("default_p50_ms", "all p50 ms", "{:>10.1f}"), ("default_p95_ms", "all p95 ms", "{:>10.1f}")]
+           ("default_p50_ms", "all p50 ms", "{:>10.1f}"), ("default_p95_ms", "all p95 ms", "{:>10.1f}"),
+           ("audit_per_s", "audit trips/s", "{:>13.0f}")]
 
 
 def print_table(rows: list[dict]) -> None:
@@ -110,7 +134,10 @@ def print_exponents(rows: list[dict]) -> None:
     x = np.log([r["walk_edges"] for r in rows])
     fits = []
     for key, title, _ in COLUMNS[2:]:
-        slope = np.polyfit(x, np.log([max(r[key], 1e-9) for r in rows]), 1)[0]
+        values = [r[key] for r in rows]
+        if not np.all(np.isfinite(values)):
+            continue
+        slope = np.polyfit(x, np.log(np.maximum(values, 1e-9)), 1)[0]
         fits.append(f"{title.strip()} {slope:.2f}")
     print("growth exponent b (metric ~ walk_edges^b, synthetic rows): " + ", ".join(fits))
 
@@ -121,6 +148,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=30)
     parser.add_argument("--work", type=Path, default=Path("/tmp/tanlu-scale"))
     parser.add_argument("--no-sample", action="store_true")
+    parser.add_argument("--audit-rows", type=int, default=0,
+                        help="also audit this many bench/gen_trips.py trips on one process")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     rows = []
@@ -132,7 +161,7 @@ def main() -> None:
         osm, gtfs = sample_paths("porto-alegre", sample)
         args.work.mkdir(parents=True, exist_ok=True)
         rows.append(measure("porto-alegre", Path(osm), list(map(Path, gtfs)),
-                            args.work / "poa.tanlu", args.pairs))
+                            args.work / "poa.tanlu", args.pairs, args.audit_rows))
         print_table(rows[-1:])
     synthetic = []
     for scale in args.scales:
@@ -142,7 +171,8 @@ def main() -> None:
             info = generate(scale, folder)
             print(f"generated x{scale:g} {info} in {time.perf_counter() - started:.0f} s", flush=True)
         synthetic.append(measure(f"synthetic x{scale:g}", folder / "city.osm.pbf",
-                                 [folder / "bus.zip"], folder / "city.tanlu", args.pairs))
+                                 [folder / "bus.zip"], folder / "city.tanlu", args.pairs,
+                                 args.audit_rows))
         print_table(synthetic[-1:])
         sys.stdout.flush()
     print()
