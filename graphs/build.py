@@ -16,6 +16,7 @@ from .artifact import FORMAT_VERSION, save_network
 from .errors import LineTableError
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
 from .feed_merge import merge_feeds
+from .hashing import file_sha256
 from .line_tables import (
     DEFAULT_TIMEZONE,
     VALID_FROM,
@@ -26,7 +27,6 @@ from .line_tables import (
 )
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
 from .network import Network, StreetLayer
-from .hashing import file_sha256
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
 from .timetable import CompiledFeed, FactorSource, compile_feeds
 
