@@ -21,7 +21,7 @@ from .pareto import covering_leg, pareto_front, tag
 from .query import localize
 from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
-from .transit import MAX_TRANSIT_DURATION_S, TransitRouter, stop_walk_distances
+from .transit import TransitRouter, stop_walk_distances
 
 __all__ = ["Planner", "plan_trip", "swapped_hint"]
 
@@ -221,7 +221,7 @@ class Planner:
                                      max_walk_m=query.max_walk_m)
         g_walk = float(self.factors.g_per_pkm("walk"))
         out = []
-        within_s = MAX_TRANSIT_DURATION_S if faster is None else faster.duration_s
+        within_s = None if faster is None else faster.duration_s
         for journey in self.transit.journeys(query, access, egress, within_s=within_s):
             legs = self.transit.legs(journey, query, origin_tree=origin_tree,
                                      destination_tree=destination_tree,

@@ -94,7 +94,8 @@ class Search(NamedTuple):
     egress_s: np.ndarray          # int32 (S,) seconds from each stop to the destination, -1 none
     allowed: np.ndarray           # bool (P,) day patterns the query may ride
     start_s: int                  # seconds of the day
-    max_arrival_s: int            # labels arriving later are dropped
+    max_arrival_s: int            # labels arriving at a stop later are dropped
+    max_destination_s: int        # journeys reaching the destination later are dropped
     max_rounds: int               # vehicles per journey
     walk_speed_mps: float         # on footpaths
     max_walk_m: float             # per footpath
@@ -115,6 +116,11 @@ class _Bags(NamedTuple):
     size: np.ndarray
     fields: np.ndarray
     co2: np.ndarray
+
+
+class _Left(NamedTuple):
+    alight: np.ndarray            # int64 (S,) lower bound on the seconds to a last alighting
+    dest: np.ndarray              # int64 (S,) ... to the destination (egress walk included)
 
 
 @njit(cache=True)
@@ -278,10 +284,11 @@ def mc_raptor(tt, q):
                  np.empty((K1, S, BAG_CAPACITY), np.float64))
     dest = _Bags(np.zeros(1, np.int32), np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
                  np.empty(DEST_CAPACITY, np.float64))
-    left = _time_left(tt, q)
+    left = _Left(_time_left(tt, q, False, q.max_arrival_s - q.start_s),
+                 _time_left(tt, q, True, q.max_destination_s - q.start_s))
     marked_prev = np.zeros(S, np.bool_)
     for s in range(S):
-        if q.access_s[s] >= 0 and q.start_s + q.access_s[s] + left[s] <= q.max_arrival_s:
+        if q.access_s[s] >= 0 and not _hopeless(q, left, s, q.start_s + q.access_s[s]):
             bags.fields[0, s, 0, :] = -1
             bags.fields[0, s, 0, F_ARR] = q.start_s + q.access_s[s]
             bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
@@ -360,10 +367,10 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
             if riding.board[r] >= pos:
                 continue
             a = tt.st_arr[tt.trip_time_base[riding.trip[r]] + pos]
-            if a + left[s] > q.max_arrival_s:
+            if _hopeless(q, left, s, a):
                 continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a + left[s], c, k):
+            if _dest_covers(dest, a + left.dest[s], c, k):
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -374,7 +381,7 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
             label[F_PARENT] = riding.parent[r]
             if _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s]):
                 marked[s] = True
-                if q.egress_s[s] >= 0:
+                if 0 <= q.egress_s[s] <= q.max_destination_s - a:
                     _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
         if not marked_prev[s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
             continue
@@ -435,7 +442,7 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
             for j in range(m):
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
-                if a + left[t] > q.max_arrival_s or _dest_covers(dest, a + left[t], c, k):
+                if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t], c, k):
                     continue
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
@@ -447,25 +454,36 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
 
 
 @njit(cache=True)
-def _time_left(tt, q):
-    """A lower bound on the seconds from each stop to the destination: a Dijkstra backwards
-    from the egress stops over each hop's fastest time of the day and the footpaths
-    (``_NEVER`` where even that is beyond the search's horizon).
+def _hopeless(q, left, s, a):
+    """True if no journey through stop ``s`` reached at ``a`` can end within the limits: its
+    last vehicle would arrive after ``max_arrival_s`` or it would reach the destination after
+    ``max_destination_s`` even at the bounds of ``left``."""
+    return a + left.alight[s] > q.max_arrival_s or a + left.dest[s] > q.max_destination_s
 
-    Any journey through a label arriving at ``a`` reaches the destination no earlier than
-    ``a + left[stop]`` and with no less CO2e, so a label is dropped when that arrival is past
-    the horizon or covered by a destination label (target pruning).
+
+@njit(cache=True)
+def _time_left(tt, q, with_egress, horizon):
+    """A lower bound on the seconds from each stop to the destination (``with_egress``) or to
+    alighting at a stop that has an egress walk (else): a Dijkstra backwards from the egress
+    stops over each hop's fastest time of the day and the footpaths (``_NEVER`` where even
+    that is beyond ``horizon`` seconds).
+
+    Any journey through a label arriving at ``a`` alights for the last time no earlier than
+    ``a + left`` and reaches the destination no earlier than ``a + left`` with egress, with no
+    less CO2e, so a label is dropped when those land past the search's limits or under a
+    destination label (target pruning). ``max_arrival_s`` bounds the last alighting, not the
+    destination: its bound must not count the egress walk.
     """
     S = q.egress_s.shape[0]
-    horizon = q.max_arrival_s - q.start_s
     left = np.full(S, _NEVER, np.int64)
     cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
     key = np.empty(cap, np.float64)
     node = np.empty(cap, np.int32)
     size = 0
     for s in range(S):
-        if 0 <= q.egress_s[s] <= horizon:
-            left[s] = q.egress_s[s]
+        seed = q.egress_s[s] if with_egress else 0
+        if q.egress_s[s] >= 0 and seed <= horizon:
+            left[s] = seed
             size = heap_push(key, node, size, float(left[s]), s)
     done = np.zeros(S, np.bool_)
     while size > 0:

@@ -116,9 +116,12 @@ class TransitRouter:
             return table
 
     def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
-                 within_s: float = MAX_TRANSIT_DURATION_S) -> list[Journey]:
+                 within_s: float | None = None) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
-        that take at most ``within_s`` from the query time (at most ``MAX_TRANSIT_DURATION_S``).
+        whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
+        egress walk may end later) and, given ``within_s``, that reach the destination at most
+        ``within_s`` after the query time (the duration of a street option that covers slower
+        journeys, see ``pareto.covering_leg``).
         """
         local = query.when.astimezone(self.tz)
         service_date = local.date()
@@ -132,10 +135,14 @@ class TransitRouter:
                    else np.isin(day.dp_mode, sorted(query.transit_modes)))
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
             return []
+        max_arrival_s = start_s + MAX_TRANSIT_DURATION_S  # of the last vehicle
+        max_destination_s = max_arrival_s + int(egress_s.max())
+        if within_s is not None and math.isfinite(within_s):
+            max_destination_s = min(max_destination_s, start_s + _horizon_s(within_s))
         search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
                                start_s=int(start_s),
-                               max_arrival_s=int(start_s + min(_horizon_s(within_s),
-                                                               MAX_TRANSIT_DURATION_S)),
+                               max_arrival_s=int(max_arrival_s),
+                               max_destination_s=int(max_destination_s),
                                max_rounds=int(query.max_transfers) + 1,
                                walk_speed_mps=float(query.walk_speed_mps),
                                max_walk_m=float(query.max_walk_m))
@@ -283,7 +290,7 @@ class TransitRouter:
 def _horizon_s(within_s: float) -> int:
     """Whole seconds of timetable to search for journeys taking at most ``within_s``; one more
     second than the floor, as ``pareto_front`` compares times rounded to the millisecond."""
-    return math.floor(within_s) + 1 if math.isfinite(within_s) else MAX_TRANSIT_DURATION_S
+    return math.floor(within_s) + 1
 
 
 def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
