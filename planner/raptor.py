@@ -284,8 +284,12 @@ def mc_raptor(tt, q):
                  np.empty((K1, S, BAG_CAPACITY), np.float64))
     dest = _Bags(np.zeros(1, np.int32), np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
                  np.empty(DEST_CAPACITY, np.float64))
-    left = _Left(_time_left(tt, q, False, q.max_arrival_s - q.start_s),
-                 _time_left(tt, q, True, q.max_destination_s - q.start_s))
+    to_dest = _time_left(tt, q, True, q.max_destination_s - q.start_s)
+    # the last alighting precedes the destination: its bound matters only if the destination
+    # may be reached after max_arrival_s (a covering street option's bound is usually sooner)
+    to_alight = (_time_left(tt, q, False, q.max_arrival_s - q.start_s)
+                 if q.max_destination_s > q.max_arrival_s else np.zeros(S, np.int64))
+    left = _Left(to_alight, to_dest)
     marked_prev = np.zeros(S, np.bool_)
     for s in range(S):
         if q.access_s[s] >= 0 and not _hopeless(q, left, s, q.start_s + q.access_s[s]):
