@@ -83,9 +83,17 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     """
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(network_path, rules=rules)
+    traces, taps, crs = (options.pop(name, default) for name, default in
+                         (("traces", None), ("taps", None), ("crs", "wgs84")))
+    evidence = None
+    if traces is not None or taps is not None:
+        from .evidence import EvidenceAuditor
+
+        evidence = EvidenceAuditor(evaluator.network_path, evaluator.network_sha256, rules=rules,
+                                   traces_path=traces, taps_path=taps, crs=crs)
     return audit_trips(trips_path, out_path, evaluator=evaluator,
                        timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
-                       **options)
+                       evidence=evidence, **options)
 
 
 def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
@@ -94,7 +102,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
                 errors_path: str | os.PathLike | None = None, chunk_size: int = CHUNK_SIZE,
                 workers: int | None = None, scheduler: str | None = None, client=None,
                 resume: bool = True, keep_parts: bool = False, progress: bool = False,
-                on_chunk_done: Callable[[int], None] | None = None) -> AuditOutcome:
+                on_chunk_done: Callable[[int], None] | None = None,
+                evidence=None) -> AuditOutcome:
     """Audit every row of ``trips_path``; write results (parquet) and errors (CSV or parquet).
 
     Parameters
@@ -112,6 +121,9 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     on_chunk_done
         Called with the chunk index after each chunk is safely on disk (tests use it to
         simulate an interruption).
+    evidence
+        An :class:`~audit.evidence.EvidenceAuditor` (GPS traces, card taps): its columns and
+        flags are added after the checks, its rejected rows to the errors.
     """
     if chunk_size < 1:
         raise AuditInputError(f"chunk_size must be >= 1, got {chunk_size}", field="chunk_size")
@@ -139,6 +151,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
         bar.close()
     evaluation = store.read(sorted(chunks))
     results, errors = _finalize(validated, evaluation, evaluator)
+    if evidence is not None:
+        results, errors, _ = evidence.apply(results, errors, timezone=timezone)
     write_table(results, out_path)
     write_table(errors, errors_path)
     if not keep_parts:

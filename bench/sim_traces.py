@@ -196,8 +196,8 @@ class _Simulator:
         claim_mode = "bike" if kind == "bike_on_bus" else claimed
         record = {
             "trip_id": trip_id, "user_id": user,
-            "started_at": self._at(claim_start).isoformat(),
-            "ended_at": self._at(claim_end).isoformat(),
+            "started_at": self._at(claim_start, whole=True).isoformat(),
+            "ended_at": self._at(claim_end, whole=True).isoformat(),
             "origin_lat": origin[0], "origin_lon": origin[1],
             "dest_lat": dest[0], "dest_lon": dest[1], "claimed_mode": claim_mode,
             "claimed_distance_m": float(round(itinerary.distance_m)),
@@ -230,8 +230,10 @@ class _Simulator:
             return None
         return chosen
 
-    def _at(self, seconds: float) -> pd.Timestamp:
-        return (self.day0 + pd.Timedelta(seconds=round(float(seconds), 3))).tz_convert(self.tz)
+    def _at(self, seconds: float, *, whole: bool = False) -> pd.Timestamp:
+        ms = round(float(seconds) * (1 if whole else 1000))
+        delta = pd.Timedelta(seconds=ms) if whole else pd.Timedelta(milliseconds=ms)
+        return (self.day0 + delta).tz_convert(self.tz)
 
     # -- motion ---------------------------------------------------------------------------
     def _enact(self, itinerary, *, spoofed: bool) -> list[TrueLeg] | None:
