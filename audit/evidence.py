@@ -27,7 +27,7 @@ from graphs.modes import MODES, TRANSIT_MODES
 from planner.accounting import account_legs, claims_transit
 
 from .evaluate import _cached_rules, cached_planner
-from .match import StreetMatcher, TransitMatcher
+from .match import TAP_WINDOW_S, StreetMatcher, TransitMatcher
 from .schema import split_claimed_mode
 from .segment import TraceSigns, kinematics, street_segments, to_local_xy, trace_signs
 from .traces import read_points, validate_taps, validate_traces
@@ -129,6 +129,13 @@ class EvidenceAuditor:
             self.transit = TransitMatcher(self._planner) if tt is not None else None
         return self._planner
 
+    def warm_up(self) -> None:
+        """Load the network, build the street matchers and load the compiled kernel now."""
+        for layer in self.planner.network.streets:
+            matcher = self.street_matcher(layer)
+            lat, lon = matcher.layer.node_lat[:3], matcher.layer.node_lon[:3]
+            matcher.match(lat, lon)
+
     def street_matcher(self, layer: str) -> StreetMatcher | None:
         if layer not in self._street and layer in self.planner.network.streets:
             self._street[layer] = StreetMatcher(self.planner.network.streets[layer])
@@ -163,7 +170,7 @@ class EvidenceAuditor:
                                    route_ids=set(map(str, tt.route_id)) if tt is not None else set())
             extra_errors.append(tapped.errors)
             stats.update(tap_rows=tapped.n_rows, tap_errors=len(tapped.errors))
-            taps = {c: g for c, g in tapped.points.groupby("card_id", sort=False)}
+            taps = {c: _Taps.of(g) for c, g in tapped.points.groupby("card_id", sort=False)}
         records = [self.trip(row, fixes_by_trip.get(str(row.trip_id)), taps)
                    for row in results.itertuples(index=False)]
         out = _with_evidence(results, records, self)
@@ -177,8 +184,8 @@ class EvidenceAuditor:
         card = str(getattr(row, "card_id", None) or row.user_id)
         card_taps = taps.get(card) if taps is not None else None
         if card_taps is not None:
-            lo = row.started_at - pd.Timedelta(seconds=TAP_LOOKBACK_S)
-            card_taps = card_taps[(card_taps["time"] >= lo) & (card_taps["time"] <= row.ended_at)]
+            card_taps = card_taps.between(row.started_at.timestamp() - TAP_LOOKBACK_S,
+                                          row.ended_at.timestamp())
         if fixes is not None and len(fixes) >= MIN_FIXES:
             evidence = self._trace(row, fixes, claimed, card_taps, taps is not None)
         elif card_taps is not None and len(card_taps):
@@ -193,7 +200,7 @@ class EvidenceAuditor:
 
     # -- a trace -------------------------------------------------------------------------
     def _trace(self, row, fixes, claimed, card_taps, have_taps: bool) -> TripEvidence:
-        t_epoch = _epoch_s(fixes["time"])
+        t_epoch = fixes["epoch_s"].to_numpy()
         k = kinematics(t_epoch, fixes["lat"].to_numpy(), fixes["lon"].to_numpy())
         signs = trace_signs(k)
         tz = self.planner.tz
@@ -239,7 +246,7 @@ class EvidenceAuditor:
         matcher = self.street_matcher(_LAYER_OF.get(seg.mode) or "walk")
         distance, confidence, source = 0.0, 0.0, "trace"
         if last > first and matcher is not None:
-            distance, _, confidence = matcher.match(k.lat[first:last + 1], k.lon[first:last + 1])
+            distance, confidence = matcher.match(k.lat[first:last + 1], k.lon[first:last + 1])
             source = "streets"
         return MatchedLeg(mode=seg.mode, start=_iso(k.t[first], tz), end=_iso(k.t[last], tz),
                           distance_m=round(float(distance), 1), confidence=round(confidence, 3),
@@ -249,11 +256,12 @@ class EvidenceAuditor:
     def _taps_only(self, row, card_taps, claimed) -> TripEvidence:
         legs, flags = [], []
         tz = self.planner.tz
-        for tap in card_taps.itertuples(index=False):
-            service_date = tap.time.date()
-            match = (self.transit.match_tap(tap.stop_id, tap.route_id,
-                                            _epoch_s(pd.Series([tap.time]))[0]
-                                            - self.transit.day_zero(service_date), service_date)
+        for epoch, stop_id, route_id in zip(card_taps.epoch_s, card_taps.stop_id,
+                                            card_taps.route_id):
+            service_date = pd.Timestamp(epoch, unit="s", tz="UTC").tz_convert(tz).date()
+            match = (self.transit.match_tap(stop_id, route_id,
+                                            epoch - self.transit.day_zero(service_date),
+                                            service_date)
                      if self.transit is not None else None)
             if match is None:
                 continue
@@ -288,7 +296,7 @@ def _trace_flags(row, k, signs: TraceSigns, claimed, legs):
     if signs.gaps:
         longest = max(b - a for a, b in signs.gaps)
         yield ("trace_gap", f"{len(signs.gaps)} gap(s) without fixes, longest {longest / 60:.1f} min")
-    start, end = _epoch_s(pd.Series([row.started_at, row.ended_at]))
+    start, end = row.started_at.timestamp(), row.ended_at.timestamp()
     claimed_s = max(end - start, 1.0)
     overlap = max(0.0, min(end, k.t[-1]) - max(start, k.t[0]))
     if (k.t[0] < start - CLAIM_TIME_SLACK_S or k.t[-1] > end + CLAIM_TIME_SLACK_S
@@ -330,21 +338,21 @@ def _contradicted_modes(claimed, legs, *, require_claimed: bool):
                + _legs_text(legs) + ")")
 
 
-def _tap_flags(row, k, rides, day0, card_taps, transit, claimed) -> list[tuple[str, str]]:
+def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> list[tuple[str, str]]:
     flags = []
-    taps = card_taps if card_taps is not None else pd.DataFrame(columns=["time", "stop_id",
-                                                                         "route_id"])
-    tap_s = _epoch_s(taps["time"]) - day0 if len(taps) else np.zeros(0)
+    taps = taps if taps is not None else _Taps.empty()
+    tap_s = taps.epoch_s - day0
     used = np.zeros(len(taps), bool)
     for ride in rides:
         hit = False
-        for i, tap in enumerate(taps.itertuples(index=False)):
+        for i in range(len(taps)):
             offset = tap_s[i] - ride.board_s
-            if not (-600.0 <= offset <= 300.0):
+            if not (TAP_WINDOW_S[0] <= offset <= TAP_WINDOW_S[1]):
                 continue
-            if tap.route_id and tap.route_id != ride.route_id:
+            if taps.route_id[i] and taps.route_id[i] != ride.route_id:
                 continue
-            if tap.stop_id and _stop_distance(transit, tap.stop_id, ride.board_stop) > TAP_STOP_RADIUS_M:
+            if taps.stop_id[i] and _stop_distance(transit, taps.stop_id[i],
+                                                  ride.board_stop) > TAP_STOP_RADIUS_M:
                 continue
             used[i] = hit = True
         if not hit:
@@ -353,14 +361,37 @@ def _tap_flags(row, k, rides, day0, card_taps, transit, claimed) -> list[tuple[s
                           f"{ride.board_stop} at {_clock(day0 + ride.board_s, row.started_at)}"))
     if not rides and claims_transit(claimed) and not len(taps):
         flags.append(("no_tap", "no card tap during a transit claim"))
-    inside = (tap_s >= k.t[0] - day0 - 60) & (tap_s <= k.t[-1] - day0 + 60) if len(taps) else used
-    for i in np.flatnonzero(inside & ~used):
-        tap = taps.iloc[i]
-        where = f"stop {tap['stop_id']}" if tap["stop_id"] else f"route {tap['route_id']}"
+    inside = (tap_s >= k.t[0] - day0 - 60) & (tap_s <= k.t[-1] - day0 + 60)
+    for i in np.flatnonzero(inside & ~used)[:1]:
+        where = f"stop {taps.stop_id[i]}" if taps.stop_id[i] else f"route {taps.route_id[i]}"
         flags.append(("tap_contradicts_trace", f"card tap at {where} at "
-                      f"{tap['time']:%H:%M:%S} matches no ride of the trace"))
-        break
+                      f"{_clock(taps.epoch_s[i], row.started_at)} matches no ride of the trace"))
     return flags
+
+
+@dataclass(frozen=True)
+class _Taps:
+    """One card's taps as arrays (time order)."""
+
+    epoch_s: np.ndarray
+    stop_id: np.ndarray
+    route_id: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Taps:
+        return cls(frame["epoch_s"].to_numpy(float), frame["stop_id"].to_numpy(object),
+                   frame["route_id"].to_numpy(object))
+
+    @classmethod
+    def empty(cls) -> _Taps:
+        return cls(np.zeros(0), np.zeros(0, object), np.zeros(0, object))
+
+    def between(self, t0: float, t1: float) -> _Taps:
+        keep = (self.epoch_s >= t0) & (self.epoch_s <= t1)
+        return _Taps(self.epoch_s[keep], self.stop_id[keep], self.route_id[keep])
+
+    def __len__(self) -> int:
+        return int(self.epoch_s.shape[0])
 
 
 def _stop_distance(transit, a: str, b: str) -> float:
@@ -404,11 +435,6 @@ def _with_evidence(results: pd.DataFrame, records, auditor) -> pd.DataFrame:
     out.loc[more, "reasons"] = (out["reasons"].astype(str) + join + out["evidence_reasons"])[more]
     out["flagged"] = out["flags"].astype(str) != ""
     return out
-
-
-def _epoch_s(times: pd.Series) -> np.ndarray:
-    utc = pd.to_datetime(times, utc=True)
-    return (utc - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
 
 
 def _iso(epoch: float, tz) -> str:

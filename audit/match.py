@@ -9,8 +9,8 @@ the planner's own day table for the service date (previous-day trips past midnig
 Streets: a street leg is matched to its street layer with a small hidden-Markov map matcher
 (Newson & Krumm 2009): candidates are layer edges within :data:`CANDIDATE_RADIUS_M` of
 fixes taken every :data:`MATCH_SPACING_M`; emission ~ Gaussian in the distance to the edge;
-transitions allowed along the graph within :data:`MAX_HOPS` edges, scored by how far the
-network distance differs from the straight-line one. The matched distance is the length of
+transitions scored by how far the network distance (bounded Dijkstra) differs from the
+straight-line one (``audit._hmm``). The matched distance is the length of
 the matched edge sequence; where the matcher must restart (no connected candidates), the gap
 is bridged by the straight line.
 """
@@ -30,7 +30,7 @@ from .segment import WALK_MAX_MPS, Kinematics, to_local_xy
 __all__ = [
     "STOP_RADIUS_M", "SCHEDULE_TOLERANCE_S", "MIN_STOP_SHARE", "MAX_SHAPE_DISTANCE_M",
     "MAX_VEHICLE_DISTANCE_M", "ON_FOOT_WINDOW_S", "AT_STOP_M", "MIN_RIDE_M",
-    "TAP_WINDOW_S", "CANDIDATE_RADIUS_M", "MATCH_SPACING_M", "MAX_HOPS", "GPS_SIGMA_M",
+    "TAP_WINDOW_S", "CANDIDATE_RADIUS_M", "MATCH_SPACING_M", "GPS_SIGMA_M",
     "Ride", "TapMatch", "TransitMatcher", "StreetMatcher",
 ]
 
@@ -51,13 +51,13 @@ ON_FOOT_WINDOW_S = 60.0
 AT_STOP_M = 100.0
 #: Shorter rides (m) are not told apart from walking past stops as buses pass.
 MIN_RIDE_M = 300.0
+_STOPS_PER_FIX = 8
 _TRIMS = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0))
 #: A tap at a stop matches a trip leaving there within this window (s) around the tap:
 #: on-board validators tap after departure, station gates before.
 TAP_WINDOW_S = (-600.0, 300.0)
 CANDIDATE_RADIUS_M = 60.0
 MATCH_SPACING_M = 40.0
-MAX_HOPS = 6
 GPS_SIGMA_M = 8.0
 
 
@@ -138,24 +138,25 @@ class TransitMatcher:
         return sorted(rides, key=lambda r: r.board_s)
 
     def _visits(self, k: Kinematics) -> list[tuple[int, int, int]]:
-        """``(stop, first fix, last fix)`` of each pass within STOP_RADIUS_M of a stop."""
+        """``(stop, first fix, last fix)`` of each pass within STOP_RADIUS_M of a stop.
+
+        Fixes of one pass may miss the radius for up to two fixes (noise) without ending it.
+        """
         x, y = to_local_xy(k.lat, k.lon, self._origin)
-        near = self._stop_tree.query_ball_point(np.column_stack([x, y]), STOP_RADIUS_M)
-        open_: dict[int, list[int]] = {}
-        out = []
-        for i, stops in enumerate(near):
-            current = set(stops)
-            for stop in list(open_):
-                if stop not in current and i - open_[stop][1] > 2:
-                    a, b = open_.pop(stop)
-                    out.append((stop, a, b))
-            for stop in current:
-                if stop in open_:
-                    open_[stop][1] = i
-                else:
-                    open_[stop] = [i, i]
-        out += [(stop, a, b) for stop, (a, b) in open_.items()]
-        return sorted(out, key=lambda v: (v[1], v[0]))
+        _, idx = self._stop_tree.query(np.column_stack([x, y]), k=_STOPS_PER_FIX,
+                                       distance_upper_bound=STOP_RADIUS_M)
+        fix, column = np.nonzero(idx < self.timetable.n_stops)
+        if not len(fix):
+            return []
+        stop = idx[fix, column].astype(np.int64)
+        order = np.lexsort((fix, stop))
+        fix, stop = fix[order], stop[order]
+        new = np.ones(len(fix), bool)
+        new[1:] = (stop[1:] != stop[:-1]) | (fix[1:] - fix[:-1] > 3)
+        starts = np.flatnonzero(new)
+        ends = np.concatenate([starts[1:] - 1, [len(fix) - 1]])
+        visits = sorted(zip(fix[starts].tolist(), stop[starts].tolist(), fix[ends].tolist()))
+        return [(s, a, b) for a, s, b in visits]
 
     def _candidates(self, day, visits, t_day, k: Kinematics) -> list[tuple[tuple, Ride]]:
         hits: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
@@ -341,128 +342,89 @@ def epoch_seconds(when: datetime) -> float:
 
 
 class StreetMatcher:
-    """Hidden-Markov map matching of street legs to one street layer (see the module doc)."""
+    """Hidden-Markov map matching of street legs to one street layer (see the module doc).
+
+    Edges are indexed by points every :data:`_SAMPLE_SPACING_M` along their straight chord
+    (tail to head) in a KD-tree; the Viterbi pass runs in ``audit._hmm`` (numba).
+    """
 
     def __init__(self, layer: StreetLayer) -> None:
         self.layer = layer
         self.origin = (float(np.mean(layer.node_lat)), float(np.mean(layer.node_lon)))
         nx_, ny_ = to_local_xy(layer.node_lat, layer.node_lon, self.origin)
-        self.node_x, self.node_y = nx_, ny_
-        tail, head = layer.edge_tail.astype(np.int64), layer.edge_head.astype(np.int64)
-        self.tail, self.head = tail, head
-        self.length = layer.edge_length_m.astype(float)
-        # index edges by points every ~25 m along their straight chord
-        ax, ay, bx, by = nx_[tail], ny_[tail], nx_[head], ny_[head]
-        pieces = np.maximum(1, np.ceil(np.hypot(bx - ax, by - ay) / 25.0)).astype(int)
-        edge_of = np.repeat(np.arange(len(tail)), pieces + 1)
-        frac = np.concatenate([np.linspace(0, 1, p + 1) for p in pieces]) if len(tail) else []
-        frac = np.asarray(frac, float)
+        self.indptr = layer.indptr.astype(np.int64)
+        self.tail = layer.edge_tail.astype(np.int64)
+        self.head = layer.edge_head.astype(np.int64)
+        self.length = layer.edge_length_m.astype(np.float64)
+        self.ax, self.ay = nx_[self.tail], ny_[self.tail]
+        self.dx, self.dy = nx_[self.head] - self.ax, ny_[self.head] - self.ay
+        pieces = np.maximum(1, np.ceil(np.hypot(self.dx, self.dy) / _SAMPLE_SPACING_M))
+        pieces = pieces.astype(np.int64)
+        counts = pieces + 1
+        edge_of = np.repeat(np.arange(len(self.tail)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        frac = (np.arange(int(counts.sum())) - first) / np.repeat(pieces, counts)
         self._sample_edge = edge_of
-        self._tree = cKDTree(np.column_stack([ax[edge_of] + frac * (bx - ax)[edge_of],
-                                              ay[edge_of] + frac * (by - ay)[edge_of]]))
-        self.out_edges = layer.indptr.astype(np.int64)
+        self._tree = cKDTree(np.column_stack([self.ax[edge_of] + frac * self.dx[edge_of],
+                                              self.ay[edge_of] + frac * self.dy[edge_of]]))
 
-    def match(self, lat: np.ndarray, lon: np.ndarray) -> tuple[float, list[int], float]:
-        """``(distance_m, matched edges, share of fixes matched)`` of one street leg."""
+    def match(self, lat: np.ndarray, lon: np.ndarray) -> tuple[float, float]:
+        """``(distance_m, share of fixes near a street)`` of one street leg.
+
+        Fixes farther than CANDIDATE_RADIUS_M from every edge are skipped; breaks in the
+        matched chain are bridged by the straight line.
+        """
+        from ._hmm import viterbi_distance
+
         x, y = to_local_xy(lat, lon, self.origin)
         keep = _thin(x, y, MATCH_SPACING_M)
         x, y = x[keep], y[keep]
         if len(x) < 2:
-            return 0.0, [], 0.0
-        candidates = [self._candidates(px, py) for px, py in zip(x, y)]
-        runs, breaks, matched = self._viterbi(x, y, candidates)
-        distance = sum(d for _, d in runs)
-        distance += sum(math.hypot(bx - ax, by - ay) for (ax, ay), (bx, by) in breaks)
-        edges = [e for run, _ in runs for e in run]
-        return distance, list(dict.fromkeys(edges)), matched / len(x)
+            return 0.0, 0.0
+        edge, dist, u = self._candidates(x, y)
+        near = edge[:, 0] >= 0
+        if near.sum() < 2:
+            return float(np.hypot(np.diff(x), np.diff(y)).sum()), 0.0
+        x, y, edge, dist, u = x[near], y[near], edge[near], dist[near], u[near]
+        straight = np.concatenate([[0.0], np.hypot(np.diff(x), np.diff(y))])
+        route, bridged, _ = viterbi_distance(self.indptr, self.head, self.tail, self.length,
+                                             edge, dist, u, straight, GPS_SIGMA_M)
+        return float(route + bridged), float(near.mean())
 
-    def _candidates(self, px: float, py: float) -> list[tuple[int, float, float]]:
-        """``(edge, distance to it, fraction along it)`` within CANDIDATE_RADIUS_M, nearest 6."""
-        found = self._tree.query_ball_point((px, py), CANDIDATE_RADIUS_M)
-        edges = np.unique(self._sample_edge[found]) if found else np.zeros(0, int)
-        out = []
-        for e in edges:
-            ax, ay = self.node_x[self.tail[e]], self.node_y[self.tail[e]]
-            bx, by = self.node_x[self.head[e]], self.node_y[self.head[e]]
-            dx, dy = bx - ax, by - ay
-            u = min(1.0, max(0.0, ((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-9)))
-            out.append((int(e), math.hypot(px - ax - u * dx, py - ay - u * dy), u))
-        out.sort(key=lambda c: c[1])
-        return out[:6]
-
-    def _route(self, e1: int, u1: float, e2: int, u2: float) -> tuple[float, list[int]] | None:
-        """Shortest distance from a point on ``e1`` to one on ``e2`` within MAX_HOPS edges."""
-        if e1 == e2 and u2 >= u1:
-            return (u2 - u1) * self.length[e1], []
-        start = (1 - u1) * self.length[e1]
-        frontier = {int(self.head[e1]): (start, [])}
-        best = None
-        for _ in range(MAX_HOPS):
-            nxt: dict[int, tuple[float, list[int]]] = {}
-            for node, (dist, path) in frontier.items():
-                if node == self.tail[e2]:
-                    total = dist + u2 * self.length[e2]
-                    if best is None or total < best[0]:
-                        best = (total, path)
-                for e in range(self.out_edges[node], self.out_edges[node + 1]):
-                    head = int(self.head[e])
-                    d = dist + self.length[e]
-                    if head not in nxt or d < nxt[head][0]:
-                        nxt[head] = (d, path + [e])
-            frontier = nxt
-            if best is not None and min((d for d, _ in frontier.values()), default=math.inf) > best[0]:
-                break
-        return best
-
-    def _viterbi(self, x, y, candidates):
-        """Best candidate sequence per connected run; ``(edges, metres)`` per run and the breaks."""
-        runs: list[tuple[list[int], float]] = []
-        breaks = []
-        matched = 0
-        history: list = []     # per fix of the current run: (candidates, back-pointers)
-        scores = np.zeros(0)
-        last = None            # index of the last fix with candidates
-        for i, cands in enumerate(candidates):
-            if not cands:
-                continue
-            matched += 1
-            emission = np.array([-0.5 * (d / GPS_SIGMA_M) ** 2 for _, d, _ in cands])
-            new = np.full(len(cands), -np.inf)
-            back: list[tuple[int, list[int], float]] = [(-1, [], 0.0)] * len(cands)
-            if history:
-                straight = math.hypot(x[i] - x[last], y[i] - y[last])
-                for j, (e2, _, u2) in enumerate(cands):
-                    for p, (e1, _, u1) in enumerate(history[-1][0]):
-                        route = self._route(e1, u1, e2, u2)
-                        if route is None:
-                            continue
-                        score = scores[p] - abs(route[0] - straight) / 20.0 + emission[j]
-                        if score > new[j]:
-                            new[j], back[j] = score, (p, route[1], route[0])
-            if not np.isfinite(new).any():          # first fix, or no connection: restart
-                if history:
-                    runs.append(_backtrack(history, scores))
-                    breaks.append(((x[last], y[last]), (x[i], y[i])))
-                history, new = [], emission
-                back = [(-1, [], 0.0)] * len(cands)
-            history.append((cands, back))
-            scores, last = new, i
-        if history:
-            runs.append(_backtrack(history, scores))
-        return runs, breaks, matched
+    def _candidates(self, x: np.ndarray, y: np.ndarray):
+        """``(n, K)`` nearest distinct edges within CANDIDATE_RADIUS_M: ids (-1 pad), metres, fractions."""
+        _, idx = self._tree.query(np.column_stack([x, y]), k=_QUERY_K,
+                                  distance_upper_bound=CANDIDATE_RADIUS_M)
+        valid = idx < len(self._sample_edge)
+        edges = np.where(valid, self._sample_edge[np.minimum(idx, len(self._sample_edge) - 1)], -1)
+        safe = np.maximum(edges, 0)
+        ax, ay, dx, dy = self.ax[safe], self.ay[safe], self.dx[safe], self.dy[safe]
+        u = np.clip(((x[:, None] - ax) * dx + (y[:, None] - ay) * dy)
+                    / np.maximum(dx * dx + dy * dy, 1e-9), 0.0, 1.0)
+        dist = np.hypot(x[:, None] - ax - u * dx, y[:, None] - ay - u * dy)
+        dist = np.where(edges >= 0, dist, np.inf)
+        order = np.argsort(dist, axis=1, kind="stable")
+        edges = np.take_along_axis(edges, order, axis=1)
+        dist = np.take_along_axis(dist, order, axis=1)
+        u = np.take_along_axis(u, order, axis=1)
+        earlier = np.tri(_QUERY_K, k=-1, dtype=bool)[None]      # [a, b]: b before a
+        repeat = (edges[:, :, None] == edges[:, None, :]) & earlier
+        keep = (edges >= 0) & ~repeat.any(axis=2)
+        rank = np.cumsum(keep, axis=1) - 1
+        keep &= rank < _CANDIDATES
+        rows, cols = np.nonzero(keep)
+        out_e = np.full((len(x), _CANDIDATES), -1, np.int64)
+        out_d = np.full((len(x), _CANDIDATES), np.inf)
+        out_u = np.zeros((len(x), _CANDIDATES))
+        out_e[rows, rank[rows, cols]] = edges[rows, cols]
+        out_d[rows, rank[rows, cols]] = dist[rows, cols]
+        out_u[rows, rank[rows, cols]] = u[rows, cols]
+        return out_e, out_d, out_u
 
 
-def _backtrack(history, scores) -> tuple[list[int], float]:
-    """Edges and metres of the best path through one run of ``history``."""
-    j = int(np.argmax(scores))
-    edges: list[int] = [history[-1][0][j][0]]
-    metres = 0.0
-    for i in range(len(history) - 1, 0, -1):
-        p, path, dist = history[i][1][j]
-        edges = [history[i - 1][0][p][0]] + path + edges
-        metres += dist
-        j = p
-    return edges, metres
+_SAMPLE_SPACING_M = 25.0
+_QUERY_K = 24
+_CANDIDATES = 6
 
 
 def _thin(x: np.ndarray, y: np.ndarray, spacing: float) -> np.ndarray:

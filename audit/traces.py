@@ -31,7 +31,7 @@ from .schema import ERROR_COLUMNS, ROW_COLUMN
 
 __all__ = [
     "TRACE_COLUMNS", "TRACE_OPTIONAL_COLUMNS", "TAP_COLUMNS", "MAX_ACCURACY_M", "CRS_NAMES",
-    "GPX_HDOP_M", "ValidatedPoints", "read_points", "validate_traces", "validate_taps",
+    "GPX_HDOP_M", "ValidatedPoints", "read_points", "epoch_seconds", "validate_traces", "validate_taps",
 ]
 
 TRACE_COLUMNS = ("trip_id", "time", "lat", "lon")
@@ -91,7 +91,7 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
                     max_accuracy_m: float = MAX_ACCURACY_M) -> ValidatedPoints:
     """Parse, check and clean trace fixes; join them to the valid trips' ``trip_ids``.
 
-    ``points`` has ``row``, ``trip_id`` (str), ``time`` (aware, ``timezone``), ``lat``, ``lon``
+    ``points`` has ``row``, ``trip_id`` (str), ``time`` (aware, ``timezone``), ``epoch_s``, ``lat``, ``lon``
     (WGS84 after converting from ``crs``), ``accuracy`` (NaN when absent), sorted by trip and
     time. ``trip_ids`` maps each valid trip id to True; ids of trips that went to the errors
     file map to False (their fixes are reported as such).
@@ -99,14 +99,14 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
     n = len(raw)
     reason = pd.Series(pd.NA, index=raw.index, dtype="object")
     field = pd.Series(pd.NA, index=raw.index, dtype="object")
-    trip = raw["trip_id"].astype("object").map(lambda v: "" if pd.isna(v) else str(v).strip())
+    trip = _text(raw, "trip_id")
     time = _parse_times(raw["time"], timezone)
     lat = pd.to_numeric(raw["lat"], errors="coerce").astype(float)
     lon = pd.to_numeric(raw["lon"], errors="coerce").astype(float)
     accuracy = (pd.to_numeric(raw["accuracy"], errors="coerce").astype(float)
                 if "accuracy" in raw.columns else pd.Series(np.nan, index=raw.index))
     bad_accuracy = (accuracy < 0) | (accuracy.isna() & _present(raw, "accuracy"))
-    known = trip.map(lambda t: trip_ids.get(t))
+    known = trip.map(trip_ids)
     checks = [
         (trip == "", "traces.trip_id", "trip_id is empty"),
         (time.isna(), "traces.time", "time is not an ISO 8601 date-time"),
@@ -128,6 +128,7 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
         lat, lon = _to_wgs84(lat, lon, crs)
     points = pd.DataFrame({ROW_COLUMN: rows[~bad], "trip_id": trip[~bad].to_numpy(dtype=object),
                            "time": time[~bad].reset_index(drop=True),
+                           "epoch_s": epoch_seconds(time[~bad]),
                            "lat": lat[~bad].to_numpy(), "lon": lon[~bad].to_numpy(),
                            "accuracy": accuracy[~bad].to_numpy()})
     points = points.sort_values(["trip_id", "time", ROW_COLUMN], kind="stable")
@@ -146,7 +147,7 @@ def validate_taps(raw: pd.DataFrame, *, timezone: str, stop_ids, route_ids) -> V
     Ids are the network's feed-prefixed ids (``poa_eptc:1844``).
     """
     n = len(raw)
-    card = raw["card_id"].astype("object").map(lambda v: "" if pd.isna(v) else str(v).strip())
+    card = _text(raw, "card_id")
     time = _parse_times(raw["time"], timezone)
     stop = _text(raw, "stop_id")
     route = _text(raw, "route_id")
@@ -169,10 +170,17 @@ def validate_taps(raw: pd.DataFrame, *, timezone: str, stop_ids, route_ids) -> V
                      field[bad], reason[bad])
     taps = pd.DataFrame({ROW_COLUMN: rows[~bad], "card_id": card[~bad].to_numpy(dtype=object),
                          "time": time[~bad].reset_index(drop=True),
+                         "epoch_s": epoch_seconds(time[~bad]),
                          "stop_id": stop[~bad].to_numpy(dtype=object),
                          "route_id": route[~bad].to_numpy(dtype=object)})
     return ValidatedPoints(points=taps.sort_values(["card_id", "time"], kind="stable")
                            .reset_index(drop=True), errors=errors, n_rows=n)
+
+
+def epoch_seconds(times: pd.Series) -> np.ndarray:
+    """Seconds since 1970 (float) of timezone-aware datetimes."""
+    utc = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return utc.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
 
 
 def _errors(rows, trip, field, reason) -> pd.DataFrame:
@@ -186,7 +194,13 @@ def _errors(rows, trip, field, reason) -> pd.DataFrame:
 def _text(raw: pd.DataFrame, name: str) -> pd.Series:
     if name not in raw.columns:
         return pd.Series("", index=raw.index, dtype=object)
-    return raw[name].astype("object").map(lambda v: "" if pd.isna(v) else str(v).strip())
+    return _strip(raw[name])
+
+
+def _strip(values: pd.Series) -> pd.Series:
+    """Values as stripped text, "" where missing (object dtype)."""
+    text = values.astype("object").where(values.notna(), "").astype(str).str.strip()
+    return text.astype("object")
 
 
 def _present(raw: pd.DataFrame, name: str) -> pd.Series:
@@ -200,7 +214,7 @@ def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
         if getattr(values.dt, "tz", None) is None:
             return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         return values.dt.tz_convert(timezone).astype(dtype)
-    text = values.astype("object").map(lambda v: "" if pd.isna(v) else str(v).strip())
+    text = _strip(values)
     out = pd.Series(pd.NaT, index=values.index, dtype=dtype)
     aware = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True) & text.str.contains("T| ")
     if aware.any():
