@@ -64,7 +64,8 @@ EVIDENCE_FLAG_DESCRIPTIONS = {
                 "no GPS noise (two or more).",
     "no_timetable_match": "A transit claim whose trace (or taps) matches no timetable trip.",
     "no_tap": "A ride the trace matched, or a transit claim, without a card tap for it.",
-    "tap_contradicts_trace": "A card tap during the trip that matches none of the trace's rides.",
+    "tap_contradicts_trace": "A card tap during the trip at a stop the trace never came near, "
+                             "that none of the trace's rides boarded at.",
 }
 #: Columns the evidence adds to the results (after the audit columns).
 EVIDENCE_COLUMNS = ("evidence", "trace_fixes", "matched_modes", "matched_legs",
@@ -116,6 +117,21 @@ class EvidenceAuditor:
         self.crs = crs
         self._planner = None
         self._street: dict[str, StreetMatcher] = {}
+        self._raw: dict[str, pd.DataFrame] = {}
+
+    def read_inputs(self) -> None:
+        """Read the traces and taps files now, so a bad file stops the run before any planning.
+
+        Raises
+        ------
+        AuditInputError
+            If a file is missing, unreadable or lacks a required column.
+        """
+        if self.traces_path is not None and "traces" not in self._raw:
+            self._raw["traces"] = read_points(self.traces_path)
+        if self.taps_path is not None and "taps" not in self._raw:
+            self._raw["taps"] = read_points(self.taps_path, required=("card_id", "time"),
+                                            label="taps")
 
     @property
     def fingerprint(self) -> str:
@@ -147,13 +163,14 @@ class EvidenceAuditor:
         """Results with :data:`EVIDENCE_COLUMNS` and evidence flags merged into ``flags``;
         errors with the rejected trace and tap rows appended; intake counts."""
         planner = self.planner
+        self.read_inputs()
         valid = {str(t): True for t in results["trip_id"].astype(str)}
         for t in errors["trip_id"].dropna().astype(str):
             valid.setdefault(t, False)
         extra_errors, stats = [], {}
         fixes_by_trip: dict[str, pd.DataFrame] = {}
         if self.traces_path is not None:
-            traces = validate_traces(read_points(self.traces_path), timezone=timezone,
+            traces = validate_traces(self._raw["traces"], timezone=timezone,
                                      trip_ids=valid, crs=self.crs)
             extra_errors.append(traces.errors)
             stats.update(trace_rows=traces.n_rows, trace_errors=len(traces.errors),
@@ -163,9 +180,7 @@ class EvidenceAuditor:
         taps = None
         if self.taps_path is not None:
             tt = planner.network.timetable
-            tapped = validate_taps(read_points(self.taps_path, required=("card_id", "time"),
-                                               label="taps"),
-                                   timezone=timezone,
+            tapped = validate_taps(self._raw["taps"], timezone=timezone,
                                    stop_ids=set(map(str, tt.stop_id)) if tt is not None else set(),
                                    route_ids=set(map(str, tt.route_id)) if tt is not None else set())
             extra_errors.append(tapped.errors)
@@ -209,7 +224,8 @@ class EvidenceAuditor:
         day0 = 0.0
         if self.transit is not None and self.transit.covers(service_date):
             day0 = self.transit.day_zero(service_date)
-            rides = self.transit.rides(k, k.t - day0, service_date)
+            tapped = frozenset(card_taps.route_id) if card_taps is not None else frozenset()
+            rides = self.transit.rides(k, k.t - day0, service_date, tapped_routes=tapped)
         legs = self._legs(k, rides, day0, claimed, tz)
         flags = list(_trace_flags(row, k, signs, claimed, legs))
         if have_taps:
@@ -349,8 +365,6 @@ def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> lis
             offset = tap_s[i] - ride.board_s
             if not (TAP_WINDOW_S[0] <= offset <= TAP_WINDOW_S[1]):
                 continue
-            if taps.route_id[i] and taps.route_id[i] != ride.route_id:
-                continue
             if taps.stop_id[i] and _stop_distance(transit, taps.stop_id[i],
                                                   ride.board_stop) > TAP_STOP_RADIUS_M:
                 continue
@@ -362,11 +376,28 @@ def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> lis
     if not rides and claims_transit(claimed) and not len(taps):
         flags.append(("no_tap", "no card tap during a transit claim"))
     inside = (tap_s >= k.t[0] - day0 - 60) & (tap_s <= k.t[-1] - day0 + 60)
-    for i in np.flatnonzero(inside & ~used)[:1]:
+    for i in np.flatnonzero(inside & ~used):
+        if taps.stop_id[i] and _trace_was_at(k, transit, taps.stop_id[i], taps.epoch_s[i]):
+            continue          # a tap where the trace was (a ride too short to match, say)
         where = f"stop {taps.stop_id[i]}" if taps.stop_id[i] else f"route {taps.route_id[i]}"
         flags.append(("tap_contradicts_trace", f"card tap at {where} at "
-                      f"{_clock(taps.epoch_s[i], row.started_at)} matches no ride of the trace"))
+                      f"{_clock(taps.epoch_s[i], row.started_at)}: the trace was not there and "
+                      "rode no vehicle from there"))
+        break
     return flags
+
+
+def _trace_was_at(k, transit, stop_id: str, epoch: float) -> bool:
+    """Whether a fix within TAP_WINDOW_S of ``epoch`` lies within TAP_STOP_RADIUS_M of the stop."""
+    i = transit.stop_index.get(stop_id)
+    if i is None:
+        return False
+    window = (k.t >= epoch + TAP_WINDOW_S[0]) & (k.t <= epoch + TAP_WINDOW_S[1])
+    if not window.any():
+        return False
+    tt = transit.timetable
+    x, y = to_local_xy(k.lat[window], k.lon[window], (float(tt.stop_lat[i]), float(tt.stop_lon[i])))
+    return bool(np.min(np.hypot(x, y)) <= TAP_STOP_RADIUS_M)
 
 
 @dataclass(frozen=True)

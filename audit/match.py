@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 
 from graphs.network import StreetLayer
 
-from .segment import WALK_MAX_MPS, Kinematics, to_local_xy
+from .segment import SPEED_WINDOW_S, WALK_MAX_MPS, Kinematics, to_local_xy
 
 __all__ = [
     "STOP_RADIUS_M", "SCHEDULE_TOLERANCE_S", "MIN_STOP_SHARE", "MAX_SHAPE_DISTANCE_M",
@@ -52,6 +52,8 @@ AT_STOP_M = 100.0
 #: Shorter rides (m) are not told apart from walking past stops as buses pass.
 MIN_RIDE_M = 300.0
 _STOPS_PER_FIX = 8
+#: Passes of nearby stops may come a few fixes out of order (a stop across the street).
+_ORDER_SLACK_FIXES = 3
 _TRIMS = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0))
 #: A tap at a stop matches a trip leaving there within this window (s) around the tap:
 #: on-board validators tap after departure, station gates before.
@@ -123,14 +125,20 @@ class TransitMatcher:
         return self.router is not None and self.router.covers(service_date)
 
     # -- rides from a trace -----------------------------------------------------------------
-    def rides(self, k: Kinematics, t_day: np.ndarray, service_date: date) -> list[Ride]:
-        """Non-overlapping rides of the trace (``t_day``: its times in seconds of the day)."""
+    def rides(self, k: Kinematics, t_day: np.ndarray, service_date: date, *,
+              tapped_routes: frozenset[str] = frozenset()) -> list[Ride]:
+        """Non-overlapping rides of the trace (``t_day``: its times in seconds of the day).
+
+        Where candidates overlap, a route the traveller's card tapped wins, then the one
+        passing most stops, nearest the shape, closest to schedule.
+        """
         if not self.covers(service_date) or len(k) < 2:
             return []
         day = self.router.day(service_date, False)
         visits = self._visits(k)
         candidates = self._candidates(day, visits, t_day, k)
         rides: list[Ride] = []
+        candidates = [((c[1].route_id in tapped_routes, *c[0]), c[1]) for c in candidates]
         for score, ride in sorted(candidates, key=lambda c: c[0], reverse=True):
             if any(ride.board_s < r.alight_s and r.board_s < ride.alight_s for r in rides):
                 continue
@@ -159,7 +167,7 @@ class TransitMatcher:
         return [(s, a, b) for a, s, b in visits]
 
     def _candidates(self, day, visits, t_day, k: Kinematics) -> list[tuple[tuple, Ride]]:
-        hits: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
+        hits: dict[tuple[int, int], list[tuple[int, int, int, float]]] = {}
         for v, (stop, a, b) in enumerate(visits):
             ta, tb = float(t_day[a]), float(t_day[b])
             for j in range(int(day.stop_dp_indptr[stop]), int(day.stop_dp_indptr[stop + 1])):
@@ -170,7 +178,8 @@ class TransitMatcher:
                 # offset: how far the vehicle's time at the stop lies outside the visit
                 offset = np.maximum(0.0, np.maximum(ta - dep, arr - tb))
                 for trip in np.flatnonzero(offset <= SCHEDULE_TOLERANCE_S):
-                    hits.setdefault((dp, t0 + int(trip)), []).append((pos, v, float(offset[trip])))
+                    hits.setdefault((dp, t0 + int(trip)), []).append(
+                        (pos, a, b, float(offset[trip])))
         out = []
         for (dp, trip), found in hits.items():
             chain = _chain(found)
@@ -186,7 +195,7 @@ class TransitMatcher:
                 ride = self._ride(day, dp, trip, board, alight, len(part), t_day, k)
                 if ride is None or ride.distance_m < MIN_RIDE_M:
                     continue
-                error = sum(h[2] for h in part) / len(part)
+                error = sum(h[3] for h in part) / len(part)
                 out.append(((len(part), -ride.shape_distance_m, -error), ride))
                 break
         return out
@@ -208,10 +217,14 @@ class TransitMatcher:
             geometry.append((float(tt.stop_lon[stop]), float(tt.stop_lat[stop])))
             geometry_stops.append(len(geometry) - 1)
         inside = (t_day >= board_s) & (t_day <= alight_s)
-        if inside.sum() < 2 or not (_on_foot(k, t_day, board_s - ON_FOOT_WINDOW_S, board_s - 5)
-                                    and _on_foot(k, t_day, alight_s + 5,
-                                                 alight_s + ON_FOOT_WINDOW_S)):
+        # speeds are windowed (audit.segment.SPEED_WINDOW_S): look past the vehicle's own motion
+        before = board_s - SPEED_WINDOW_S
+        after = alight_s + SPEED_WINDOW_S
+        if inside.sum() < 2 or not (_on_foot(k, t_day, before - ON_FOOT_WINDOW_S, before)
+                                    and _on_foot(k, t_day, after, after + ON_FOOT_WINDOW_S)):
             return None
+        if float(np.median(k.speed_mps[inside])) <= WALK_MAX_MPS:
+            return None           # at walking pace a timetable ride cannot be told from a walk
         if not (self._at(k, t_day, board_s, int(stops[0]))
                 and self._at(k, t_day, alight_s, int(stops[-1]))):
             return None
@@ -311,17 +324,28 @@ def _on_foot(k: Kinematics, t_day: np.ndarray, t0: float, t1: float) -> bool:
     return not inside.any() or float(np.median(k.speed_mps[inside])) <= WALK_MAX_MPS
 
 
-def _chain(found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """Hits in pattern order whose visits also come in time order (one hit per position)."""
-    best: dict[int, tuple[int, int, float]] = {}
-    for pos, visit, offset in found:
-        if pos not in best or offset < best[pos][2]:
-            best[pos] = (pos, visit, offset)
-    chain: list[tuple[int, int, float]] = []
-    for hit in sorted(best.values()):
-        if not chain or hit[1] >= chain[-1][1]:
-            chain.append(hit)
-    return chain
+def _chain(found: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:
+    """Hits ``(pos, first fix, last fix, offset)`` in pattern order whose passes come in time
+    order (a pass may overlap the previous one: nearby stops), one hit per position."""
+    best: dict[int, tuple[int, int, int, float]] = {}
+    for hit in found:
+        if hit[0] not in best or hit[3] < best[hit[0]][3]:
+            best[hit[0]] = hit
+    hits = sorted(best.values())
+    length = [1] * len(hits)
+    parent = [-1] * len(hits)
+    for i, hit in enumerate(hits):          # longest chain: O(n^2) over a few dozen stops
+        for j in range(i):
+            if hit[2] + _ORDER_SLACK_FIXES >= hits[j][1] and length[j] + 1 > length[i]:
+                length[i], parent[i] = length[j] + 1, j
+    if not hits:
+        return []
+    i = max(range(len(hits)), key=lambda n: length[n])
+    chain = []
+    while i >= 0:
+        chain.append(hits[i])
+        i = parent[i]
+    return chain[::-1]
 
 
 def _point_polyline_distance(px, py, lx, ly) -> np.ndarray:

@@ -91,6 +91,7 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
 
         evidence = EvidenceAuditor(evaluator.network_path, evaluator.network_sha256, rules=rules,
                                    traces_path=traces, taps_path=taps, crs=crs)
+        evidence.read_inputs()
     return audit_trips(trips_path, out_path, evaluator=evaluator,
                        timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
                        evidence=evidence, **options)

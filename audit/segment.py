@@ -31,7 +31,8 @@ EARTH_RADIUS_M = 6_371_008.8
 #: then moves the speed by ~0.3 m/s, where fix-to-fix speeds would be off by metres per second).
 SPEED_WINDOW_S = 15.0
 #: A fix is an outlier (urban canyon, multipath) when going through it lengthens the path from
-#: its neighbours by more than this (metres) and by more than twice their distance.
+#: its neighbours by more than this (metres) and by more than half their distance (a first or
+#: last fix: when it lies this far from its neighbour and 3x farther than the next step).
 SPIKE_EXCESS_M = 60.0
 STATIONARY_MPS = 0.5
 #: At most this fast (m/s, ~8.3 km/h) counts as walking (or standing).
@@ -136,7 +137,12 @@ def _spikes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     d_next = np.hypot(x[2:] - x[1:-1], y[2:] - y[1:-1])
     d_skip = np.hypot(x[2:] - x[:-2], y[2:] - y[:-2])
     excess = d_prev + d_next - d_skip
-    out[1:-1] = (excess > SPIKE_EXCESS_M) & (excess > 2 * d_skip)
+    out[1:-1] = (excess > SPIKE_EXCESS_M) & (excess > 0.5 * d_skip)
+    # the first and last fix have one neighbour: a spike if far off a steady neighbour step
+    for end, near, far in ((0, 1, 2), (len(x) - 1, len(x) - 2, len(x) - 3)):
+        step = math.hypot(x[end] - x[near], y[end] - y[near])
+        steady = math.hypot(x[near] - x[far], y[near] - y[far])
+        out[end] = step > SPIKE_EXCESS_M and step > 3 * steady
     return out
 
 
