@@ -231,7 +231,8 @@ class EvidenceAuditor:
         if have_taps:
             flags += _tap_flags(row, k, rides, day0, card_taps, self.transit, claimed)
         geometry = {"trace": _thin_lonlat(k.lon, k.lat),
-                    "rides": [_thin_coords(r.geometry) for r in rides],
+                    "rides": [{"mode": r.mode, "route": r.route_short_name or r.route_id,
+                               "coords": _thin_coords(r.geometry)} for r in rides],
                     "origin": [row.origin_lon, row.origin_lat],
                     "dest": [row.dest_lon, row.dest_lat]}
         return TripEvidence("trace", len(fixes), tuple(legs), tuple(flags), geometry)

@@ -3,7 +3,8 @@
 Usage:
   python bench/sim_traces.py --network poa.tanlu --trips 200 --out-dir sim/ [--seed 0]
 
-Writes ``trips.csv`` (the audit's trips schema plus ``planted``), ``traces.parquet`` (trip_id,
+Writes ``trips.csv`` (the audit's trips schema plus ``planted``; claimed points are the
+planner's award for the plan, before any daily cap), ``traces.parquet`` (trip_id,
 time, lat, lon, accuracy), ``taps.csv`` (card_id, time, stop_id, route_id) and
 ``truth.parquet`` (the true legs: trip_id, leg, mode, start, end, route_id, gtfs_trip_id,
 board/alight stop ids, distance_m). Seeded and deterministic: the same network, seed and
@@ -201,6 +202,7 @@ class _Simulator:
             "origin_lat": origin[0], "origin_lon": origin[1],
             "dest_lat": dest[0], "dest_lon": dest[1], "claimed_mode": claim_mode,
             "claimed_distance_m": float(round(itinerary.distance_m)),
+            "claimed_points": float(itinerary.points.points),
             "planted": kind}
         stamps = [self._at(t) for t in times]
         traces = [] if taps_only else [

@@ -19,6 +19,7 @@ import pytest
 
 from api.cli import main
 from audit.evidence import EVIDENCE_COLUMNS
+from audit.report import TOP_EVIDENCE, svg_trip_map
 from audit.runner import run_audit
 from audit.segment import (EARTH_RADIUS_M, WALK_MAX_MPS, kinematics, street_segments,
                            trace_signs)
@@ -277,6 +278,20 @@ def test_a_tap_elsewhere_contradicts_the_trace(poa_artifact, simulated, tmp_path
     assert len(orphans) > 0 and orphans["reason"].str.contains("no trip").all()
 
 
+def test_a_trip_map_draws_trace_rides_and_ends_inside_its_box():
+    geometry = {"trace": [[-51.20, -30.03], [-51.19, -30.02], [-51.18, -30.02]],
+                "rides": [{"mode": "bus", "route": "T4",
+                           "coords": [[-51.19, -30.02], [-51.18, -30.02]]}],
+                "origin": [-51.20, -30.03], "dest": [-51.18, -30.02]}
+    svg = svg_trip_map(geometry, size=200)
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "#e67e22" in svg
+    numbers = [float(v) for pair in svg.split('points="')[1].split('"')[0].split()
+               for v in pair.split(",")]
+    assert all(0 <= v <= 200 for v in numbers)
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert svg_trip_map({}) == ""
+
+
 def test_the_cli_takes_traces_and_taps_and_refuses_a_bad_traces_file(poa_artifact, simulated,
                                                                       tmp_path, capsys):
     trips = pd.read_csv(simulated / "trips.csv").head(4)
@@ -289,7 +304,10 @@ def test_the_cli_takes_traces_and_taps_and_refuses_a_bad_traces_file(poa_artifac
     capsys.readouterr()
     results = pd.read_parquet(tmp_path / "r.parquet")
     assert (results["evidence"] != "").all()
-    assert "<svg" in (tmp_path / "report.html").read_text()
+    page = (tmp_path / "report.html").read_text()
+    assert "Evidence: matched versus claimed trips" in page
+    flagged = results[(results["evidence"] == "trace") & (results["evidence_flags"] != "")]
+    assert page.count('aria-label="trip map"') == min(len(flagged), TOP_EVIDENCE)
     (tmp_path / "bad.csv").write_text("trip,when\nx,y\n")
     argv[argv.index("--traces") + 1] = str(tmp_path / "bad.csv")
     assert main(argv) == 2
