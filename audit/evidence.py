@@ -62,7 +62,8 @@ EVIDENCE_FLAG_DESCRIPTIONS = {
     "outside_claimed_times": "The trace lies outside the claimed start and end.",
     "spoofing": "Signs of a fabricated trace: perfectly regular sampling, constant speed, "
                 "no GPS noise (two or more).",
-    "no_timetable_match": "A transit claim whose trace (or taps) matches no timetable trip.",
+    "no_timetable_match": "A transit claim whose trace (or taps) matches no timetable trip "
+                          "(a card tap where the trace was, matching a trip, counts).",
     "no_tap": "A ride the trace matched, or a transit claim, without a card tap for it.",
     "tap_contradicts_trace": "A card tap during the trip at a stop the trace never came near, "
                              "that none of the trace's rides boarded at.",
@@ -227,7 +228,9 @@ class EvidenceAuditor:
             tapped = frozenset(card_taps.route_id) if card_taps is not None else frozenset()
             rides = self.transit.rides(k, k.t - day0, service_date, tapped_routes=tapped)
         legs = self._legs(k, rides, day0, claimed, tz)
-        flags = list(_trace_flags(row, k, signs, claimed, legs))
+        tapped_ride = (not rides and card_taps is not None and claims_transit(claimed)
+                       and self._tap_where_trace_was(k, card_taps, day0, service_date))
+        flags = list(_trace_flags(row, k, signs, claimed, legs, tapped_ride=tapped_ride))
         if have_taps:
             flags += _tap_flags(row, k, rides, day0, card_taps, self.transit, claimed)
         geometry = {"trace": _thin_lonlat(k.lon, k.lat),
@@ -236,6 +239,15 @@ class EvidenceAuditor:
                     "origin": [row.origin_lon, row.origin_lat],
                     "dest": [row.dest_lon, row.dest_lat]}
         return TripEvidence("trace", len(fixes), tuple(legs), tuple(flags), geometry)
+
+    def _tap_where_trace_was(self, k, taps: _Taps, day0: float, service_date) -> bool:
+        """A tap at a stop the trace passed that matches a timetable trip (a ride too short
+        to match on the trace alone still has its evidence)."""
+        for epoch, stop_id, route_id in zip(taps.epoch_s, taps.stop_id, taps.route_id):
+            if stop_id and _trace_was_at(k, self.transit, stop_id, epoch) and \
+                    self.transit.match_tap(stop_id, route_id, epoch - day0, service_date):
+                return True
+        return False
 
     def _legs(self, k, rides, day0, claimed, tz) -> list[MatchedLeg]:
         legs: list[MatchedLeg] = []
@@ -305,7 +317,7 @@ class EvidenceAuditor:
                             charged_at_public_pile=bool(row.charged_at_public_pile))
 
 
-def _trace_flags(row, k, signs: TraceSigns, claimed, legs):
+def _trace_flags(row, k, signs: TraceSigns, claimed, legs, *, tapped_ride: bool = False):
     for t_from, t_to, metres in signs.teleports[:1]:
         yield ("teleport", f"jumps {metres:.0f} m in {t_to - t_from:.0f} s "
                f"({metres / max(t_to - t_from, 1e-3) * 3.6:.0f} km/h)"
@@ -326,7 +338,7 @@ def _trace_flags(row, k, signs: TraceSigns, claimed, legs):
         yield ("spoofing", ", ".join(shown) + f" (sampling sd {signs.sampling_sd_s:.3f} s, "
                f"speed cv {signs.speed_cv:.3f}, wobble {signs.wobble_m:.2f} m)")
     transit = claims_transit(claimed)
-    if transit and not any(leg.mode in TRANSIT_MODES for leg in legs):
+    if transit and not tapped_ride and not any(leg.mode in TRANSIT_MODES for leg in legs):
         yield ("no_timetable_match", "the trace rides no timetable trip of "
                + "+".join(m for m in claimed if m != "walk") + " (legs: "
                + _legs_text(legs) + ")")

@@ -54,7 +54,6 @@ MIN_RIDE_M = 300.0
 _STOPS_PER_FIX = 8
 #: Passes of nearby stops may come a few fixes out of order (a stop across the street).
 _ORDER_SLACK_FIXES = 3
-_TRIMS = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0))
 #: A tap at a stop matches a trip leaving there within this window (s) around the tap:
 #: on-board validators tap after departure, station gates before.
 TAP_WINDOW_S = (-600.0, 300.0)
@@ -183,12 +182,23 @@ class TransitMatcher:
         out = []
         for (dp, trip), found in hits.items():
             chain = _chain(found)
-            # a walker near the route may also pass the stop before boarding or after
-            # alighting while the vehicle is there: try the chain without such end hits
-            for cut_front, cut_back in _TRIMS:
-                part = chain[cut_front:len(chain) - cut_back]
-                if len(part) < 2:
-                    continue
+            if len(chain) < 2:
+                continue
+            row = int(day.trip_time_base[trip])
+            # the rider is on foot before boarding and after alighting; a walker near the
+            # route, or a rider of another vehicle on the same road, may pass more of this
+            # trip's stops as it passes: cut the chain at the first stop left on foot
+            before = [_on_foot(k, t_day, day.st_dep[row + h[0]] - SPEED_WINDOW_S
+                               - ON_FOOT_WINDOW_S, day.st_dep[row + h[0]] - SPEED_WINDOW_S)
+                      for h in chain]
+            after = [_on_foot(k, t_day, day.st_arr[row + h[0]] + SPEED_WINDOW_S,
+                              day.st_arr[row + h[0]] + SPEED_WINDOW_S + ON_FOOT_WINDOW_S)
+                     for h in chain]
+            for first in (i for i in range(len(chain) - 1) if before[i]):
+                last = next((j for j in range(first + 1, len(chain)) if after[j]), None)
+                if last is None:
+                    break
+                part = chain[first:last + 1]
                 board, alight = part[0][0], part[-1][0]
                 if len(part) < MIN_STOP_SHARE * (alight - board + 1):
                     continue
