@@ -15,7 +15,7 @@ import heapq
 import numpy as np
 from numba import njit
 
-__all__ = ["viterbi_distance", "ROUTE_FACTOR", "ROUTE_SLACK_M", "BETA_M"]
+__all__ = ["BETA_M", "ROUTE_FACTOR", "ROUTE_SLACK_M", "viterbi_distance"]
 
 ROUTE_FACTOR = 2.0
 ROUTE_SLACK_M = 150.0

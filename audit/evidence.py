@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from graphs.modes import MODES, TRANSIT_MODES
-
 from planner.accounting import account_legs, claims_transit
 
 from .evaluate import _cached_rules, cached_planner
@@ -33,9 +32,19 @@ from .segment import TraceSigns, kinematics, street_segments, to_local_xy, trace
 from .traces import read_points, validate_taps, validate_traces
 
 __all__ = [
-    "EVIDENCE_COLUMNS", "EVIDENCE_FLAG_CODES", "MIN_FIXES", "MIN_CONTRADICTING_M",
-    "CLAIM_TIME_SLACK_S", "MIN_CLAIM_COVERAGE", "MIN_SPOOFING_SIGNS", "TAP_LOOKBACK_S",
-    "TAP_STOP_RADIUS_M", "EVIDENCE_FLAG_DESCRIPTIONS", "MatchedLeg", "TripEvidence", "EvidenceAuditor",
+    "CLAIM_TIME_SLACK_S",
+    "EVIDENCE_COLUMNS",
+    "EVIDENCE_FLAG_CODES",
+    "EVIDENCE_FLAG_DESCRIPTIONS",
+    "MIN_CLAIM_COVERAGE",
+    "MIN_CONTRADICTING_M",
+    "MIN_FIXES",
+    "MIN_SPOOFING_SIGNS",
+    "TAP_LOOKBACK_S",
+    "TAP_STOP_RADIUS_M",
+    "EvidenceAuditor",
+    "MatchedLeg",
+    "TripEvidence",
 ]
 
 #: A trace with fewer usable fixes is no evidence (the trip is audited as without one).
@@ -57,7 +66,7 @@ EVIDENCE_FLAG_CODES = ("mode_contradicted", "teleport", "trace_gap", "outside_cl
 EVIDENCE_FLAG_DESCRIPTIONS = {
     "mode_contradicted": "The trace shows a leg on a mode the claim does not name (a bus ride "
                          "on a bike claim), or no leg on the claimed mode.",
-    "teleport": f"The trace jumps: two fixes farther apart than {int(200)} m at over 180 km/h.",
+    "teleport": f"The trace jumps: two fixes farther apart than {200} m at over 180 km/h.",
     "trace_gap": "No fix for more than 5 minutes.",
     "outside_claimed_times": "The trace lies outside the claimed start and end.",
     "spoofing": "Signs of a fabricated trace: perfectly regular sampling, constant speed, "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -28,10 +28,22 @@ from graphs.network import StreetLayer
 from .segment import SPEED_WINDOW_S, WALK_MAX_MPS, Kinematics, to_local_xy
 
 __all__ = [
-    "STOP_RADIUS_M", "SCHEDULE_TOLERANCE_S", "MIN_STOP_SHARE", "MAX_SHAPE_DISTANCE_M",
-    "MAX_VEHICLE_DISTANCE_M", "ON_FOOT_WINDOW_S", "AT_STOP_M", "MIN_RIDE_M",
-    "TAP_WINDOW_S", "CANDIDATE_RADIUS_M", "MATCH_SPACING_M", "GPS_SIGMA_M",
-    "Ride", "TapMatch", "TransitMatcher", "StreetMatcher",
+    "AT_STOP_M",
+    "CANDIDATE_RADIUS_M",
+    "GPS_SIGMA_M",
+    "MATCH_SPACING_M",
+    "MAX_SHAPE_DISTANCE_M",
+    "MAX_VEHICLE_DISTANCE_M",
+    "MIN_RIDE_M",
+    "MIN_STOP_SHARE",
+    "ON_FOOT_WINDOW_S",
+    "SCHEDULE_TOLERANCE_S",
+    "STOP_RADIUS_M",
+    "TAP_WINDOW_S",
+    "Ride",
+    "StreetMatcher",
+    "TapMatch",
+    "TransitMatcher",
 ]
 
 STOP_RADIUS_M = 60.0
@@ -372,7 +384,7 @@ def _point_polyline_distance(px, py, lx, ly) -> np.ndarray:
 
 def epoch_seconds(when: datetime) -> float:
     """Seconds since 1970 of an aware datetime."""
-    return when.astimezone(dt_timezone.utc).timestamp()
+    return when.astimezone(UTC).timestamp()
 
 
 class StreetMatcher:

@@ -19,11 +19,29 @@ import numpy as np
 from graphs.modes import CAR_MODES
 
 __all__ = [
-    "EARTH_RADIUS_M", "SPEED_WINDOW_S", "SPIKE_EXCESS_M", "STATIONARY_MPS", "WALK_MAX_MPS",
-    "MIN_RIDE_S", "MIN_WALK_BREAK_S", "BIKE_MEDIAN_MAX_MPS", "BIKE_P85_MAX_MPS",
-    "EBIKE_MEDIAN_MIN_MPS", "TELEPORT_MPS", "TELEPORT_MIN_M", "MAX_GAP_S",
-    "REGULAR_SAMPLING_S", "CONSTANT_SPEED_CV", "NO_NOISE_M", "Kinematics", "TraceSigns",
-    "StreetSegment", "kinematics", "trace_signs", "street_segments", "to_local_xy",
+    "BIKE_MEDIAN_MAX_MPS",
+    "BIKE_P85_MAX_MPS",
+    "CONSTANT_SPEED_CV",
+    "EARTH_RADIUS_M",
+    "EBIKE_MEDIAN_MIN_MPS",
+    "MAX_GAP_S",
+    "MIN_RIDE_S",
+    "MIN_WALK_BREAK_S",
+    "NO_NOISE_M",
+    "REGULAR_SAMPLING_S",
+    "SPEED_WINDOW_S",
+    "SPIKE_EXCESS_M",
+    "STATIONARY_MPS",
+    "TELEPORT_MIN_M",
+    "TELEPORT_MPS",
+    "WALK_MAX_MPS",
+    "Kinematics",
+    "StreetSegment",
+    "TraceSigns",
+    "kinematics",
+    "street_segments",
+    "to_local_xy",
+    "trace_signs",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8

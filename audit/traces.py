@@ -30,8 +30,17 @@ from .errors import AuditInputError
 from .schema import ERROR_COLUMNS, ROW_COLUMN
 
 __all__ = [
-    "TRACE_COLUMNS", "TRACE_OPTIONAL_COLUMNS", "TAP_COLUMNS", "MAX_ACCURACY_M", "CRS_NAMES",
-    "GPX_HDOP_M", "ValidatedPoints", "read_points", "epoch_seconds", "validate_traces", "validate_taps",
+    "CRS_NAMES",
+    "GPX_HDOP_M",
+    "MAX_ACCURACY_M",
+    "TAP_COLUMNS",
+    "TRACE_COLUMNS",
+    "TRACE_OPTIONAL_COLUMNS",
+    "ValidatedPoints",
+    "epoch_seconds",
+    "read_points",
+    "validate_taps",
+    "validate_traces",
 ]
 
 TRACE_COLUMNS = ("trip_id", "time", "lat", "lon")
@@ -115,7 +124,7 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
         (bad_accuracy, "traces.accuracy", "accuracy is not a non-negative number (metres)"),
         ((trip != "") & known.isna(), "traces.trip_id",
          "trace has no trip with this trip_id in the trips file"),
-        (known == False, "traces.trip_id",  # noqa: E712 - a Series comparison
+        (known == False, "traces.trip_id",
          "the trace's trip is in the errors file (its own row was rejected)"),
     ]
     for mask, name, text in reversed(checks):

@@ -21,8 +21,13 @@ from api.cli import main
 from audit.evidence import EVIDENCE_COLUMNS
 from audit.report import TOP_EVIDENCE, svg_trip_map
 from audit.runner import run_audit
-from audit.segment import (EARTH_RADIUS_M, WALK_MAX_MPS, kinematics, street_segments,
-                           trace_signs)
+from audit.segment import (
+    EARTH_RADIUS_M,
+    WALK_MAX_MPS,
+    kinematics,
+    street_segments,
+    trace_signs,
+)
 from audit.traces import MAX_ACCURACY_M, read_points, validate_taps, validate_traces
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +153,7 @@ def test_spikes_are_dropped_and_the_speed_survives_noise():
 
 def test_walk_then_drive_is_two_legs_and_the_claim_names_only_what_speed_cannot():
     t = np.arange(0.0, 900.0, 3.0)
-    walking, driving = t < 300, t >= 300
+    walking = t < 300
     speed = np.where(walking, 1.3, 11.0)
     along = np.concatenate([[0.0], np.cumsum(speed[:-1] * np.diff(t))])
     lat = LAT0 + np.degrees(along / EARTH_RADIUS_M)
