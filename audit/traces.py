@@ -240,12 +240,11 @@ def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
 def _to_wgs84(lat: pd.Series, lon: pd.Series, crs: str) -> tuple[pd.Series, pd.Series]:
     """Convert from China's GCJ-02 or BD-09 with ``graphs.crs`` (the one home of the transforms)."""
     try:
-        from graphs import crs as transforms
-    except ImportError as err:  # pragma: no cover - depends on graphs.crs being present
+        from graphs.crs import to_wgs84
+    except ImportError as err:  # graphs.crs arrives with the China data work
         raise AuditInputError(f"--crs {crs} needs graphs.crs, which this install lacks",
                               field="crs") from err
-    convert = getattr(transforms, f"{crs}_to_wgs84")
-    new_lat, new_lon = convert(lat.to_numpy(), lon.to_numpy())
+    new_lat, new_lon = to_wgs84(lat.to_numpy(), lon.to_numpy(), crs)
     return (pd.Series(np.asarray(new_lat, float), index=lat.index),
             pd.Series(np.asarray(new_lon, float), index=lon.index))
 

@@ -94,6 +94,18 @@ def test_naive_trace_times_are_local_and_offsets_are_honoured():
     assert str(out.points["time"].dt.tz) == TZ
 
 
+def test_bd09_fixes_are_converted_back_to_wgs84():
+    crs = pytest.importorskip("graphs.crs")   # added by the China data work
+    lat = np.array([-30.03, -30.031]); lon = np.array([-51.2, -51.201])
+    bd_lat, bd_lon = crs.from_wgs84(lat, lon, "bd09")
+    raw = pd.DataFrame({"trip_id": ["a", "a"], "time": ["2019-05-13T12:00:00",
+                                                         "2019-05-13T12:00:05"],
+                        "lat": bd_lat, "lon": bd_lon})
+    out = validate_traces(raw, timezone=TZ, trip_ids={"a": True}, crs="bd09")
+    np.testing.assert_allclose(out.points["lat"], lat, atol=1e-7)
+    np.testing.assert_allclose(out.points["lon"], lon, atol=1e-7)
+
+
 def test_gpx_tracks_are_trips(tmp_path):
     gpx = tmp_path / "t.gpx"
     gpx.write_text(
