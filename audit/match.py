@@ -25,12 +25,13 @@ from scipy.spatial import cKDTree
 
 from graphs.network import StreetLayer
 
-from .segment import SPEED_WINDOW_S, WALK_MAX_MPS, Kinematics, to_local_xy
+from .segment import SPEED_WINDOW_S, WALK_MAX_MPS, Kinematics, spike_mask, to_local_xy
 
 __all__ = [
     "AT_STOP_M",
     "CANDIDATE_RADIUS_M",
     "GPS_SIGMA_M",
+    "MAX_FIX_TO_STREET_M",
     "MATCH_SPACING_M",
     "MAX_SHAPE_DISTANCE_M",
     "MAX_VEHICLE_DISTANCE_M",
@@ -72,6 +73,9 @@ TAP_WINDOW_S = (-600.0, 300.0)
 CANDIDATE_RADIUS_M = 60.0
 MATCH_SPACING_M = 40.0
 GPS_SIGMA_M = 8.0
+#: A fix farther than this from every street (5 sigma) is left out of the match: an outlier
+#: the spike filter missed would otherwise drag the path on a detour to a street near it.
+MAX_FIX_TO_STREET_M = 40.0
 
 
 @dataclass(frozen=True)
@@ -423,12 +427,14 @@ class StreetMatcher:
         from ._hmm import viterbi_distance
 
         x, y = to_local_xy(lat, lon, self.origin)
+        clean = ~spike_mask(x, y)
+        x, y = x[clean], y[clean]
         keep = _thin(x, y, MATCH_SPACING_M)
         x, y = x[keep], y[keep]
         if len(x) < 2:
             return 0.0, 0.0
         edge, dist, u = self._candidates(x, y)
-        near = edge[:, 0] >= 0
+        near = dist[:, 0] <= MAX_FIX_TO_STREET_M     # farther: an outlier (or off the map)
         if near.sum() < 2:
             return float(np.hypot(np.diff(x), np.diff(y)).sum()), 0.0
         x, y, edge, dist, u = x[near], y[near], edge[near], dist[near], u[near]

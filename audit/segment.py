@@ -39,6 +39,7 @@ __all__ = [
     "StreetSegment",
     "TraceSigns",
     "kinematics",
+    "spike_mask",
     "street_segments",
     "to_local_xy",
     "trace_signs",
@@ -141,13 +142,14 @@ def kinematics(t: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> Kinematics:
     lon = np.asarray(lon, float)
     origin = (float(lat[0]), float(lon[0])) if len(lat) else (0.0, 0.0)
     x, y = to_local_xy(lat, lon, origin)
-    keep = ~_spikes(x, y)
+    keep = ~spike_mask(x, y)
     t, x, y, lat, lon = t[keep], x[keep], y[keep], lat[keep], lon[keep]
     return Kinematics(t=t, x=x, y=y, lat=lat, lon=lon, speed_mps=_window_speed(t, x, y),
                       n_outliers=int((~keep).sum()), origin=origin)
 
 
-def _spikes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def spike_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True for fixes that are outliers by the SPIKE_EXCESS_M rule (one pass)."""
     out = np.zeros(len(x), bool)
     if len(x) < 3:
         return out
