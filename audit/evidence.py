@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphs.modes import MODES, TRANSIT_MODES
+from graphs.modes import MODES, TRANSIT, TRANSIT_MODES, parse_modes
 from planner.accounting import account_legs, claims_transit
 
 from .evaluate import _cached_rules, cached_planner
 from .match import TAP_WINDOW_S, StreetMatcher, TransitMatcher
-from .schema import split_claimed_mode
 from .segment import TraceSigns, kinematics, street_segments, to_local_xy, trace_signs
 from .traces import read_points, validate_taps, validate_traces
 
@@ -205,7 +204,7 @@ class EvidenceAuditor:
 
     def trip(self, row, fixes: pd.DataFrame | None, taps: dict | None) -> tuple[TripEvidence, Any]:
         """Evidence of one results row (a namedtuple of the results columns)."""
-        claimed = split_claimed_mode(row.claimed_mode)
+        claimed = parse_modes(row.claimed_mode)
         card = str(getattr(row, "card_id", None) or row.user_id)
         card_taps = taps.get(card) if taps is not None else None
         if card_taps is not None:
@@ -356,7 +355,7 @@ def _trace_flags(row, k, signs: TraceSigns, claimed, legs, *, tapped_ride: bool 
 
 def _contradicted_modes(claimed, legs, *, require_claimed: bool):
     allowed = set(claimed) | {"walk"}
-    if "transit" in allowed:
+    if TRANSIT in allowed:
         allowed |= set(TRANSIT_MODES)
     wrong = [leg for leg in legs if leg.mode not in allowed
              and not (leg.distance_m < MIN_CONTRADICTING_M)]
@@ -369,7 +368,7 @@ def _contradicted_modes(claimed, legs, *, require_claimed: bool):
                     f"{leg.board_stop} -> {leg.alight_stop or '?'})"
         yield ("mode_contradicted", f"{what} on a {'+'.join(claimed)} claim")
         return
-    riding = [m for m in claimed if m not in ("walk", "transit") and m not in TRANSIT_MODES]
+    riding = [m for m in claimed if m not in ("walk", TRANSIT) and m not in TRANSIT_MODES]
     if require_claimed and riding and not any(
             leg.mode in riding and leg.distance_m >= MIN_CONTRADICTING_M for leg in legs):
         yield ("mode_contradicted", f"no {'/'.join(riding)} leg in the trace (legs: "

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphs.geodesy import METRES_PER_DEGREE
 from graphs.modes import MODES
 
 from . import checks
@@ -479,7 +480,7 @@ def svg_trip_map(geometry: dict[str, Any], *, size: int = MAP_SIZE_PX) -> str:
     if geometry.get("dest"):
         x, y = xy(geometry["dest"])
         parts.append(f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#c0392b"/>')
-    metres_per_px = span * math.pi / 180 * 6_371_008.8 / (size - 2 * pad)
+    metres_per_px = span * METRES_PER_DEGREE / (size - 2 * pad)
     bar_m = min(_SCALE_BARS_M, key=lambda m: abs(m / metres_per_px - size / 4))
     bar_px = bar_m / metres_per_px
     parts.append(f'<line x1="{pad}" y1="{size - 5}" x2="{pad + bar_px:.1f}" y2="{size - 5}" '

@@ -27,7 +27,7 @@ __all__ = [
     "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "NUMERIC_OPTIONAL_COLUMNS", "FLAG_OPTIONAL_COLUMNS",
     "TRUE_TEXTS", "FALSE_TEXTS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
     "MODE_SEPARATOR", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
-    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
+    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode", "parse_times",
     "claimed_mode_to_query_modes", "validate_trips",
 ]
 
@@ -191,7 +191,7 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
     for name in ("trip_id", "user_id"):
         checks.append((_is_blank(raw[name]), name, f"{name} is empty"))
     for name in TIME_COLUMNS:
-        parsed[name] = _parse_times(raw[name], timezone)
+        parsed[name] = parse_times(raw[name], timezone)
         checks.append((parsed[name].isna(), name,
                        f"{name} is not an ISO 8601 date-time (or does not exist in {timezone})"))
     checks.append((parsed["ended_at"] < parsed["started_at"], "ended_at",
@@ -277,7 +277,7 @@ def _is_blank(values: pd.Series) -> pd.Series:
     return values.isna() | (values.astype(str).str.strip() == "")
 
 
-def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
+def parse_times(values: pd.Series, timezone: str) -> pd.Series:
     """ISO 8601 texts (or datetimes) as datetimes in ``timezone``; NaT where unparseable."""
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is None:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphs.geodesy import local_xy
 from graphs.modes import CAR_MODES
 
 __all__ = [
     "BIKE_MEDIAN_MAX_MPS",
     "BIKE_P85_MAX_MPS",
     "CONSTANT_SPEED_CV",
-    "EARTH_RADIUS_M",
     "EBIKE_MEDIAN_MIN_MPS",
     "MAX_GAP_S",
     "MIN_RIDE_S",
@@ -45,7 +45,6 @@ __all__ = [
     "trace_signs",
 ]
 
-EARTH_RADIUS_M = 6_371_008.8
 #: Speed at a fix = straight-line displacement over +- this many seconds (GPS noise of 5-10 m
 #: then moves the speed by ~0.3 m/s, where fix-to-fix speeds would be off by metres per second).
 SPEED_WINDOW_S = 15.0
@@ -128,11 +127,10 @@ class StreetSegment:
 
 
 def to_local_xy(lat, lon, origin: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Equirectangular metres around ``origin`` (lat, lon)."""
-    lat0 = math.radians(origin[0])
-    x = EARTH_RADIUS_M * np.radians(np.asarray(lon, float) - origin[1]) * math.cos(lat0)
-    y = EARTH_RADIUS_M * np.radians(np.asarray(lat, float) - origin[0])
-    return x, y
+    """Equirectangular metres ``(x, y)`` from ``origin`` (lat, lon): ``graphs.geodesy.local_xy``."""
+    xy = local_xy(lat, lon, origin[0])
+    x0, y0 = local_xy(origin[0], origin[1], origin[0])[0]
+    return xy[:, 0] - x0, xy[:, 1] - y0
 
 
 def kinematics(t: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> Kinematics:

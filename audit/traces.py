@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AuditInputError
-from .schema import ERROR_COLUMNS, ROW_COLUMN
+from .schema import ERROR_COLUMNS, ROW_COLUMN, parse_times
 
 __all__ = [
     "CRS_NAMES",
@@ -109,7 +109,7 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
     reason = pd.Series(pd.NA, index=raw.index, dtype="object")
     field = pd.Series(pd.NA, index=raw.index, dtype="object")
     trip = _text(raw, "trip_id")
-    time = _parse_times(raw["time"], timezone)
+    time = parse_times(raw["time"], timezone)
     lat = pd.to_numeric(raw["lat"], errors="coerce").astype(float)
     lon = pd.to_numeric(raw["lon"], errors="coerce").astype(float)
     accuracy = (pd.to_numeric(raw["accuracy"], errors="coerce").astype(float)
@@ -157,7 +157,7 @@ def validate_taps(raw: pd.DataFrame, *, timezone: str, stop_ids, route_ids) -> V
     """
     n = len(raw)
     card = _text(raw, "card_id")
-    time = _parse_times(raw["time"], timezone)
+    time = parse_times(raw["time"], timezone)
     stop = _text(raw, "stop_id")
     route = _text(raw, "route_id")
     checks = [
@@ -214,27 +214,6 @@ def _strip(values: pd.Series) -> pd.Series:
 
 def _present(raw: pd.DataFrame, name: str) -> pd.Series:
     return _text(raw, name) != ""
-
-
-def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
-    """ISO 8601 texts or datetimes as aware datetimes in ``timezone`` (naive = local); NaT if bad."""
-    dtype = f"datetime64[ns, {timezone}]"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        if getattr(values.dt, "tz", None) is None:
-            return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        return values.dt.tz_convert(timezone).astype(dtype)
-    text = _strip(values)
-    out = pd.Series(pd.NaT, index=values.index, dtype=dtype)
-    aware = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True) & text.str.contains("T| ")
-    if aware.any():
-        parsed = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
-        out[aware] = parsed.dt.tz_convert(timezone).astype(dtype)
-    naive = ~aware & (text != "")
-    if naive.any():
-        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
-        out[naive] = parsed.dt.tz_localize(timezone, ambiguous="NaT",
-                                           nonexistent="NaT").astype(dtype)
-    return out
 
 
 def _to_wgs84(lat: pd.Series, lon: pd.Series, crs: str) -> tuple[pd.Series, pd.Series]:

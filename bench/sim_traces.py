@@ -62,11 +62,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_trips import DATE, STREET_HOURS, TRANSIT_HOURS, _pair, _places  # noqa: E402
 
 from graphs.artifact import load_network  # noqa: E402
-from graphs.modes import TRANSIT_MODES  # noqa: E402
+from graphs.geodesy import METRES_PER_DEGREE, local_xy  # noqa: E402
+from graphs.modes import TRANSIT, TRANSIT_MODES  # noqa: E402
 from planner import Planner, claim_itinerary, make_query  # noqa: E402
 from planner.errors import PlannerError  # noqa: E402
 
-EARTH_RADIUS_M = 6_371_008.8
 #: Honest claims (claimed mode, weight, distance range in km).
 HONEST_MODES = (("walk", 0.22, (0.4, 2.5)), ("bike", 0.15, (1.0, 7.0)),
                 ("ebike", 0.08, (1.5, 9.0)), ("walk+bus", 0.30, (1.5, 9.0)),
@@ -220,7 +220,7 @@ class _Simulator:
     def _plan(self, claimed: str, origin, dest, start: pd.Timestamp):
         parts = claimed.split("+")
         transit = [p for p in parts if p in TRANSIT_MODES]
-        modes = ["transit"] if transit else parts
+        modes = [TRANSIT] if transit else parts
         try:
             query = make_query(origin=origin, destination=dest, when=start.to_pydatetime(),
                                modes=modes, transit_modes=transit or None)
@@ -427,16 +427,13 @@ def _teleport(times, points, accuracy, rng):
 
 def _to_xy(geometry, origin) -> np.ndarray:
     lonlat = np.asarray(geometry, dtype=float).reshape(-1, 2)
-    lat0 = math.radians(origin[0])
-    x = EARTH_RADIUS_M * np.radians(lonlat[:, 0] - origin[1]) * math.cos(lat0)
-    y = EARTH_RADIUS_M * np.radians(lonlat[:, 1] - origin[0])
-    return np.column_stack([x, y])
+    return local_xy(lonlat[:, 1], lonlat[:, 0], origin[0]) - local_xy(origin[0], origin[1],
+                                                                       origin[0])
 
 
 def _to_latlon(xy: np.ndarray, origin) -> tuple[np.ndarray, np.ndarray]:
-    lat0 = math.radians(origin[0])
-    lat = origin[0] + np.degrees(xy[:, 1] / EARTH_RADIUS_M)
-    lon = origin[1] + np.degrees(xy[:, 0] / (EARTH_RADIUS_M * math.cos(lat0)))
+    lat = origin[0] + xy[:, 1] / METRES_PER_DEGREE
+    lon = origin[1] + xy[:, 0] / (METRES_PER_DEGREE * math.cos(math.radians(origin[0])))
     return np.round(lat, 7), np.round(lon, 7)
 
 

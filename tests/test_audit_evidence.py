@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from graphs.geodesy import EARTH_RADIUS_M
 from audit.evidence import EVIDENCE_COLUMNS
 from audit.report import TOP_EVIDENCE, svg_trip_map
 from audit.runner import run_audit
 from audit.segment import (
-    EARTH_RADIUS_M,
     WALK_MAX_MPS,
     kinematics,
     street_segments,
