@@ -506,14 +506,12 @@ def _legs_text(legs) -> str:
 
 
 def _thin_lonlat(lon, lat) -> list[list[float]]:
-    step = max(1, len(lon) // _MAP_POINTS)
-    idx = list(range(0, len(lon), step)) + [len(lon) - 1]
-    return [[round(float(lon[i]), 6), round(float(lat[i]), 6)] for i in idx]
+    return _thin_coords(np.column_stack([lon, lat]))
 
 
 def _thin_coords(coords) -> list[list[float]]:
-    coords = list(coords)
+    """At most ~_MAP_POINTS points, first and last kept, rounded to 6 decimals (~0.1 m)."""
+    coords = np.asarray(coords, dtype=float).reshape(-1, 2)
     step = max(1, len(coords) // _MAP_POINTS)
     idx = list(range(0, len(coords), step)) + [len(coords) - 1]
-    return [[round(coords[i][0], 6), round(coords[i][1], 6)] for i in idx]
-
+    return np.round(coords[idx], 6).tolist()

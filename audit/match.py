@@ -65,6 +65,8 @@ AT_STOP_M = 100.0
 #: Shorter rides (m) are not told apart from walking past stops as buses pass.
 MIN_RIDE_M = 300.0
 _STOPS_PER_FIX = 8
+#: Longest dwell assumed when looking up stop times by departure (s).
+_MAX_DWELL_S = 600.0
 #: Passes of nearby stops may come a few fixes out of order (a stop across the street).
 _ORDER_SLACK_FIXES = 3
 #: A tap at a stop matches a trip leaving there within this window (s) around the tap:
@@ -129,12 +131,20 @@ class TransitMatcher:
         self._stop_tree = cKDTree(np.column_stack([sx, sy]))
         self.stop_index = {str(s): i for i, s in enumerate(tt.stop_id)}
         self.route_index = {str(r): i for i, r in enumerate(tt.route_id)}
+        self._indexes: dict[tuple, _StopTimes] = {}
 
     def day_zero(self, service_date: date) -> float:
         """Epoch seconds of the service day's zero (noon minus 12 h), as the planner counts."""
         from planner._calendar import day_zero_utc
 
         return day_zero_utc(service_date, self.tz).timestamp()
+
+    def _stop_times(self, day) -> _StopTimes:
+        """Every stop time of a day table, grouped by stop and sorted by departure (cached)."""
+        key = (day.service_date, day.reversed)
+        if key not in self._indexes:
+            self._indexes = {key: _StopTimes.of(day, self.timetable.n_stops)}
+        return self._indexes[key]
 
     def covers(self, service_date: date) -> bool:
         return self.router is not None and self.router.covers(service_date)
@@ -183,18 +193,20 @@ class TransitMatcher:
 
     def _candidates(self, day, visits, t_day, k: Kinematics) -> list[tuple[tuple, Ride]]:
         hits: dict[tuple[int, int], list[tuple[int, int, int, float]]] = {}
-        for v, (stop, a, b) in enumerate(visits):
+        index = self._stop_times(day)
+        for stop, a, b in visits:
             ta, tb = float(t_day[a]), float(t_day[b])
-            for j in range(int(day.stop_dp_indptr[stop]), int(day.stop_dp_indptr[stop + 1])):
-                dp, pos = int(day.stop_dp[j]), int(day.stop_dp_pos[j])
-                t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
-                rows = day.trip_time_base[t0:t1] + pos
-                arr, dep = day.st_arr[rows].astype(float), day.st_dep[rows].astype(float)
-                # offset: how far the vehicle's time at the stop lies outside the visit
-                offset = np.maximum(0.0, np.maximum(ta - dep, arr - tb))
-                for trip in np.flatnonzero(offset <= SCHEDULE_TOLERANCE_S):
-                    hits.setdefault((dp, t0 + int(trip)), []).append(
-                        (pos, a, b, float(offset[trip])))
+            first, last = int(index.indptr[stop]), int(index.indptr[stop + 1])
+            deps = index.dep[first:last]
+            lo = first + int(np.searchsorted(deps, ta - SCHEDULE_TOLERANCE_S, side="left"))
+            hi = first + int(np.searchsorted(deps, tb + SCHEDULE_TOLERANCE_S + _MAX_DWELL_S,
+                                             side="right"))
+            # offset: how far the vehicle's time at the stop lies outside the visit
+            offset = np.maximum(0.0, np.maximum(ta - index.dep[lo:hi], index.arr[lo:hi] - tb))
+            for i in np.flatnonzero(offset <= SCHEDULE_TOLERANCE_S):
+                row = lo + int(i)
+                hits.setdefault((int(index.dp[row]), int(index.trip[row])), []).append(
+                    (int(index.pos[row]), a, b, float(offset[i])))
         out = []
         for (dp, trip), found in hits.items():
             chain = _chain(found)
@@ -327,6 +339,42 @@ class TransitMatcher:
                 t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
                 best = _best_tap(best, day, tt, dp, pos, t0, t1, t_day, s)
         return best
+
+
+@dataclass(frozen=True, eq=False)
+class _StopTimes:
+    """A day table's stop times as flat arrays, grouped by stop (CSR) and sorted by departure."""
+
+    indptr: np.ndarray     # (s + 1,)
+    dp: np.ndarray
+    pos: np.ndarray
+    trip: np.ndarray       # day-trip index
+    arr: np.ndarray        # float64 seconds of the day
+    dep: np.ndarray
+
+    @classmethod
+    def of(cls, day, n_stops: int) -> _StopTimes:
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in ("stop", "dp", "pos", "trip")}
+        for dp in range(len(day.dp_pattern)):
+            a, b = int(day.dp_stop_indptr[dp]), int(day.dp_stop_indptr[dp + 1])
+            t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
+            if b == a or t1 == t0:
+                continue
+            parts["stop"].append(np.tile(day.dp_stops[a:b], t1 - t0))
+            parts["pos"].append(np.tile(np.arange(b - a), t1 - t0))
+            parts["trip"].append(np.repeat(np.arange(t0, t1), b - a))
+            parts["dp"].append(np.full((b - a) * (t1 - t0), dp))
+        if not parts["stop"]:
+            empty = np.zeros(0, np.int64)
+            return cls(np.zeros(n_stops + 1, np.int64), empty, empty, empty,
+                       np.zeros(0), np.zeros(0))
+        stop, dp, pos, trip = (np.concatenate(parts[n]).astype(np.int64)
+                               for n in ("stop", "dp", "pos", "trip"))
+        rows = day.trip_time_base[trip] + pos
+        arr, dep = day.st_arr[rows].astype(float), day.st_dep[rows].astype(float)
+        order = np.lexsort((dep, stop))
+        indptr = np.searchsorted(stop[order], np.arange(n_stops + 1)).astype(np.int64)
+        return cls(indptr, dp[order], pos[order], trip[order], arr[order], dep[order])
 
 
 def _best_tap(best, day, tt, dp, pos, t0, t1, t_day, stop) -> TapMatch | None:
