@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,9 @@ from .traces import read_points, validate_taps, validate_traces
 
 __all__ = [
     "CLAIM_TIME_SLACK_S",
+    "EVIDENCE_CHUNK",
+    "EvidenceSpec",
+    "evidence_chunk",
     "EVIDENCE_COLUMNS",
     "EVIDENCE_FLAG_CODES",
     "EVIDENCE_FLAG_DESCRIPTIONS",
@@ -113,6 +119,15 @@ class TripEvidence:
     geometry: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class EvidenceSpec:
+    """The picklable identity of an :class:`EvidenceAuditor`, shipped to workers."""
+
+    network_path: str
+    network_sha256: str
+    rules: str
+
+
 class EvidenceAuditor:
     """Per-network evidence matcher: planner caches, timetable and street matchers, built once."""
 
@@ -167,10 +182,21 @@ class EvidenceAuditor:
         return self._street.get(layer)
 
     # -- the pass over results -------------------------------------------------------------
-    def apply(self, results: pd.DataFrame, errors: pd.DataFrame, *,
-              timezone: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    @property
+    def spec(self) -> EvidenceSpec:
+        """What a worker needs to rebuild this auditor (network and rules, no evidence)."""
+        return EvidenceSpec(self.network_path, self.network_sha256, self.rules)
+
+    def apply(self, results: pd.DataFrame, errors: pd.DataFrame, *, timezone: str,
+              workers: int | None = 1, client=None,
+              scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
         """Results with :data:`EVIDENCE_COLUMNS` and evidence flags merged into ``flags``;
-        errors with the rejected trace and tap rows appended; intake counts."""
+        errors with the rejected trace and tap rows appended; intake counts.
+
+        Intake runs here; matching runs in chunks of :data:`EVIDENCE_CHUNK` trips on local
+        processes (``workers``, ``None`` = every core) or a Dask ``client``/``scheduler``,
+        as the planner chunks do. Small inputs (fewer than two chunks) stay in this process.
+        """
         planner = self.planner
         self.read_inputs()
         valid = {str(t): True for t in results["trip_id"].astype(str)}
@@ -195,8 +221,8 @@ class EvidenceAuditor:
             extra_errors.append(tapped.errors)
             stats.update(tap_rows=tapped.n_rows, tap_errors=len(tapped.errors))
             taps = {c: _Taps.of(g) for c, g in tapped.points.groupby("card_id", sort=False)}
-        records = [self.trip(row, fixes_by_trip.get(str(row.trip_id)), taps)
-                   for row in results.itertuples(index=False)]
+        records = _run_chunks(self.spec, results, fixes_by_trip, taps, workers=workers,
+                              client=client, scheduler=scheduler)
         out = _with_evidence(results, records, self)
         if extra_errors:
             errors = pd.concat([errors, *extra_errors], ignore_index=True)
@@ -323,6 +349,71 @@ class EvidenceAuditor:
         return account_legs(legs, factors=planner.factors, rules=_cached_rules(self.rules),
                             factor_table=str(planner.factors.label), baseline_co2e_g=baseline,
                             charged_at_public_pile=bool(row.charged_at_public_pile))
+
+
+#: Trips per unit of parallel evidence work.
+EVIDENCE_CHUNK = 250
+_AUDITORS: dict[EvidenceSpec, EvidenceAuditor] = {}
+
+
+def evidence_chunk(spec: EvidenceSpec, rows: pd.DataFrame, fixes: pd.DataFrame | None,
+                   taps: pd.DataFrame | None) -> list:
+    """Evidence of ``rows`` (results rows) from their ``fixes`` and their cards' ``taps``.
+
+    Runs on workers; the auditor (network, matchers) is built once per process.
+    """
+    if spec not in _AUDITORS:
+        _AUDITORS[spec] = EvidenceAuditor(spec.network_path, spec.network_sha256,
+                                          rules=spec.rules)
+    auditor = _AUDITORS[spec]
+    by_trip = ({t: g for t, g in fixes.groupby("trip_id", sort=False)}
+               if fixes is not None else {})
+    by_card = ({c: _Taps.of(g) for c, g in taps.groupby("card_id", sort=False)}
+               if taps is not None else None)
+    return [auditor.trip(row, by_trip.get(str(row.trip_id)), by_card)
+            for row in rows.itertuples(index=False)]
+
+
+def _run_chunks(spec, results, fixes_by_trip, taps, *, workers, client, scheduler) -> list:
+    payloads = []
+    for first in range(0, len(results), EVIDENCE_CHUNK):
+        rows = results.iloc[first:first + EVIDENCE_CHUNK]
+        fixes = [fixes_by_trip[t] for t in rows["trip_id"].astype(str).unique()
+                 if t in fixes_by_trip]
+        cards = (rows["card_id"] if "card_id" in rows.columns else rows["user_id"]).astype(str)
+        tapped = ([_taps_frame(c, taps[c]) for c in cards.unique() if c in taps]
+                  if taps is not None else None)
+        payloads.append((rows, pd.concat(fixes) if fixes else None,
+                         (pd.concat(tapped) if tapped else _taps_frame("", _Taps.empty()))
+                         if tapped is not None else None))
+    if client is not None or scheduler:
+        return _run_on_dask(spec, payloads, client, scheduler)
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(payloads) < 2:
+        return [record for payload in payloads for record in evidence_chunk(spec, *payload)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(payloads)), mp_context=context) as pool:
+        parts = pool.map(evidence_chunk, *zip(*[(spec, *p) for p in payloads]))
+        return [record for part in parts for record in part]
+
+
+def _run_on_dask(spec, payloads, client, scheduler) -> list:
+    from distributed import Client
+
+    own = Client(scheduler) if client is None else None
+    try:
+        cluster = client or own
+        futures = [cluster.submit(evidence_chunk, spec, *payload, pure=False)
+                   for payload in payloads]
+        return [record for part in cluster.gather(futures) for record in part]
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _taps_frame(card: str, taps: _Taps) -> pd.DataFrame:
+    return pd.DataFrame({"card_id": card, "epoch_s": taps.epoch_s, "stop_id": taps.stop_id,
+                         "route_id": taps.route_id})
 
 
 def _trace_flags(row, k, signs: TraceSigns, claimed, legs, *, tapped_ride: bool = False):

@@ -153,7 +153,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     evaluation = store.read(sorted(chunks))
     results, errors = _finalize(validated, evaluation, evaluator)
     if evidence is not None:
-        results, errors, _ = evidence.apply(results, errors, timezone=timezone)
+        results, errors, _ = evidence.apply(results, errors, timezone=timezone, workers=workers,
+                                            client=client, scheduler=scheduler)
     write_table(results, out_path)
     write_table(errors, errors_path)
     if not keep_parts:

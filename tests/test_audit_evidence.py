@@ -330,3 +330,21 @@ def test_the_cli_takes_traces_and_taps_and_refuses_a_bad_traces_file(poa_artifac
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing required column 'trip_id'" in err[0]
+
+
+def test_evidence_chunks_on_processes_and_dask_match_one_process(poa_artifact, simulated,
+                                                                  evidence_run, tmp_path,
+                                                                  monkeypatch):
+    from distributed import Client, LocalCluster
+
+    import audit.evidence
+
+    monkeypatch.setattr(audit.evidence, "EVIDENCE_CHUNK", 15)     # 40 trips: 3 chunks
+    args = (simulated / "trips.csv", poa_artifact)
+    evidence = {"traces": simulated / "traces.parquet", "taps": simulated / "taps.csv"}
+    local = run_audit(*args, tmp_path / "local.parquet", workers=2, **evidence)
+    pd.testing.assert_frame_equal(local.results, evidence_run.results)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        on_dask = run_audit(*args, tmp_path / "dask.parquet", client=client, **evidence)
+    pd.testing.assert_frame_equal(on_dask.results, evidence_run.results)
