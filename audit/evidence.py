@@ -36,8 +36,6 @@ from .traces import read_points, validate_taps, validate_traces
 __all__ = [
     "CLAIM_TIME_SLACK_S",
     "EVIDENCE_CHUNK",
-    "EvidenceSpec",
-    "evidence_chunk",
     "EVIDENCE_COLUMNS",
     "EVIDENCE_FLAG_CODES",
     "EVIDENCE_FLAG_DESCRIPTIONS",
@@ -48,8 +46,10 @@ __all__ = [
     "TAP_LOOKBACK_S",
     "TAP_STOP_RADIUS_M",
     "EvidenceAuditor",
+    "EvidenceSpec",
     "MatchedLeg",
     "TripEvidence",
+    "evidence_chunk",
 ]
 
 #: A trace with fewer usable fixes is no evidence (the trip is audited as without one).
@@ -173,8 +173,8 @@ class EvidenceAuditor:
         """Load the network, build the street matchers and load the compiled kernel now."""
         for layer in self.planner.network.streets:
             matcher = self.street_matcher(layer)
-            lat, lon = matcher.layer.node_lat[:3], matcher.layer.node_lon[:3]
-            matcher.match(lat, lon)
+            if matcher is not None:
+                matcher.match(matcher.layer.node_lat[:3], matcher.layer.node_lon[:3])
 
     def street_matcher(self, layer: str) -> StreetMatcher | None:
         if layer not in self._street and layer in self.planner.network.streets:
@@ -202,7 +202,8 @@ class EvidenceAuditor:
         valid = {str(t): True for t in results["trip_id"].astype(str)}
         for t in errors["trip_id"].dropna().astype(str):
             valid.setdefault(t, False)
-        extra_errors, stats = [], {}
+        extra_errors: list[pd.DataFrame] = []
+        stats: dict[str, int] = {}
         fixes_by_trip: dict[str, pd.DataFrame] = {}
         if self.traces_path is not None:
             traces = validate_traces(self._raw["traces"], timezone=timezone,
@@ -402,7 +403,8 @@ def _run_on_dask(spec, payloads, client, scheduler) -> list:
 
     own = Client(scheduler) if client is None else None
     try:
-        cluster = client or own
+        cluster = client if client is not None else own
+        assert cluster is not None
         futures = [cluster.submit(evidence_chunk, spec, *payload, pure=False)
                    for payload in payloads]
         return [record for part in cluster.gather(futures) for record in part]
@@ -488,7 +490,7 @@ def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> lis
     if not rides and claims_transit(claimed) and not len(taps):
         flags.append(("no_tap", "no card tap during a transit claim"))
     inside = (tap_s >= k.t[0] - day0 - 60) & (tap_s <= k.t[-1] - day0 + 60)
-    for i in np.flatnonzero(inside & ~used):
+    for i in map(int, np.flatnonzero(inside & ~used)):
         if taps.stop_id[i] and _trace_was_at(k, transit, taps.stop_id[i], taps.epoch_s[i]):
             continue          # a tap where the trace was (a ride too short to match, say)
         where = f"stop {taps.stop_id[i]}" if taps.stop_id[i] else f"route {taps.route_id[i]}"

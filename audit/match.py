@@ -31,8 +31,8 @@ __all__ = [
     "AT_STOP_M",
     "CANDIDATE_RADIUS_M",
     "GPS_SIGMA_M",
-    "MAX_FIX_TO_STREET_M",
     "MATCH_SPACING_M",
+    "MAX_FIX_TO_STREET_M",
     "MAX_SHAPE_DISTANCE_M",
     "MAX_VEHICLE_DISTANCE_M",
     "MIN_RIDE_M",
@@ -223,9 +223,10 @@ class TransitMatcher:
                               day.st_arr[row + h[0]] + SPEED_WINDOW_S + ON_FOOT_WINDOW_S)
                      for h in chain]
             for first in (i for i in range(len(chain) - 1) if before[i]):
-                last = next((j for j in range(first + 1, len(chain)) if after[j]), None)
-                if last is None:
+                found_last = next((j for j in range(first + 1, len(chain)) if after[j]), None)
+                if found_last is None:
                     break
+                last = found_last
                 part = chain[first:last + 1]
                 board, alight = part[0][0], part[-1][0]
                 if len(part) < MIN_STOP_SHARE * (alight - board + 1):
@@ -250,7 +251,7 @@ class TransitMatcher:
         geometry_stops = [0]          # index in ``geometry`` of each stop from board to alight
         for pos in range(board + 1, alight + 1):
             a, b = tt.hop_geometry_indptr[base + pos], tt.hop_geometry_indptr[base + pos + 1]
-            geometry += [tuple(map(float, p)) for p in tt.hop_geometry_lonlat[a:b]]
+            geometry += [(float(p[0]), float(p[1])) for p in tt.hop_geometry_lonlat[a:b]]
             stop = int(tt.pattern_stops[base + pos])
             geometry.append((float(tt.stop_lon[stop]), float(tt.stop_lat[stop])))
             geometry_stops.append(len(geometry) - 1)
@@ -324,8 +325,7 @@ class TransitMatcher:
         best = None
         stops = [stop] if stop is not None else []
         if stop is None and route is not None:   # route only: any stop of the route
-            dps = np.flatnonzero(day.dp_route == route)
-            for dp in dps:
+            for dp in map(int, np.flatnonzero(day.dp_route == route)):
                 t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
                 a, b = int(day.dp_stop_indptr[dp]), int(day.dp_stop_indptr[dp + 1])
                 for pos in range(b - a):
@@ -368,13 +368,13 @@ class _StopTimes:
             empty = np.zeros(0, np.int64)
             return cls(np.zeros(n_stops + 1, np.int64), empty, empty, empty,
                        np.zeros(0), np.zeros(0))
-        stop, dp, pos, trip = (np.concatenate(parts[n]).astype(np.int64)
-                               for n in ("stop", "dp", "pos", "trip"))
+        stop, dps, pos, trip = (np.concatenate(parts[n]).astype(np.int64)
+                                for n in ("stop", "dp", "pos", "trip"))
         rows = day.trip_time_base[trip] + pos
         arr, dep = day.st_arr[rows].astype(float), day.st_dep[rows].astype(float)
         order = np.lexsort((dep, stop))
         indptr = np.searchsorted(stop[order], np.arange(n_stops + 1)).astype(np.int64)
-        return cls(indptr, dp[order], pos[order], trip[order], arr[order], dep[order])
+        return cls(indptr, dps[order], pos[order], trip[order], arr[order], dep[order])
 
 
 def _best_tap(best, day, tt, dp, pos, t0, t1, t_day, stop) -> TapMatch | None:
