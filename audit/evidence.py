@@ -30,7 +30,8 @@ from planner.accounting import account_legs, claims_transit
 
 from .evaluate import _cached_rules, cached_planner
 from .match import TAP_WINDOW_S, StreetMatcher, TransitMatcher
-from .segment import TraceSigns, kinematics, street_segments, to_local_xy, trace_signs
+from .segment import (MAX_GAP_S, TELEPORT_MIN_M, TELEPORT_MPS, TraceSigns, kinematics,
+                      street_segments, to_local_xy, trace_signs)
 from .traces import read_points, validate_taps, validate_traces
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "EVIDENCE_FLAG_CODES",
     "EVIDENCE_FLAG_DESCRIPTIONS",
     "MIN_CLAIM_COVERAGE",
+    "MIN_CLAIMED_SHARE",
     "MIN_CONTRADICTING_M",
     "MIN_FIXES",
     "MIN_SPOOFING_SIGNS",
@@ -56,6 +58,8 @@ __all__ = [
 MIN_FIXES = 5
 #: A matched leg at least this long (m) on a mode the claim does not name contradicts it.
 MIN_CONTRADICTING_M = 300.0
+#: A street claim (bike, car...) must cover at least this share of the matched distance.
+MIN_CLAIMED_SHARE = 0.5
 #: The trace may start/end this much (s) outside the claimed times ...
 CLAIM_TIME_SLACK_S = 120.0
 #: ... and must overlap at least this share of the claimed duration.
@@ -70,9 +74,10 @@ EVIDENCE_FLAG_CODES = ("mode_contradicted", "teleport", "trace_gap", "outside_cl
                        "spoofing", "no_timetable_match", "no_tap", "tap_contradicts_trace")
 EVIDENCE_FLAG_DESCRIPTIONS = {
     "mode_contradicted": "The trace shows a leg on a mode the claim does not name (a bus ride "
-                         "on a bike claim), or no leg on the claimed mode.",
-    "teleport": f"The trace jumps: two fixes farther apart than {200} m at over 180 km/h.",
-    "trace_gap": "No fix for more than 5 minutes.",
+                         "on a bike claim), or too little on the claimed mode.",
+    "teleport": f"The trace jumps: two fixes over {TELEPORT_MIN_M:.0f} m apart at over "
+                f"{TELEPORT_MPS * 3.6:.0f} km/h.",
+    "trace_gap": f"No fix for more than {MAX_GAP_S / 60:.0f} minutes.",
     "outside_claimed_times": "The trace lies outside the claimed start and end.",
     "spoofing": "Signs of a fabricated trace: perfectly regular sampling, constant speed, "
                 "no GPS noise (two or more).",
@@ -462,10 +467,17 @@ def _contradicted_modes(claimed, legs, *, require_claimed: bool):
         yield ("mode_contradicted", f"{what} on a {'+'.join(claimed)} claim")
         return
     riding = [m for m in claimed if m not in ("walk", TRANSIT) and m not in TRANSIT_MODES]
-    if require_claimed and riding and not any(
-            leg.mode in riding and leg.distance_m >= MIN_CONTRADICTING_M for leg in legs):
+    if not (require_claimed and riding):
+        return
+    total = sum(leg.distance_m for leg in legs if np.isfinite(leg.distance_m))
+    on_claim = sum(leg.distance_m for leg in legs
+                   if leg.mode in riding and np.isfinite(leg.distance_m))
+    if not any(leg.mode in riding and leg.distance_m >= MIN_CONTRADICTING_M for leg in legs):
         yield ("mode_contradicted", f"no {'/'.join(riding)} leg in the trace (legs: "
                + _legs_text(legs) + ")")
+    elif total > 0 and on_claim < MIN_CLAIMED_SHARE * total:
+        yield ("mode_contradicted", f"only {on_claim / 1000:.1f} of {total / 1000:.1f} km on "
+               f"{'/'.join(riding)} (legs: " + _legs_text(legs) + ")")
 
 
 def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> list[tuple[str, str]]:

@@ -45,9 +45,9 @@ EXPECTED_FLAG = {"bike_on_bus": "mode_contradicted", "walk_teleport": "teleport"
 class _TimedAuditor(EvidenceAuditor):
     seconds = 0.0
 
-    def apply(self, results, errors, *, timezone):
+    def apply(self, results, errors, **options):
         start = time.perf_counter()
-        out = super().apply(results, errors, timezone=timezone)
+        out = super().apply(results, errors, **options)
         self.seconds = time.perf_counter() - start
         return out
 
