@@ -406,6 +406,8 @@ def _evidence_section(evidence: dict[str, Any] | None) -> str:
     if not evidence:
         return ""
     counts = ", ".join(f"{html.escape(k)} {v:,}" for k, v in evidence["trips_by_evidence"].items())
+    intake = "; ".join(f"{html.escape(k.replace('_', ' '))} {v:,}"
+                       for k, v in evidence.get("intake", {}).items())
     traced = evidence["traced"]
     parts = [f"""<h2>Evidence: matched versus claimed trips</h2>
 <p class="note">Trips by evidence: {counts}. On the {traced['trips']:,} traced trips the plan for
@@ -413,6 +415,8 @@ the claim emits {traced['plan_co2e_g'] / 1000:,.1f} kg CO2e for {traced['plan_po
 points; the legs matched on the traces emit {traced['matched_co2e_g'] / 1000:,.1f} kg for
 {traced['matched_points']:,.0f} points (claimed: {traced['claimed_points']:,.0f}). Maps: trace in
 grey, matched rides in their mode's colour, origin ● and destination ■ as claimed.</p>"""]
+    if intake:
+        parts.append(f'<p class="note">Intake: {intake}.</p>')
     if not evidence["flagged_trips"]:
         parts.append('<p class="note">No trace raised an evidence flag.</p>')
     for trip in evidence["flagged_trips"]:

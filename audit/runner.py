@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,8 @@ class AuditOutcome:
     fingerprint: str
     results_path: Path
     errors_path: Path
+    #: Evidence intake counts (trace/tap rows, errors, fixes dropped while cleaning), if any.
+    evidence_intake: dict[str, int] = field(default_factory=dict)
 
 
 def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
@@ -152,8 +154,9 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
         bar.close()
     evaluation = store.read(sorted(chunks))
     results, errors = _finalize(validated, evaluation, evaluator)
+    intake: dict[str, int] = {}
     if evidence is not None:
-        results, errors, _ = evidence.apply(results, errors, timezone=timezone, workers=workers,
+        results, errors, intake = evidence.apply(results, errors, timezone=timezone, workers=workers,
                                             client=client, scheduler=scheduler)
     write_table(results, out_path)
     write_table(errors, errors_path)
@@ -161,7 +164,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
         store.remove()
     return AuditOutcome(results=results, errors=errors, n_rows=validated.n_rows,
                         chunks_total=len(chunks), chunks_reused=len(reused),
-                        fingerprint=fingerprint, results_path=out_path, errors_path=errors_path)
+                        fingerprint=fingerprint, results_path=out_path, errors_path=errors_path,
+                        evidence_intake=intake)
 
 
 def parts_dir(out_path: str | os.PathLike) -> Path:

@@ -318,7 +318,7 @@ def test_the_cli_takes_traces_and_taps_and_refuses_a_bad_traces_file(poa_artifac
             "--traces", str(simulated / "traces.parquet"), "--taps", str(simulated / "taps.csv"),
             "--report", str(tmp_path / "report.html")]
     assert main(argv) == 0
-    capsys.readouterr()
+    assert "evidence: trace rows" in capsys.readouterr().err
     results = pd.read_parquet(tmp_path / "r.parquet")
     assert (results["evidence"] != "").all()
     page = (tmp_path / "report.html").read_text()

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     about = {"trips": Path(args.trips).name, "network": Path(args.network).name,
              "rules": args.rules}
     summary = summarize(outcome.results, outcome.errors, n_rows=outcome.n_rows, about=about)
+    if outcome.evidence_intake:
+        summary.setdefault("evidence", {})["intake"] = dict(outcome.evidence_intake)
     if args.summary:
         write_summary(summary, args.summary)
     if args.report:
@@ -72,4 +74,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"audited {outcome.n_rows:,} rows: {len(outcome.results):,} trips "
           f"({summary['flagged']['count']:,} flagged), {len(outcome.errors):,} error rows "
           f"-> {outcome.results_path}, {outcome.errors_path}{reused}", file=sys.stderr)
+    if outcome.evidence_intake:
+        print("evidence: " + ", ".join(f"{k.replace('_', ' ')} {v:,}"
+                                       for k, v in outcome.evidence_intake.items()),
+              file=sys.stderr)
     return 0
