@@ -23,8 +23,8 @@ BETA_M = 20.0
 
 
 @njit(cache=True)
-def viterbi_distance(indptr, head, tail, length, cand_edge, cand_dist, cand_u, straight,
-                     sigma):
+def viterbi_distance(indptr, head, tail, length, cand_edge, cand_dist, cand_u,  # noqa: PLR0917
+                     straight, sigma):
     """Matched metres and break count of one leg.
 
     ``cand_*`` are ``(n, K)`` (edge ``-1`` pads); every row has at least one candidate;
@@ -88,7 +88,7 @@ def viterbi_distance(indptr, head, tail, length, cand_edge, cand_dist, cand_u, s
 
 
 @njit(cache=True)
-def _backtrack(back, step_len, score, first, last):
+def _backtrack(back, step_len, score, first, last):  # noqa: PLR0917
     j = int(np.argmax(score))
     total = 0.0
     for i in range(last, first, -1):
@@ -100,7 +100,7 @@ def _backtrack(back, step_len, score, first, last):
 
 
 @njit(cache=True)
-def _dijkstra(indptr, head, length, source, start, limit, node_dist, touched):
+def _dijkstra(indptr, head, length, source, start, limit, node_dist, touched):  # noqa: PLR0917
     """Distances from ``source`` (already ``start`` metres in) up to ``limit``; returns count touched."""
     n_touched = 0
     node_dist[source] = start

@@ -30,8 +30,16 @@ from planner.accounting import account_legs, claims_transit
 
 from .evaluate import _cached_rules, cached_planner
 from .match import TAP_WINDOW_S, StreetMatcher, TransitMatcher
-from .segment import (MAX_GAP_S, TELEPORT_MIN_M, TELEPORT_MPS, TraceSigns, kinematics,
-                      street_segments, to_local_xy, trace_signs)
+from .segment import (
+    MAX_GAP_S,
+    TELEPORT_MIN_M,
+    TELEPORT_MPS,
+    TraceSigns,
+    kinematics,
+    street_segments,
+    to_local_xy,
+    trace_signs,
+)
 from .traces import read_points, validate_taps, validate_traces
 
 __all__ = [
@@ -144,7 +152,8 @@ class EvidenceAuditor:
         self.traces_path = traces_path
         self.taps_path = taps_path
         self.crs = crs
-        self._planner = None
+        self._planner: Any = None
+        self.transit: TransitMatcher | None = None
         self._street: dict[str, StreetMatcher] = {}
         self._raw: dict[str, pd.DataFrame] = {}
 
@@ -167,11 +176,13 @@ class EvidenceAuditor:
         return f"evidence|{self.traces_path}|{self.taps_path}|{self.crs}"
 
     @property
-    def planner(self):
+    def planner(self) -> Any:
+        """The ``planner.Planner`` of the network (cached per process); sets :attr:`transit`."""
         if self._planner is None:
-            self._planner = cached_planner(self.network_path, self.network_sha256)
-            tt = self._planner.network.timetable
-            self.transit = TransitMatcher(self._planner) if tt is not None else None
+            planner = cached_planner(self.network_path, self.network_sha256)
+            tt = planner.network.timetable
+            self.transit = TransitMatcher(planner) if tt is not None else None
+            self._planner = planner
         return self._planner
 
     def warm_up(self) -> None:
@@ -272,7 +283,8 @@ class EvidenceAuditor:
                        and self._tap_where_trace_was(k, card_taps, day0, service_date))
         flags = list(_trace_flags(row, k, signs, claimed, legs, tapped_ride=tapped_ride))
         if have_taps:
-            flags += _tap_flags(row, k, rides, day0, card_taps, self.transit, claimed)
+            flags += _tap_flags(row, k, rides, day0, card_taps, transit=self.transit,
+                                claimed=claimed)
         geometry = {"trace": _thin_lonlat(k.lon, k.lat),
                     "rides": [{"mode": r.mode, "route": r.route_short_name or r.route_id,
                                "coords": _thin_coords(r.geometry)} for r in rides],
@@ -283,9 +295,13 @@ class EvidenceAuditor:
     def _tap_where_trace_was(self, k, taps: _Taps, day0: float, service_date) -> bool:
         """A tap at a stop the trace passed that matches a timetable trip (a ride too short
         to match on the trace alone still has its evidence)."""
-        for epoch, stop_id, route_id in zip(taps.epoch_s, taps.stop_id, taps.route_id):
-            if stop_id and _trace_was_at(k, self.transit, stop_id, epoch) and \
-                    self.transit.match_tap(stop_id, route_id, epoch - day0, service_date):
+        transit = self.transit
+        if transit is None:
+            return False
+        for epoch, stop_id, route_id in zip(taps.epoch_s, taps.stop_id, taps.route_id,
+                                            strict=True):
+            if stop_id and _trace_was_at(k, transit, stop_id, epoch) and \
+                    transit.match_tap(stop_id, route_id, epoch - day0, service_date):
                 return True
         return False
 
@@ -323,18 +339,19 @@ class EvidenceAuditor:
 
     # -- taps without a trace ------------------------------------------------------------
     def _taps_only(self, row, card_taps, claimed) -> TripEvidence:
-        legs, flags = [], []
+        legs: list[MatchedLeg] = []
+        flags: list[tuple[str, str]] = []
         tz = self.planner.tz
+        transit = self.transit
         for epoch, stop_id, route_id in zip(card_taps.epoch_s, card_taps.stop_id,
-                                            card_taps.route_id):
+                                            card_taps.route_id, strict=True):
+            if transit is None:
+                break
             service_date = pd.Timestamp(epoch, unit="s", tz="UTC").tz_convert(tz).date()
-            match = (self.transit.match_tap(stop_id, route_id,
-                                            epoch - self.transit.day_zero(service_date),
-                                            service_date)
-                     if self.transit is not None else None)
+            day0 = transit.day_zero(service_date)
+            match = transit.match_tap(stop_id, route_id, epoch - day0, service_date)
             if match is None:
                 continue
-            day0 = self.transit.day_zero(service_date)
             legs.append(MatchedLeg(mode=match.mode, start=_iso(day0 + match.departure_s, tz),
                                    end="", distance_m=math.nan, confidence=0.5, source="tap",
                                    route_id=match.route_id, trip_id=match.trip_id,
@@ -399,7 +416,7 @@ def _run_chunks(spec, results, fixes_by_trip, taps, *, workers, client, schedule
         return [record for payload in payloads for record in evidence_chunk(spec, *payload)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(payloads)), mp_context=context) as pool:
-        parts = pool.map(evidence_chunk, *zip(*[(spec, *p) for p in payloads]))
+        parts = pool.map(evidence_chunk, *zip(*[(spec, *p) for p in payloads], strict=True))
         return [record for part in parts for record in part]
 
 
@@ -480,7 +497,8 @@ def _contradicted_modes(claimed, legs, *, require_claimed: bool):
                f"{'/'.join(riding)} (legs: " + _legs_text(legs) + ")")
 
 
-def _tap_flags(row, k, rides, day0, taps: _Taps | None, transit, claimed) -> list[tuple[str, str]]:
+def _tap_flags(row, k, rides, day0, taps: _Taps | None, *, transit,
+               claimed) -> list[tuple[str, str]]:
     flags = []
     taps = taps if taps is not None else _Taps.empty()
     tap_s = taps.epoch_s - day0

@@ -164,7 +164,7 @@ class TransitMatcher:
         candidates = self._candidates(day, visits, t_day, k)
         rides: list[Ride] = []
         candidates = [((c[1].route_id in tapped_routes, *c[0]), c[1]) for c in candidates]
-        for score, ride in sorted(candidates, key=lambda c: c[0], reverse=True):
+        for _, ride in sorted(candidates, key=lambda c: c[0], reverse=True):
             if any(ride.board_s < r.alight_s and r.board_s < ride.alight_s for r in rides):
                 continue
             rides.append(ride)
@@ -188,7 +188,8 @@ class TransitMatcher:
         new[1:] = (stop[1:] != stop[:-1]) | (fix[1:] - fix[:-1] > 3)
         starts = np.flatnonzero(new)
         ends = np.concatenate([starts[1:] - 1, [len(fix) - 1]])
-        visits = sorted(zip(fix[starts].tolist(), stop[starts].tolist(), fix[ends].tolist()))
+        visits = sorted(zip(fix[starts].tolist(), stop[starts].tolist(), fix[ends].tolist(),
+                            strict=True))
         return [(s, a, b) for a, s, b in visits]
 
     def _candidates(self, day, visits, t_day, k: Kinematics) -> list[tuple[tuple, Ride]]:
@@ -231,7 +232,8 @@ class TransitMatcher:
                 board, alight = part[0][0], part[-1][0]
                 if len(part) < MIN_STOP_SHARE * (alight - board + 1):
                     continue
-                ride = self._ride(day, dp, trip, board, alight, len(part), t_day, k)
+                ride = self._ride(day, dp, trip, board=board, alight=alight, n_hit=len(part),
+                                  t_day=t_day, k=k)
                 if ride is None or ride.distance_m < MIN_RIDE_M:
                     continue
                 error = sum(h[3] for h in part) / len(part)
@@ -239,7 +241,8 @@ class TransitMatcher:
                 break
         return out
 
-    def _ride(self, day, dp, trip, board, alight, n_hit, t_day, k: Kinematics) -> Ride | None:
+    def _ride(self, day, dp: int, trip: int, *, board: int, alight: int, n_hit: int,
+              t_day: np.ndarray, k: Kinematics) -> Ride | None:
         tt = self.timetable
         pattern = int(day.dp_pattern[dp])
         base = int(tt.pattern_stop_indptr[pattern])
@@ -273,8 +276,8 @@ class TransitMatcher:
         distance = float(np.median(_point_polyline_distance(fx, fy, px, py)))
         if distance > MAX_SHAPE_DISTANCE_M:
             return None
-        vehicle = self._vehicle_xy(day, row, board, alight, base, px, py, geometry_stops,
-                                   t_day[inside])
+        vehicle = self._vehicle_xy(day, row, board=board, alight=alight, px=px, py=py,
+                                   geometry_stops=geometry_stops, times=t_day[inside])
         if np.median(np.hypot(fx - vehicle[0], fy - vehicle[1])) > MAX_VEHICLE_DISTANCE_M:
             return None
         hop = tt.pattern_hop_distance_m[base + board + 1: base + alight + 1].astype(float)
@@ -296,7 +299,7 @@ class TransitMatcher:
         return math.hypot(x[1] - x[0], y[1] - y[0]) <= AT_STOP_M
 
     @staticmethod
-    def _vehicle_xy(day, row, board, alight, base, px, py, geometry_stops, times):
+    def _vehicle_xy(day, row: int, *, board: int, alight: int, px, py, geometry_stops, times):
         """Where the timetable puts the vehicle at ``times``: along the shape, at its stops on time."""
         cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(px), np.diff(py)))])
         knots_t, knots_s = [], []
@@ -329,7 +332,8 @@ class TransitMatcher:
                 t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
                 a, b = int(day.dp_stop_indptr[dp]), int(day.dp_stop_indptr[dp + 1])
                 for pos in range(b - a):
-                    best = _best_tap(best, day, tt, dp, pos, t0, t1, t_day, int(day.dp_stops[a + pos]))
+                    best = _best_tap(best, day, tt, dp=dp, pos=pos, t0=t0, t1=t1, t_day=t_day,
+                                     stop=int(day.dp_stops[a + pos]))
             return best
         for s in stops:
             for j in range(int(day.stop_dp_indptr[s]), int(day.stop_dp_indptr[s + 1])):
@@ -337,7 +341,8 @@ class TransitMatcher:
                 if route is not None and int(day.dp_route[dp]) != route:
                     continue
                 t0, t1 = int(day.dp_trip_indptr[dp]), int(day.dp_trip_indptr[dp + 1])
-                best = _best_tap(best, day, tt, dp, pos, t0, t1, t_day, s)
+                best = _best_tap(best, day, tt, dp=dp, pos=pos, t0=t0, t1=t1, t_day=t_day,
+                                 stop=s)
         return best
 
 
@@ -377,7 +382,8 @@ class _StopTimes:
         return cls(indptr, dps[order], pos[order], trip[order], arr[order], dep[order])
 
 
-def _best_tap(best, day, tt, dp, pos, t0, t1, t_day, stop) -> TapMatch | None:
+def _best_tap(best, day, tt, *, dp: int, pos: int, t0: int, t1: int, t_day: float,
+              stop: int) -> TapMatch | None:
     rows = day.trip_time_base[t0:t1] + pos
     dep = day.st_dep[rows].astype(float)
     offset = t_day - dep

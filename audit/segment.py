@@ -237,7 +237,7 @@ def _runs(values: np.ndarray) -> list[list]:
     edges = np.flatnonzero(np.diff(values.astype(np.int8))) + 1
     starts = np.concatenate([[0], edges])
     ends = np.concatenate([edges - 1, [len(values) - 1]])
-    return [[bool(values[a]), int(a), int(b)] for a, b in zip(starts, ends)]
+    return [[bool(values[a]), int(a), int(b)] for a, b in zip(starts, ends, strict=True)]
 
 
 def _absorb(runs: list[list], t: np.ndarray, *, value: bool, min_s: float,

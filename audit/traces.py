@@ -124,7 +124,7 @@ def validate_traces(raw: pd.DataFrame, *, timezone: str, trip_ids, crs: str = "w
         (bad_accuracy, "traces.accuracy", "accuracy is not a non-negative number (metres)"),
         ((trip != "") & known.isna(), "traces.trip_id",
          "trace has no trip with this trip_id in the trips file"),
-        (known == False, "traces.trip_id",
+        (known.eq(False).fillna(False), "traces.trip_id",
          "the trace's trip is in the errors file (its own row was rejected)"),
     ]
     for mask, name, text in reversed(checks):

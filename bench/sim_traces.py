@@ -207,7 +207,7 @@ class _Simulator:
         stamps = [self._at(t) for t in times]
         traces = [] if taps_only else [
             {"trip_id": trip_id, "time": s, "lat": float(a), "lon": float(o), "accuracy": float(c)}
-            for s, a, o, c in zip(stamps, lat, lon, accuracy)]
+            for s, a, o, c in zip(stamps, lat, lon, accuracy, strict=True)]
         taps = [] if kind == "metro_no_tap" else self._taps(legs, user)
         truth = [{"trip_id": trip_id, "leg": k, "mode": leg.mode,
                   "start": self._at(leg.start), "end": self._at(leg.end),

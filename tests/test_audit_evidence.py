@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from graphs.geodesy import EARTH_RADIUS_M
 from audit.evidence import EVIDENCE_COLUMNS
 from audit.report import TOP_EVIDENCE, svg_trip_map
 from audit.runner import run_audit
@@ -29,6 +28,7 @@ from audit.segment import (
     trace_signs,
 )
 from audit.traces import MAX_ACCURACY_M, read_points, validate_taps, validate_traces
+from graphs.geodesy import EARTH_RADIUS_M
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = "America/Sao_Paulo"
@@ -70,7 +70,7 @@ def test_bad_trace_rows_go_to_errors_with_row_and_reason_and_cleaning_is_counted
         "accuracy": ["5", "5", "6", "5", "5", "5", "5", "5", str(MAX_ACCURACY_M + 1)],
     })
     out = validate_traces(raw, timezone=TZ, trip_ids={"a": True, "rejected": False})
-    reasons = dict(zip(out.errors["row"], out.errors["reason"]))
+    reasons = dict(zip(out.errors["row"], out.errors["reason"], strict=True))
     assert set(reasons) == {4, 5, 6, 7, 8}
     assert "trip_id is empty" in reasons[4]
     assert "time is not an ISO 8601" in reasons[5]
@@ -96,7 +96,8 @@ def test_naive_trace_times_are_local_and_offsets_are_honoured():
 
 def test_bd09_fixes_are_converted_back_to_wgs84():
     crs = pytest.importorskip("graphs.crs", exc_type=ImportError)   # the China data work
-    lat = np.array([-30.03, -30.031]); lon = np.array([-51.2, -51.201])
+    lat = np.array([-30.03, -30.031])
+    lon = np.array([-51.2, -51.201])
     bd_lat, bd_lon = crs.from_wgs84(lat, lon, "bd09")
     raw = pd.DataFrame({"trip_id": ["a", "a"], "time": ["2019-05-13T12:00:00",
                                                          "2019-05-13T12:00:05"],
@@ -128,7 +129,7 @@ def test_taps_need_a_known_stop_or_route():
                         "stop_id": ["s1", "nowhere", "s1", ""], "route_id": ["", "", "", ""]})
     out = validate_taps(raw, timezone=TZ, stop_ids={"s1"}, route_ids={"r1"})
     assert list(out.points["row"]) == [1]
-    assert dict(zip(out.errors["row"], out.errors["field"])) == {
+    assert dict(zip(out.errors["row"], out.errors["field"], strict=True)) == {
         2: "taps.stop_id", 3: "taps.card_id", 4: "taps.stop_id"}
 
 
