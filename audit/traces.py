@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphs.crs import Crs, to_wgs84
+
 from .errors import AuditInputError
 from .schema import ERROR_COLUMNS, ROW_COLUMN, parse_times
 
@@ -51,7 +53,7 @@ MAX_ACCURACY_M = 65.0
 #: Metres of horizontal error per unit of GPX ``hdop`` (a common rule of thumb).
 GPX_HDOP_M = 5.0
 #: Coordinate systems ``--crs`` accepts (``gcj02``/``bd09``: China's obfuscated systems).
-CRS_NAMES = ("wgs84", "gcj02", "bd09")
+CRS_NAMES = tuple(c.value for c in Crs)
 
 
 @dataclass(frozen=True)
@@ -218,11 +220,6 @@ def _present(raw: pd.DataFrame, name: str) -> pd.Series:
 
 def _to_wgs84(lat: pd.Series, lon: pd.Series, crs: str) -> tuple[pd.Series, pd.Series]:
     """Convert from China's GCJ-02 or BD-09 with ``graphs.crs`` (the one home of the transforms)."""
-    try:
-        from graphs.crs import to_wgs84
-    except ImportError as err:  # graphs.crs arrives with the China data work
-        raise AuditInputError(f"--crs {crs} needs graphs.crs, which this install lacks",
-                              field="crs") from err
     new_lat, new_lon = to_wgs84(lat.to_numpy(), lon.to_numpy(), crs)
     return (pd.Series(np.asarray(new_lat, float), index=lat.index),
             pd.Series(np.asarray(new_lon, float), index=lon.index))
