@@ -3,18 +3,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from graphs.artifact import load_network
+from graphs.hashing import file_sha256
+from planner.piles import load_pile_csv
 
+from .cities import Cities, file_key
 from .embed_view import format_co2e, format_points
-from .errors import register_error_handlers
+from .errors import ApiError, register_error_handlers
+from .keys import current_client, load_keys, request_key, set_current_client, hash_key
+from .logs import REQUEST_ID_HEADER, log_access, start_request
+from .metrics import LATENCY, REQUESTS
+from .ratelimit import EXEMPT_ENDPOINTS, init_rate_limits
 from .routes import register_blueprints
-from .settings import Settings, settings_from_env
-from .state import EXTENSION_KEY, make_state
+from .settings import DEFAULT_CITY, Settings, parse_network_specs, settings_from_env
+from .state import CITY_KEY, EXTENSION_KEY, AppState, make_state, warm_up
 
 __all__ = ["create_app", "HtmlSafeJSONProvider"]
 
@@ -26,11 +34,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app.
 
     ``config`` may hold Flask settings, ``TANLU_<SETTING>`` overrides of
-    :class:`api.settings.Settings` (e.g. ``TANLU_TILE_URL``), ``TANLU_NETWORK`` (a loaded
-    ``Network``, used instead of ``TANLU_NETWORK_PATH``) and ``TANLU_PLAN`` and ``TANLU_RULES``
-    (a function replacing the planner and loaded points rules, for tests of the HTTP edge). Without ``config``, or with
-    ``TANLU_USE_ENV=True``, the settings start from the environment
-    (``api.settings.settings_from_env``); otherwise from the defaults.
+    :class:`api.settings.Settings` (e.g. ``TANLU_TILE_URL``; ``TANLU_NETWORKS``: ``NAME=PATH``
+    strings or ``(name, path)`` pairs, the first the default city), ``TANLU_NETWORK`` (a loaded
+    ``Network`` served as the default city instead of files) and ``TANLU_PLAN`` and
+    ``TANLU_RULES`` (a function replacing the planner and loaded points rules, for tests of
+    the HTTP edge). Without ``config``, or with ``TANLU_USE_ENV=True``, the settings start from
+    the environment (``api.settings.settings_from_env``); otherwise from the defaults.
+
+    Artifacts are memory-mapped and warmed up (one trip planned) here, so under gunicorn with
+    ``preload_app`` the workers inherit ready planners; each process then reloads a city whose
+    file is replaced (``api.cities``).
 
     Raises
     ------
@@ -46,18 +59,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({f"TANLU_{k.upper()}": v for k, v in dataclasses.asdict(settings).items()})
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update({k: v for k, v in config.items() if k not in _SETTING_KEYS})
-    network = config.get("TANLU_NETWORK")
-    if network is None and settings.network_path is not None:
-        network = load_network(settings.network_path)
-    app.extensions[EXTENSION_KEY] = make_state(
-        network, points_rules=settings.points_rules, rules=config.get("TANLU_RULES"),
-        plan=config.get("TANLU_PLAN"), methodology=settings.methodology,
-        allowed_methodologies=settings.allowed_methodologies, pile_list=settings.pile_list,
-        pile_distance_m=settings.pile_distance_m)
+    clients = load_keys(settings.keys_file) if settings.keys_file is not None else {}
+    app.extensions[EXTENSION_KEY] = _cities(settings, config)
+    app.config["TANLU_CLIENTS"] = clients
     register_error_handlers(app)
     register_blueprints(app)
+    app.add_url_rule("/favicon.ico", "favicon", _no_favicon)
+    app.url_value_preprocessor(_city_from_url)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    init_rate_limits(app, settings, has_clients=bool(clients))
     _enable_cors(app, settings.cors_origins)
     app.after_request(_common_headers)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.add_template_filter(format_co2e, "co2e")
     app.add_template_filter(format_points, "points")
     return app
@@ -82,11 +100,98 @@ _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'":
 def _settings(config: Mapping[str, Any]) -> Settings:
     base = settings_from_env() if not config or config.get("TANLU_USE_ENV") else Settings()
     overrides = {field: config[key] for key, field in _SETTING_KEYS.items() if key in config}
-    if "network_path" in overrides and overrides["network_path"] is not None:
-        from pathlib import Path
-
-        overrides["network_path"] = Path(overrides["network_path"])
+    if overrides.get("networks"):
+        overrides["networks"] = parse_network_specs(
+            spec if isinstance(spec, str) else f"{spec[0]}={spec[1]}"
+            for spec in overrides["networks"])
+    for name in ("keys_file", "pile_list"):
+        if overrides.get(name) is not None:
+            overrides[name] = Path(overrides[name])
     return dataclasses.replace(base, **overrides)
+
+
+def _no_favicon() -> Response:
+    """Browsers ask every site for an icon: answer 'none' (204), cached, instead of a 404."""
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _cities(settings: Settings, config: Mapping[str, Any]) -> Cities:
+    """Load every configured city (the loaded ``TANLU_NETWORK`` first, as the default)."""
+    rules, plan = config.get("TANLU_RULES"), config.get("TANLU_PLAN")
+    # the operator's methodology, allowed ones and pile list apply to every city
+    piles = load_pile_csv(settings.pile_list) if settings.pile_list is not None else None
+    shared = {"points_rules": settings.points_rules, "rules": rules, "plan": plan,
+              "methodology": settings.methodology,
+              "allowed_methodologies": settings.allowed_methodologies,
+              "pile_list": piles, "pile_distance_m": settings.pile_distance_m}
+
+    def load_city(name: str, path: Path) -> AppState:
+        network = load_network(path, mmap=True)
+        state = make_state(network, city=name, artifact_sha256=file_sha256(path), **shared)
+        warm_up(state)
+        return state
+
+    cities = Cities(loader=load_city, reload_interval_s=settings.reload_interval_s)
+    network = config.get("TANLU_NETWORK")
+    if network is not None or not settings.networks:
+        cities.add(make_state(network, city=DEFAULT_CITY, **shared))
+        if network is None:
+            return cities
+    for name, path in settings.networks:
+        key = file_key(path) if path.exists() else None
+        cities.add(load_city(name, path), path=path, key=key)
+    return cities
+
+
+def _city_from_url(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values and "city" in values:
+        setattr(g, CITY_KEY, values.pop("city"))
+
+
+def _before_request() -> None:
+    start_request()
+    app_cities: Cities = _app().extensions[EXTENSION_KEY]
+    app_cities.watch()
+    if request.blueprint == "embed" and "city" in request.args:
+        setattr(g, CITY_KEY, request.args["city"])
+    _identify_client()
+
+
+def _identify_client() -> None:
+    """Who sent the request (an API key of the keys file); 401 for an unknown key, or for
+    no key when ``TANLU_REQUIRE_KEY`` is set (probes, metrics and docs stay open)."""
+    clients = _app().config["TANLU_CLIENTS"]
+    key = request_key()
+    client = clients.get(hash_key(key)) if key is not None and clients else None
+    set_current_client(client)
+    if request.endpoint in EXEMPT_ENDPOINTS or request.method == "OPTIONS":
+        return
+    if key is not None and clients and client is None:
+        raise ApiError("invalid_api_key", status=401)
+    if client is None and _app().config["TANLU_REQUIRE_KEY"]:
+        raise ApiError("missing_api_key", status=401)
+
+
+def _after_request(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    client = current_client()
+    elapsed = log_access(response.status_code, response.content_length,
+                         client.name if client else None)
+    REQUESTS.labels(method=request.method, endpoint=endpoint,
+                    status=str(response.status_code)).inc()
+    LATENCY.labels(endpoint=endpoint).observe(elapsed)
+    return response
+
+
+def _app() -> Flask:
+    from flask import current_app
+
+    return current_app  # type: ignore[return-value]
 
 
 def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
@@ -95,7 +200,11 @@ def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
     from flask_cors import CORS
 
     CORS(app, resources={r"/v1/*": {}, r"/openapi.json": {}}, origins=list(origins),
-         methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Accept-Language"],
+         methods=["GET", "POST", "OPTIONS"],
+         allow_headers=["Content-Type", "Accept-Language", "X-API-Key", "Authorization",
+                        "X-Request-Id"],
+         expose_headers=["X-Request-Id", "Retry-After", "X-RateLimit-Limit",
+                         "X-RateLimit-Remaining", "X-RateLimit-Reset"],
          max_age=3600, supports_credentials=False)
 
 

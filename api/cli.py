@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from graphs.errors import TanluError
 
-__all__ = ["main", "build_parser", "EXIT_USAGE"]
+__all__ = ["EXIT_USAGE", "build_parser", "main"]
 
 EXIT_USAGE = 2
-_COMMANDS = ("build", "inspect", "export", "sample", "plan", "serve", "audit")
+_COMMANDS = ("build", "inspect", "export", "sample", "plan", "serve", "audit", "lines")
 
 
 def build_parser() -> argparse.ArgumentParser:

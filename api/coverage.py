@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from graphs.geodesy import METRES_PER_DEGREE
 from graphs.modes import MODES
 from graphs.network import Network
 
 __all__ = ["Coverage", "coverage_of", "coverage_to_geojson", "METRES_PER_DEGREE_LAT"]
 
-METRES_PER_DEGREE_LAT = 111_320.0
+#: Metres per degree of latitude (graphs.geodesy's sphere), to grow the box by a margin in metres.
+METRES_PER_DEGREE_LAT = METRES_PER_DEGREE
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Coverage:
     feeds: tuple[str, ...]
     modes: tuple[str, ...]
     timezone: str
+    artifact_sha256: str | None = None  # the served file's checksum (changes when it is rebuilt)
 
     def contains(self, lat: float, lon: float, *, margin_m: float = 0.0) -> bool:
         """True if (lat, lon) is inside the bounding box grown by ``margin_m``."""
@@ -59,7 +62,8 @@ def coverage_to_geojson(coverage: Coverage) -> dict[str, Any]:
     return {"type": "Feature", "bbox": [west, south, east, north],
             "geometry": {"type": "Polygon", "coordinates": [ring]},
             "properties": {"service_dates": dates, "feeds": list(coverage.feeds),
-                           "modes": list(coverage.modes), "timezone": coverage.timezone}}
+                           "modes": list(coverage.modes), "timezone": coverage.timezone,
+                           "artifact_sha256": coverage.artifact_sha256}}
 
 
 def _bbox(network: Network) -> tuple[float, float, float, float]:

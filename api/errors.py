@@ -13,9 +13,15 @@ invalid_json,           400     the body is not JSON, or not a JSON object
 body_not_object
 outside_coverage        422     a point is outside the network's area (bounding box or snap)
 no_route                422     no itinerary satisfies the modes and limits
+missing_api_key,        401     no API key though ``TANLU_REQUIRE_KEY`` is set, or an unknown key
+invalid_api_key
 not_found               404     unknown path
+unknown_city            404     ``/v1/{city}/...`` or ``/embed?city=`` names a city not served
 method_not_allowed      405     wrong method
 payload_too_large       413     body larger than ``TANLU_MAX_BODY_BYTES``
+uri_too_long            414     request line longer than gunicorn's limit (``api.gunicorn``)
+rate_limited            429     the client's or IP's rate limit is used up (``Retry-After``)
+headers_too_large       431     too many or too long headers (``api.gunicorn``)
 not_ready               503     no network loaded
 internal_error          500     a bug (logged with its traceback, never shown)
 ======================  ======  ==============================================================
@@ -47,9 +53,12 @@ ERROR_STATUSES: dict[str, int] = {
     "invalid_parameter": 400, "methodology_not_allowed": 400, "invalid_json": 400, "body_not_object": 400, "bad_request": 400,
     "outside_coverage": 422, "no_route": 422, "not_found": 404, "method_not_allowed": 405,
     "payload_too_large": 413, "not_ready": 503, "internal_error": 500,
+    "missing_api_key": 401, "invalid_api_key": 401, "unknown_city": 404, "uri_too_long": 414,
+    "rate_limited": 429, "headers_too_large": 431,
 }
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-               413: "payload_too_large"}
+               413: "payload_too_large", 414: "uri_too_long", 429: "rate_limited",
+               431: "headers_too_large"}
 #: Planner option names (``planner.model.Query`` fields) -> the HTTP parameter that sets them.
 _QUERY_FIELD_TO_PARAM = {
     "origin_lat": "from", "origin_lon": "from", "origin": "from",
@@ -85,10 +94,11 @@ def request_language() -> str:
                            request.accept_languages)
 
 
-def error_body(err: ApiError, lang: str) -> dict[str, Any]:
-    """The one JSON error shape for ``err`` in ``lang``."""
+def error_body(err: ApiError, lang: str, request_id: str | None = None) -> dict[str, Any]:
+    """The one JSON error shape for ``err`` in ``lang`` (with the request's id, to quote when
+    reporting a problem)."""
     return {"error": {"code": err.code, "message": message(err.code, lang, err.params),
-                      "field": err.field}}
+                      "field": err.field, "request_id": request_id}}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -132,6 +142,9 @@ def _from_bug(err: Exception) -> Response:
 
 
 def _respond(err: ApiError) -> tuple[Response | str, int, dict[str, str]]:
+    from .metrics import ERRORS
+
+    ERRORS.labels(code=err.code, status=str(err.status)).inc()
     lang = request_language()
     headers: dict[str, str] = {}
     if err.status == 405 and err.params.get("allowed"):
@@ -140,4 +153,4 @@ def _respond(err: ApiError) -> tuple[Response | str, int, dict[str, str]]:
         page = render_template("embed_error.html", lang=lang, ui=ui_strings(lang),
                                message=message(err.code, lang, err.params))
         return page, err.status, headers
-    return jsonify(error_body(err, lang)), err.status, headers
+    return jsonify(error_body(err, lang, g.get("request_id"))), err.status, headers

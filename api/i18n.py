@@ -115,6 +115,30 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "no network is loaded yet; retry later",
         "zh": "路网尚未加载，请稍后重试",
     },
+    "unknown_city": {
+        "en": "no city {value} on this server; cities: {allowed}",
+        "zh": "本服务没有城市 {value}；可用城市：{allowed}",
+    },
+    "missing_api_key": {
+        "en": "an API key is required: send it in the X-API-Key header",
+        "zh": "需要 API 密钥：请在 X-API-Key 请求头中提供",
+    },
+    "invalid_api_key": {
+        "en": "the API key is not known to this server",
+        "zh": "API 密钥无效",
+    },
+    "rate_limited": {
+        "en": "too many requests ({detail}); retry after the time in Retry-After",
+        "zh": "请求过于频繁（{detail}）；请在 Retry-After 所示时间后重试",
+    },
+    "uri_too_long": {
+        "en": "the request line is longer than {limit} bytes",
+        "zh": "请求行超过 {limit} 字节",
+    },
+    "headers_too_large": {
+        "en": "the request headers are too many or too long",
+        "zh": "请求头过多或过长",
+    },
     "internal_error": {
         "en": "internal error; it has been logged",
         "zh": "服务器内部错误，已记录",

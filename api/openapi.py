@@ -32,7 +32,7 @@ def build_openapi(*, max_body_bytes: int | None = None) -> dict[str, Any]:
         "info": {"title": "tanlu trip planner API", "version": API_VERSION,
                  "description": _DESCRIPTION, "license": {"name": "MIT", "identifier": "MIT"}},
         "servers": [{"url": "/"}],
-        "paths": _paths(limit),
+        "paths": _with_city_paths(_paths(limit)),
         "components": {"schemas": dict(SCHEMAS, Error=_ERROR_SCHEMA,
                                        PlanRequest=_plan_request_schema(),
                                        PointsRequest=_points_request_schema()),
@@ -93,6 +93,9 @@ def _paths(limit: str) -> dict[str, Any]:
                           "responses": {"200": {"description": "HTML",
                                                 "content": {"text/html": {"schema": {
                                                     "type": "string"}}}}}}},
+        "/favicon.ico": {"get": {"summary": "No icon (browsers ask every site for one)",
+                                 "operationId": "favicon", "tags": ["operations"],
+                                 "responses": {"204": {"description": "No content."}}}},
         "/embed": {"get": {
             "summary": "Embeddable map page for an iframe", "operationId": "embed",
             "tags": ["embed"],
@@ -107,6 +110,40 @@ def _paths(limit: str) -> dict[str, Any]:
                     ("422", "Outside coverage or no route (HTML)"),
                     ("503", "No network loaded (HTML)"))}}}},
     }
+
+
+_CITY_PARAMETER = {"name": "city", "in": "path", "required": True,
+                   "description": "A city this server answers for (see /v1/cities).",
+                   "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"}}
+
+
+def _with_city_paths(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each ``/v1/...`` operation again as ``/v1/{city}/...`` for a server of several cities;
+    ``/v1/cities`` and ``/metrics``; the ``city`` parameter of ``/embed``."""
+    out = dict(paths)
+    for path, operations in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        out["/v1/{city}" + path[3:]] = {
+            method: {**op, "operationId": op["operationId"] + "City",
+                     "parameters": [_CITY_PARAMETER, *op.get("parameters", [])],
+                     "responses": {**op["responses"], **_refs(404)}}
+            for method, op in operations.items()}
+    out["/v1/cities"] = {"get": {
+        "summary": "The cities this server answers for", "operationId": "cities",
+        "tags": ["reference"], "responses": {"200": {"description": "Default city and each "
+                                                     "city's artifact checksum and area",
+                                                     "content": {_JSON: {"schema": {
+                                                         "type": "object"}}}}}}}
+    out["/metrics"] = {"get": {
+        "summary": "Prometheus metrics", "operationId": "metrics", "tags": ["operations"],
+        "responses": {"200": {"description": "Text exposition format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}}}}
+    embed = out["/embed"]["get"]
+    out["/embed"] = {"get": {**embed, "parameters": [
+        *embed["parameters"], {**_CITY_PARAMETER, "in": "query", "required": False,
+                               "description": "The city (default: the server's first)."}]}}
+    return out
 
 
 def _query_parameter(param: Param) -> dict[str, Any]:
@@ -201,11 +238,14 @@ _ERROR_SCHEMA = {
         "required": ["code", "message", "field"],
         "properties": {"code": {"enum": sorted(ERROR_STATUSES) + ["http_error"]},
                        "message": {"type": "string"},
-                       "field": {"type": ["string", "null"]}}}},
+                       "field": {"type": ["string", "null"]},
+                       "request_id": {"type": ["string", "null"]}}}},
 }
 _ERROR_DESCRIPTIONS = {
     400: "Bad parameter, malformed JSON or a date outside the service dates",
-    404: "Unknown path", 405: "Method not allowed", 413: "Body too large",
+    401: "Missing or unknown API key", 404: "Unknown path or city", 405: "Method not allowed",
+    413: "Body too large", 414: "Request line too long", 429: "Rate limit used up "
+    "(see Retry-After)", 431: "Request headers too large",
     422: "Outside coverage (outside_coverage) or no itinerary (no_route)",
     500: "Internal error (a bug; logged)", 503: "No network loaded",
 }

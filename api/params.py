@@ -14,21 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from graphs.modes import MODES, TRANSIT_MODES
+from graphs.modes import ALL_MODE_NAMES, MODES, TRANSIT_MODES, ModeError, parse_mode, parse_modes
 from planner import model
-from planner.query import RANGES
+from planner.engine import swapped_hint
+from planner.errors import OutsideCoverageError, QueryError
+from planner.query import RANGES, check_service_date, parse_point, parse_when
 
 from .coverage import Coverage
 from .errors import ApiError
 from .i18n import LANGUAGES, normalize_language
 
-__all__ = ["Param", "PLAN_PARAMETERS", "TRANSIT_KEYWORD", "ALL_MODE_NAMES", "MAX_LEGS",
-           "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_language",
+__all__ = ["Param", "PLAN_PARAMETERS", "ALL_MODE_NAMES", "MAX_LEGS",
+           "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_mode_name",
+           "parse_language",
            "parse_bool", "parse_number"]
 
-#: ``modes`` may name every transit mode at once with this keyword.
-TRANSIT_KEYWORD = "transit"
-ALL_MODE_NAMES = (*MODES, TRANSIT_KEYWORD)
 MAX_LIST_ITEMS = 20
 MAX_VALUE_CHARS = 120        # longer strings are refused before parsing
 MAX_LEGS = 50
@@ -92,8 +92,9 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
     _ranged("maxSnapDistance", "number", "max_snap_m",
             "How far `from` and `to` may lie from the nearest street.", model.MAX_SNAP_M, " m"),
     _ranged("budgetFactor", "number", "budget_factor",
-            "The recommendation may take up to this times the fastest duration, or the fastest "
-            "plus budgetSlack, whichever is longer.", model.BUDGET_FACTOR),
+            "The recommendation may take up to this times the fastest option's time (counted "
+            "from `at`, waiting included), or that time plus budgetSlack, whichever is longer.",
+            model.BUDGET_FACTOR),
     _ranged("budgetSlack", "number", "budget_slack_s",
             "Extra time the recommendation may take over the fastest.", model.BUDGET_SLACK_S,
             " s"),
@@ -146,11 +147,12 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
         if coverage is not None and not coverage.contains(lat, lon, margin_m=snap_m):
             raise ApiError("outside_coverage", field=name,
                            detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
-                                  f"{_bbox_text(coverage)} (+{snap_m:g} m)")
+                                  f"{_bbox_text(coverage)} (+{snap_m:g} m)"
+                                  f"{swapped_hint(lat, lon, coverage.bbox)}")
     if "when" not in options:
         options["when"] = (now or datetime.now(tz)).astimezone(tz)
-    if coverage is not None and _may_use_transit(options):
-        _check_service_date(options["when"], coverage, source.get("at"))
+    if coverage is not None:
+        _check_service_date(options, coverage, source.get("at"))
     return options
 
 
@@ -170,14 +172,28 @@ def parse_points_legs(body: Mapping[str, Any]) -> list[tuple[str, float]]:
         field = f"legs[{i}]"
         if not isinstance(leg, Mapping) or set(leg) - {"mode", "distance_m"}:
             raise _legs_error(field)
-        mode = leg.get("mode")
-        if not isinstance(mode, str) or mode not in MODES:
-            raise ApiError("unknown_mode", field=f"{field}.mode", value=_echo(mode),
-                           allowed=", ".join(MODES))
+        mode = parse_mode_name(leg.get("mode"), f"{field}.mode", tuple(MODES))
         distance_m = parse_number(leg.get("distance_m"), f"{field}.distance_m", 0.0,
                                   MAX_LEG_DISTANCE_M, " m")
         parsed.append((mode, distance_m))
     return parsed
+
+
+def parse_mode_name(value: Any, field: str, allowed: tuple[str, ...] = ALL_MODE_NAMES) -> str:
+    """One mode word (synonyms allowed, see graphs.modes) as its canonical name in ``allowed``.
+
+    Raises
+    ------
+    ApiError
+        ``unknown_mode`` naming the word and listing ``allowed``.
+    """
+    try:
+        mode = parse_mode(value)
+    except ModeError:
+        mode = None
+    if mode not in allowed:
+        raise ApiError("unknown_mode", field=field, value=_echo(value), allowed=", ".join(allowed))
+    return mode
 
 
 def parse_language(value: Any) -> str:
@@ -245,36 +261,37 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
 
 
 def _parse_point(value: Any, field: str) -> tuple[float, float]:
-    if isinstance(value, Mapping) and set(value) == {"lat", "lon"}:
-        lat, lon = _to_number(value["lat"]), _to_number(value["lon"])
-    elif isinstance(value, str) and value.count(",") == 1:
-        lat, lon = (_to_number(part) for part in value.split(","))
-    else:
-        lat = lon = None
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ApiError("invalid_coordinates", field=field, value=_echo(value))
-    return lat, lon
+    try:
+        return parse_point(value, field=field)
+    except QueryError as err:
+        raise ApiError("invalid_coordinates", field=field, value=_echo(value)) from err
 
 
 def _parse_datetime(value: Any, field: str, tz: tzinfo) -> datetime:
     try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        parsed = datetime.fromisoformat(value.strip())
-        return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
-    except (ValueError, OverflowError) as err:
+        return parse_when(value, tz, field=field)
+    except QueryError as err:
         raise ApiError("invalid_datetime", field=field, value=_echo(value)) from err
 
 
 def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    """Mode words (synonyms allowed, see graphs.modes) as canonical names within ``allowed``."""
     if isinstance(value, str):
-        names = [part.strip() for part in value.split(",")]
+        count = len(re.split(r"[,+、]", value))
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        names = [v.strip() for v in value]
+        count = len(value)
     else:
-        names = []
-    if not names or len(names) > MAX_LIST_ITEMS or "" in names:
+        count = 0
+    if not 1 <= count <= MAX_LIST_ITEMS:
         raise ApiError("invalid_list", field=field, value=_echo(value), max=MAX_LIST_ITEMS)
+    try:
+        names = parse_modes(value)
+    except ModeError as err:
+        if err.token == "":
+            raise ApiError("invalid_list", field=field, value=_echo(value),
+                           max=MAX_LIST_ITEMS) from err
+        raise ApiError("unknown_mode", field=field, value=_echo(err.token),
+                       allowed=", ".join(allowed)) from err
     for name in names:
         if name not in allowed:
             raise ApiError("unknown_mode", field=field, value=_echo(name),
@@ -282,20 +299,16 @@ def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[
     return frozenset(names)
 
 
-def _may_use_transit(options: Mapping[str, Any]) -> bool:
-    modes = options.get("modes", model.DEFAULT_MODES)
-    return ("transit_modes" in options or TRANSIT_KEYWORD in modes
-            or any(m in TRANSIT_MODES for m in modes))
-
-
-def _check_service_date(when: datetime, coverage: Coverage, raw: Any) -> None:
+def _check_service_date(options: Mapping[str, Any], coverage: Coverage, raw: Any) -> None:
+    when = options["when"]
     first, last = coverage.first_service_date, coverage.last_service_date
-    if first is None or last is None:
-        return
-    if not first <= when.date() <= last:
+    try:
+        check_service_date(when, options.get("modes", model.DEFAULT_MODES),
+                           options.get("transit_modes"), first, last)
+    except OutsideCoverageError as err:
         shown = raw if isinstance(raw, str) and raw.strip() else when.isoformat()
         raise ApiError("date_out_of_service", field="at", value=_echo(shown),
-                       first=first.isoformat(), last=last.isoformat())
+                       first=str(first), last=str(last)) from err
 
 
 def _reject_unknown(source: Mapping[str, Any], known: Mapping[str, Param]) -> None:

@@ -1,7 +1,9 @@
-"""WSGI entry for gunicorn: ``gunicorn --preload 'api.wsgi:app'`` with ``TANLU_NETWORK`` set.
+"""WSGI entry for gunicorn: ``gunicorn --preload 'api.wsgi:app'`` with ``TANLU_NETWORK`` set
+(a path, or ``CITY=PATH,CITY=PATH``).
 
-With ``--preload`` the network is loaded once in the master and the workers share its arrays
-copy-on-write; ``tanlu serve`` does the same without this module.
+With ``--preload`` the networks are loaded once in the master; their arrays are memory-mapped,
+so every worker shares them. Set ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder) for ``/metrics``
+to add up all workers; ``tanlu serve`` does all this without this module.
 """
 from __future__ import annotations
 

@@ -12,15 +12,15 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from graphs.modes import TRANSIT_MODES
+from graphs.modes import TRANSIT, TRANSIT_MODES, parse_modes
 
-from .schema import MODE_SEPARATOR, ROW_COLUMN, TRANSIT_ALIAS
+from .schema import ROW_COLUMN
 
 __all__ = [
     "MAX_SPEED_KPH", "MIN_DURATION_RATIO", "DEFAULT_MIN_DURATION_RATIO", "MIN_DURATION_SLACK_S",
     "MAX_TRANSIT_WAIT_S", "DISTANCE_RATIO_MIN", "DISTANCE_RATIO_MAX", "DISTANCE_SLACK_M",
     "POINTS_SLACK", "POINTS_RELATIVE_SLACK", "OVERLAP_SLACK_S", "FLAG_CODES", "FLAG_SEPARATOR",
-    "crow_fly_m", "implied_speed_kph", "check_too_fast", "check_faster_than_planner",
+    "implied_speed_kph", "check_too_fast", "check_faster_than_planner",
     "check_no_service", "check_no_route", "check_distance_mismatch", "check_points_inflated",
     "check_duplicate_trip_id", "check_overlapping_trip", "duplicate_mask", "apply_checks",
 ]
@@ -31,7 +31,7 @@ MAX_SPEED_KPH: dict[str, float] = {
     "walk": 12.0, "bike": 40.0, "ebike": 45.0, "bikeshare": 40.0,
     "car_petrol": 130.0, "car_diesel": 130.0, "car_hybrid": 130.0, "car_bev": 130.0,
     "taxi": 130.0, "bus": 80.0, "tram": 70.0, "metro": 100.0, "rail": 160.0,
-    "ferry": 60.0, "cable": 50.0, TRANSIT_ALIAS: 160.0,
+    "ferry": 60.0, "cable": 50.0, TRANSIT: 160.0,
 }
 #: A recorded duration below this share of the planner's fastest itinerary for the claimed
 #: modes is implausible (the planner assumes 4.8 km/h walking, 15 km/h cycling, speed limits
@@ -56,16 +56,6 @@ OVERLAP_SLACK_S = 60.0
 FLAG_CODES = ("duplicate_trip_id", "overlapping_trip", "no_service", "no_route", "too_fast",
               "faster_than_planner", "distance_mismatch", "points_inflated")
 FLAG_SEPARATOR = ";"
-_EARTH_RADIUS_M = 6_371_008.8
-
-
-def crow_fly_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle (haversine) distance in metres, element-wise."""
-    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
-    dlat = p2 - p1
-    dlon = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def implied_speed_kph(distance_m, duration_s) -> np.ndarray:
@@ -227,12 +217,13 @@ def _fmt(values: pd.Series, digits: int) -> pd.Series:
                      dtype=object)
 
 
-def _parts(claim: str) -> list[str]:
-    return str(claim).split(MODE_SEPARATOR)
+def _parts(claim: str) -> tuple[str, ...]:
+    """Canonical modes of a claim (validated ones are already canonical; parsing is cached)."""
+    return parse_modes(str(claim))
 
 
 def _claim_max_speed(claim: str) -> float:
-    return max(MAX_SPEED_KPH.get(p, MAX_SPEED_KPH[TRANSIT_ALIAS]) for p in _parts(claim))
+    return max(MAX_SPEED_KPH.get(p, MAX_SPEED_KPH[TRANSIT]) for p in _parts(claim))
 
 
 def _claim_min_ratio(claim: str) -> float:
@@ -240,4 +231,4 @@ def _claim_min_ratio(claim: str) -> float:
 
 
 def _claim_has_transit(claim: str) -> bool:
-    return any(p == TRANSIT_ALIAS or p in TRANSIT_MODES for p in _parts(claim))
+    return any(p == TRANSIT or p in TRANSIT_MODES for p in _parts(claim))

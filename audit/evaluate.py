@@ -7,7 +7,6 @@ It returns facts only; the plausibility rules live in ``audit.checks``.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -20,7 +19,8 @@ import pandas as pd
 
 from graphs.artifact import load_network
 from graphs.errors import TanluError
-from graphs.modes import TRANSIT_MODES
+from graphs.hashing import file_sha256
+from graphs.modes import TRANSIT_MODES, parse_modes
 from graphs.network import Network
 
 from planner.accounting import claim_itinerary, claims_transit
@@ -29,7 +29,7 @@ from planner.methodology import DEFAULT_METHODOLOGY, load_methodology
 from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
 
 from .errors import AuditError
-from .schema import ROW_COLUMN, claimed_mode_to_query_modes, split_claimed_mode
+from .schema import ROW_COLUMN, claimed_mode_to_query_modes
 
 __all__ = [
     "DEFAULT_RULES", "EVALUATION_COLUMNS", "TripInput", "TripEvaluator", "PlannerEvaluator",
@@ -59,7 +59,6 @@ EVALUATION_COLUMNS: dict[str, str] = {
 #: Input columns the per-trip function needs (shipped to workers; nothing else is).
 TRIP_INPUT_COLUMNS = (ROW_COLUMN, "started_at", "ended_at", "origin_lat", "origin_lon",
                       "dest_lat", "dest_lon", "claimed_mode", "charged_at_public_pile")
-_HASH_BLOCK = 1 << 20
 
 
 class TripInput(NamedTuple):
@@ -115,15 +114,6 @@ def _evaluation_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         else:
             frame[name] = frame[name].astype(dtype)
     return frame
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _NETWORKS: dict[tuple[str, str], Network] = {}
@@ -214,7 +204,7 @@ class PlannerEvaluator:
         from planner.errors import OutsideCoverageError
 
         engine = cached_planner(self.network_path, self.network_sha256)
-        parts = split_claimed_mode(trip.claimed_mode)
+        parts = parse_modes(trip.claimed_mode)
         modes, transit_modes = claimed_mode_to_query_modes(parts)
         query = make_query(origin=(trip.origin_lat, trip.origin_lon),
                            destination=(trip.dest_lat, trip.dest_lon),

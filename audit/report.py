@@ -15,11 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from graphs.geodesy import METRES_PER_DEGREE
+from graphs.modes import MODES
+
 from . import checks
 from .checks import FLAG_CODES, FLAG_SEPARATOR
+from .evidence import EVIDENCE_FLAG_CODES, EVIDENCE_FLAG_DESCRIPTIONS
 
-__all__ = ["SUMMARY_FORMAT", "TOP_FLAGGED", "FLAG_DESCRIPTIONS", "summarize", "write_summary",
-           "render_report", "write_report", "svg_bar_chart"]
+__all__ = ["SUMMARY_FORMAT", "TOP_FLAGGED", "TOP_EVIDENCE", "FLAG_DESCRIPTIONS", "summarize",
+           "write_summary", "render_report", "write_report", "svg_bar_chart", "svg_trip_map"]
 
 SUMMARY_FORMAT = "tanlu-audit-summary/2"
 #: Flagged trips listed in the summary and the report (most excess points first).
@@ -27,7 +31,10 @@ TOP_FLAGGED = 20
 #: One line per flag code, from the check's docstring (one place owns each rule).
 FLAG_DESCRIPTIONS: dict[str, str] = {
     code: getattr(checks, f"check_{code}").__doc__.strip().splitlines()[0].replace("``", "")
-    for code in FLAG_CODES}
+    for code in FLAG_CODES} | EVIDENCE_FLAG_DESCRIPTIONS
+#: Evidence-flagged trips drawn on a map with their claim, plan and evidence side by side.
+TOP_EVIDENCE = 12
+MAP_SIZE_PX = 240
 CHART_WIDTH_PX = 640
 BAR_HEIGHT_PX = 22
 LABEL_WIDTH_PX = 190
@@ -51,7 +58,7 @@ def summarize(results: pd.DataFrame, errors: pd.DataFrame, *, n_rows: int,
     n_out = len(results)
     flags = results["flags"].astype(str)
     by_reason = {}
-    for code in FLAG_CODES:
+    for code in _codes(results):
         count = int(flags.map(lambda f, c=code: c in f.split(FLAG_SEPARATOR)).sum()) if n_out else 0
         by_reason[code] = {"count": count, "share": _share(count, n_out)}
     flagged_mask = results["flagged"].astype(bool)
@@ -79,6 +86,8 @@ def summarize(results: pd.DataFrame, errors: pd.DataFrame, *, n_rows: int,
         "by_claimed_mode": _by_mode(results),
         "top_flagged": _top_flagged(flagged),
     }
+    if "evidence" in results.columns:
+        summary["evidence"] = _evidence_summary(results)
     return summary
 
 
@@ -110,6 +119,7 @@ def render_report(summary: dict[str, Any], *, title: str = "tanlu trip audit") -
 {_mode_table(summary["by_claimed_mode"])}
 <h2>What the flags mean</h2>
 {_flag_table(summary["flagged_by_reason"])}
+{_evidence_section(summary.get("evidence"))}
 <h2>Top flagged trips</h2>
 <p class="note">Up to {TOP_FLAGGED}, taking turns across the flags; within a flag, most points
 claimed above points due first. A flag asks for a look; it is not a verdict. Every trip is in the results file with its <code>reasons</code>.</p>
@@ -139,6 +149,10 @@ th { background: #f5f5f5; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-size: 12px; }
 td.reasons { font-size: 12px; color: #444; }
+.evidence { display: flex; gap: 14px; margin: 0 0 1.2em; border-bottom: 1px solid #eee;
+            padding-bottom: 0.8em; }
+.evidence table td, .evidence table th { white-space: normal; font-size: 12px; }
+.evidence .facts { flex: 1; }
 """
 
 
@@ -298,7 +312,7 @@ def _top_flagged(flagged: pd.DataFrame) -> list[dict[str, Any]]:
     codes = flagged["flags"].astype(str).str.split(FLAG_SEPARATOR)
     ranked = flagged.assign(_excess=-excess, _n=-codes.str.len()).sort_values(
         ["_excess", "_n", "row"], kind="stable")
-    queues = [[i for i in ranked.index if code in codes[i]] for code in FLAG_CODES]
+    queues = [[i for i in ranked.index if code in codes[i]] for code in _codes(flagged)]
     chosen: list = []
     while len(chosen) < TOP_FLAGGED and any(queues):
         for queue in queues:
@@ -338,3 +352,150 @@ def _share(count: int, total: int) -> float:
     return round(count / total, 6) if total else 0.0
 
 
+
+
+def _codes(results: pd.DataFrame) -> tuple[str, ...]:
+    """The flag codes of these results: the checks', and the evidence's when it ran."""
+    return FLAG_CODES + (EVIDENCE_FLAG_CODES if "evidence" in results.columns else ())
+
+
+def _evidence_summary(results: pd.DataFrame) -> dict[str, Any]:
+    traced = results[results["evidence"] == "trace"]
+    flagged = traced[traced["evidence_flags"].astype(str) != ""]
+    codes = flagged["evidence_flags"].astype(str).str.split(FLAG_SEPARATOR)
+    queues = [[i for i in flagged.index if code in codes[i]] for code in EVIDENCE_FLAG_CODES]
+    chosen: list = []
+    while len(chosen) < TOP_EVIDENCE and any(queues):
+        for queue in queues:
+            while queue and queue[0] in chosen:
+                queue.pop(0)
+            if queue and len(chosen) < TOP_EVIDENCE:
+                chosen.append(queue.pop(0))
+    return {
+        "trips_by_evidence": _counts(results["evidence"]),
+        "traced": {"trips": len(traced), "plan_co2e_g": _total(traced["co2e_g"]),
+                   "matched_co2e_g": _total(traced["matched_co2e_g"]),
+                   "plan_points": _total(traced["points_raw"]),
+                   "matched_points": _total(traced["matched_points"]),
+                   "claimed_points": _total(traced["claimed_points"])},
+        "flagged_trips": [_evidence_record(flagged.loc[i]) for i in chosen],
+    }
+
+
+def _evidence_record(trip: pd.Series) -> dict[str, Any]:
+    def number(name):
+        value = trip.get(name)
+        return None if value is None or pd.isna(value) else round(float(value), _DIGITS)
+
+    return {
+        "row": int(trip["row"]), "trip_id": str(trip["trip_id"]),
+        "started_at": trip["started_at"].isoformat(), "ended_at": trip["ended_at"].isoformat(),
+        "claim": {"modes": str(trip["claimed_mode"]), "distance_m": number("claimed_distance_m"),
+                  "points": number("claimed_points")},
+        "plan": {"modes": str(trip["itinerary_modes"]), "distance_m": number("expected_distance_m"),
+                 "co2e_g": number("co2e_g"), "points": number("points_raw")},
+        "matched": {"modes": str(trip["matched_modes"]), "distance_m": number("matched_distance_m"),
+                    "co2e_g": number("matched_co2e_g"), "points": number("matched_points"),
+                    "confidence": number("match_confidence")},
+        "flags": str(trip["evidence_flags"]), "reasons": str(trip["evidence_reasons"]),
+        "geometry": json.loads(trip["evidence_geometry"]) if trip["evidence_geometry"] else {},
+    }
+
+
+def _evidence_section(evidence: dict[str, Any] | None) -> str:
+    if not evidence:
+        return ""
+    counts = ", ".join(f"{html.escape(k)} {v:,}" for k, v in evidence["trips_by_evidence"].items())
+    intake = "; ".join(f"{html.escape(k.replace('_', ' '))} {v:,}"
+                       for k, v in evidence.get("intake", {}).items())
+    traced = evidence["traced"]
+    parts = [f"""<h2>Evidence: matched versus claimed trips</h2>
+<p class="note">Trips by evidence: {counts}. On the {traced['trips']:,} traced trips the plan for
+the claim emits {traced['plan_co2e_g'] / 1000:,.1f} kg CO2e for {traced['plan_points']:,.0f}
+points; the legs matched on the traces emit {traced['matched_co2e_g'] / 1000:,.1f} kg for
+{traced['matched_points']:,.0f} points (claimed: {traced['claimed_points']:,.0f}). Maps: trace in
+grey, matched rides in their mode's colour, origin ● and destination ■ as claimed.</p>"""]
+    if intake:
+        parts.append(f'<p class="note">Intake: {intake}.</p>')
+    if not evidence["flagged_trips"]:
+        parts.append('<p class="note">No trace raised an evidence flag.</p>')
+    for trip in evidence["flagged_trips"]:
+        head = ("", "modes", "km", "CO2e g", "points")
+        body = []
+        for label in ("claim", "plan", "matched"):
+            facts = trip[label]
+            km = facts.get("distance_m")
+            body.append((label, html.escape(facts["modes"]),
+                         "" if km is None else f"{km / 1000:,.2f}",
+                         "" if facts.get("co2e_g") is None else f"{facts['co2e_g']:,.0f}",
+                         "" if facts.get("points") is None else f"{facts['points']:,.1f}"))
+        flags = " ".join(f"<code>{html.escape(f)}</code>" for f in trip["flags"].split(FLAG_SEPARATOR))
+        parts.append(
+            f'<div class="evidence"><figure>{svg_trip_map(trip["geometry"])}</figure>'
+            f'<div class="facts"><b>row {trip["row"]} · {html.escape(trip["trip_id"])}</b> '
+            f'{html.escape(trip["started_at"][:16].replace("T", " "))}–'
+            f'{html.escape(trip["ended_at"][11:16])} {flags}'
+            f'{_table(head, body, numeric_from=2)}'
+            f'<p class="note">{html.escape(trip["reasons"])}</p></div></div>')
+    return "\n".join(parts)
+
+
+def svg_trip_map(geometry: dict[str, Any], *, size: int = MAP_SIZE_PX) -> str:
+    """A small inline-SVG map of one trip: trace, matched rides, claimed origin and destination.
+
+    Coordinates are ``[lon, lat]`` pairs, drawn in a local equirectangular projection (north
+    up, same scale both ways) with a scale bar. No tiles, no network access.
+    """
+    trace = geometry.get("trace") or []
+    rides = geometry.get("rides") or []
+    ends = [p for p in (geometry.get("origin"), geometry.get("dest")) if p]
+    points = trace + [c for ride in rides for c in ride["coords"]] + ends
+    if not points:
+        return ""
+    lat0 = math.radians(sum(p[1] for p in points) / len(points))
+    xs = [p[0] * math.cos(lat0) for p in points]
+    ys = [p[1] for p in points]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1e-4
+    pad = 12
+    scale = (size - 2 * pad) / span
+
+    def xy(p) -> tuple[float, float]:
+        return (pad + (p[0] * math.cos(lat0) - min(xs)) * scale,
+                size - pad - (p[1] - min(ys)) * scale)
+
+    def line(coords, color, width) -> str:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, coords))
+        return (f'<polyline points="{path}" fill="none" stroke="{color}" '
+                f'stroke-width="{width}" stroke-linejoin="round" stroke-linecap="round"/>')
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+             f'viewBox="0 0 {size} {size}" role="img" aria-label="trip map">',
+             f'<rect width="{size}" height="{size}" fill="#fafafa" stroke="#ddd"/>']
+    if len(trace) > 1:
+        parts.append(line(trace, "#888", 1.5))
+    for ride in rides:
+        color = MODES[ride["mode"]].color if ride["mode"] in MODES else "#e67e22"
+        parts.append(line(ride["coords"], color, 3.5).replace(
+            "/>", f"><title>{html.escape(ride['mode'])} {html.escape(str(ride.get('route', '')))}"
+                  "</title></polyline>"))
+    if geometry.get("origin"):
+        x, y = xy(geometry["origin"])
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#2e9e44"/>')
+    if geometry.get("dest"):
+        x, y = xy(geometry["dest"])
+        parts.append(f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#c0392b"/>')
+    metres_per_px = span * METRES_PER_DEGREE / (size - 2 * pad)
+    bar_m = min(_SCALE_BARS_M, key=lambda m: abs(m / metres_per_px - size / 4))
+    bar_px = bar_m / metres_per_px
+    parts.append(f'<line x1="{pad}" y1="{size - 5}" x2="{pad + bar_px:.1f}" y2="{size - 5}" '
+                 f'stroke="#333" stroke-width="2"/><text x="{pad + bar_px + 4:.1f}" '
+                 f'y="{size - 2}" font-size="10">{_metres_text(bar_m)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_SCALE_BARS_M = (50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+
+def _metres_text(metres: int) -> str:
+    return f"{metres // 1000} km" if metres >= 1000 else f"{metres} m"

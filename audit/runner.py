@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,9 @@ from tqdm.auto import tqdm
 from graphs.artifact import read_manifest
 from graphs.network import manifest_bbox, manifest_timezone
 
-from .checks import apply_checks, crow_fly_m, duplicate_mask, implied_speed_kph
+from graphs.geodesy import haversine_m
+
+from .checks import apply_checks, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
 from .evaluate import (DEFAULT_RULES, EVALUATION_COLUMNS, TRIP_INPUT_COLUMNS, PlannerEvaluator,
                        TripEvaluator, empty_evaluation, evaluate_chunk, file_sha256)
@@ -66,6 +68,8 @@ class AuditOutcome:
     fingerprint: str
     results_path: Path
     errors_path: Path
+    #: Evidence intake counts (trace/tap rows, errors, fixes dropped while cleaning), if any.
+    evidence_intake: dict[str, int] = field(default_factory=dict)
 
 
 def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
@@ -83,9 +87,18 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(
         network_path, rules=rules, **({"methodology": methodology} if methodology else {}))
+    traces, taps, crs = (options.pop(name, default) for name, default in
+                         (("traces", None), ("taps", None), ("crs", "wgs84")))
+    evidence = None
+    if traces is not None or taps is not None:
+        from .evidence import EvidenceAuditor
+
+        evidence = EvidenceAuditor(evaluator.network_path, evaluator.network_sha256, rules=rules,
+                                   traces_path=traces, taps_path=taps, crs=crs)
+        evidence.read_inputs()
     return audit_trips(trips_path, out_path, evaluator=evaluator,
                        timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
-                       **options)
+                       evidence=evidence, **options)
 
 
 def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
@@ -94,7 +107,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
                 errors_path: str | os.PathLike | None = None, chunk_size: int = CHUNK_SIZE,
                 workers: int | None = None, scheduler: str | None = None, client=None,
                 resume: bool = True, keep_parts: bool = False, progress: bool = False,
-                on_chunk_done: Callable[[int], None] | None = None) -> AuditOutcome:
+                on_chunk_done: Callable[[int], None] | None = None,
+                evidence=None) -> AuditOutcome:
     """Audit every row of ``trips_path``; write results (parquet) and errors (CSV or parquet).
 
     Parameters
@@ -112,6 +126,9 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     on_chunk_done
         Called with the chunk index after each chunk is safely on disk (tests use it to
         simulate an interruption).
+    evidence
+        An :class:`~audit.evidence.EvidenceAuditor` (GPS traces, card taps): its columns and
+        flags are added after the checks, its rejected rows to the errors.
     """
     if chunk_size < 1:
         raise AuditInputError(f"chunk_size must be >= 1, got {chunk_size}", field="chunk_size")
@@ -139,13 +156,18 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
         bar.close()
     evaluation = store.read(sorted(chunks))
     results, errors = _finalize(validated, evaluation, evaluator)
+    intake: dict[str, int] = {}
+    if evidence is not None:
+        results, errors, intake = evidence.apply(results, errors, timezone=timezone, workers=workers,
+                                            client=client, scheduler=scheduler)
     write_table(results, out_path)
     write_table(errors, errors_path)
     if not keep_parts:
         store.remove()
     return AuditOutcome(results=results, errors=errors, n_rows=validated.n_rows,
                         chunks_total=len(chunks), chunks_reused=len(reused),
-                        fingerprint=fingerprint, results_path=out_path, errors_path=errors_path)
+                        fingerprint=fingerprint, results_path=out_path, errors_path=errors_path,
+                        evidence_intake=intake)
 
 
 def parts_dir(out_path: str | os.PathLike) -> Path:
@@ -324,7 +346,7 @@ def _finalize(validated: ValidatedTrips, evaluation: pd.DataFrame,
 def _add_audit_columns(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.DataFrame:
     out = trips.copy()
     out["recorded_duration_s"] = (out["ended_at"] - out["started_at"]).dt.total_seconds()
-    crow = crow_fly_m(out["origin_lat"], out["origin_lon"], out["dest_lat"], out["dest_lon"])
+    crow = haversine_m(out["origin_lat"], out["origin_lon"], out["dest_lat"], out["dest_lon"])
     distance = out["expected_distance_m"].fillna(pd.Series(crow, index=out.index))
     out["implied_speed_kph"] = implied_speed_kph(distance, out["recorded_duration_s"])
     out["local_date"] = out["started_at"].dt.strftime("%Y-%m-%d").astype("str")

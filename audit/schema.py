@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from graphs.modes import MODES, TRANSIT_MODES
+from graphs.modes import TRANSIT, TRANSIT_MODES, ModeError, parse_modes
 
 from .errors import AuditInputError
 
 __all__ = [
     "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "NUMERIC_OPTIONAL_COLUMNS", "FLAG_OPTIONAL_COLUMNS",
     "TRUE_TEXTS", "FALSE_TEXTS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
-    "MODE_SEPARATOR", "TRANSIT_ALIAS", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
-    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
+    "MODE_SEPARATOR", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
+    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode", "parse_times",
     "claimed_mode_to_query_modes", "validate_trips",
 ]
 
@@ -43,10 +43,8 @@ OPTIONAL_COLUMNS = (*NUMERIC_OPTIONAL_COLUMNS, *FLAG_OPTIONAL_COLUMNS)
 #: Spellings accepted in a flag column (case-insensitive); blank means false.
 TRUE_TEXTS = ("true", "1", "yes", "y", "t")
 FALSE_TEXTS = ("false", "0", "no", "n", "f")
-#: Separates the modes of a multi-mode claim: ``walk+bus``.
+#: Joins the canonical modes of a normalised multi-mode claim: ``walk+bus``.
 MODE_SEPARATOR = "+"
-#: Claim name for "any public transport" (as in the planner's ``modes``).
-TRANSIT_ALIAS = "transit"
 ROW_COLUMN = "row"
 ERROR_COLUMNS = (ROW_COLUMN, "trip_id", "field", "reason")
 #: Names the audit adds to results; an input column with one of these names is refused.
@@ -139,18 +137,16 @@ def check_columns(columns, *, path: str | os.PathLike = "trips") -> None:
 
 
 def split_claimed_mode(text: str) -> tuple[str, ...]:
-    """Split a claim such as ``"walk+bus"`` into unique, lower-case mode names, in order.
+    """Canonical mode names of a claim, unique, in order: ``"Walk + 公交"`` -> ``("walk", "bus")``.
+
+    Synonyms in English and Chinese are accepted (``graphs.modes.parse_modes``, the one parser).
 
     Raises
     ------
     ValueError
-        If a part is neither a mode of ``graphs.modes`` nor ``"transit"``.
+        (``graphs.modes.ModeError``) naming the unknown word and the allowed names.
     """
-    parts = [p.strip().lower() for p in str(text).split(MODE_SEPARATOR)]
-    for part in parts:
-        if part != TRANSIT_ALIAS and part not in MODES:
-            raise ValueError(f"unknown mode {part!r} in claimed_mode {text!r}")
-    return tuple(dict.fromkeys(parts))
+    return parse_modes(str(text))
 
 
 def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str] | None]:
@@ -162,11 +158,11 @@ def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str],
     option would push slower-than-walking transit rides out of the Pareto set.
     """
     transit = [p for p in parts if p in TRANSIT_MODES]
-    has_transit = bool(transit) or TRANSIT_ALIAS in parts
-    street = [p for p in parts if p not in TRANSIT_MODES and p != TRANSIT_ALIAS
+    has_transit = bool(transit) or TRANSIT in parts
+    street = [p for p in parts if p not in TRANSIT_MODES and p != TRANSIT
               and not (has_transit and p == "walk")]
-    modes = frozenset(street) | (frozenset({TRANSIT_ALIAS}) if has_transit else frozenset())
-    transit_modes = frozenset(transit) if transit and TRANSIT_ALIAS not in parts else None
+    modes = frozenset(street) | (frozenset({TRANSIT}) if has_transit else frozenset())
+    transit_modes = frozenset(transit) if transit and TRANSIT not in parts else None
     return modes, transit_modes
 
 
@@ -195,7 +191,7 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
     for name in ("trip_id", "user_id"):
         checks.append((_is_blank(raw[name]), name, f"{name} is empty"))
     for name in TIME_COLUMNS:
-        parsed[name] = _parse_times(raw[name], timezone)
+        parsed[name] = parse_times(raw[name], timezone)
         checks.append((parsed[name].isna(), name,
                        f"{name} is not an ISO 8601 date-time (or does not exist in {timezone})"))
     checks.append((parsed["ended_at"] < parsed["started_at"], "ended_at",
@@ -281,7 +277,7 @@ def _is_blank(values: pd.Series) -> pd.Series:
     return values.isna() | (values.astype(str).str.strip() == "")
 
 
-def _parse_times(values: pd.Series, timezone: str) -> pd.Series:
+def parse_times(values: pd.Series, timezone: str) -> pd.Series:
     """ISO 8601 texts (or datetimes) as datetimes in ``timezone``; NaT where unparseable."""
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is None:
@@ -321,11 +317,16 @@ def _parse_modes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     for text in values.dropna().unique():
         try:
             parts = split_claimed_mode(text)
-        except ValueError as err:
-            reason[text] = str(err)
+        except ModeError as err:
+            reason[text] = f"claimed_mode {_echo(text)}: {err}"
             continue
         normal[text] = MODE_SEPARATOR.join(parts)
     out = values.map(normal).astype("object")
     why = values.map(reason).astype("object")
     why[values.isna()] = "claimed_mode is empty"
     return out, why
+
+
+def _echo(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"

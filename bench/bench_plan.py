@@ -1,11 +1,18 @@
-"""Plan latency on Porto Alegre: 200 seeded origin-destination pairs, 2019-05-13 12:30.
+"""Plan latency on Porto Alegre beside cafein (a Rust RAPTOR on PyPI), same process, same pairs.
 
-Prints load and first-query (compile) times, p50/p95/max plan latency after warm-up, peak
-memory, and a plain networkx Dijkstra (walk layer, one shortest path per pair) on the same
-pairs with the ratio. Usage::
+Both engines load the same OSM extract and GTFS feeds, then answer the same seeded
+origin-destination pairs at 2019-05-13 12:30, interleaved pair by pair (tanlu walk+transit,
+cafein walk+transit, tanlu default modes) so machine noise hits all three alike. cafein runs
+with tanlu's walking speed, walking limit and ride limit and returns geometries, as tanlu does.
+Prints p50/p95 of each and the ratios the targets are stated in:
+
+- walk+transit: p50 <= 0.7x cafein's, p95 <= 1.0x cafein's;
+- default modes (walk, bike, transit + car baseline): p50 <= 1.0x cafein's walk+transit.
+
+Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
     TANLU_SAMPLE_DIR=/work/shared/data python bench/bench_plan.py          # builds first
-    python bench/bench_plan.py --network poa.tanlu [--pairs 200] [--modes walk,transit]
+    python bench/bench_plan.py --network poa.tanlu [--pairs 40] [--repeat 2] [--no-cafein]
 """
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ import resource
 import sys
 import tempfile
 import time
+import warnings
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,26 +32,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphs.artifact import load_network  # noqa: E402
 from planner import NoRouteError, Planner, make_query  # noqa: E402
-from planner.snap import haversine_m  # noqa: E402
+from planner.model import MAX_TRANSFERS, MAX_WALK_M, WALK_SPEED_MPS  # noqa: E402
+from graphs.geodesy import haversine_m  # noqa: E402
 
-BBOX = (-51.2664, -30.1133, -51.1322, -29.9876)  # OSM extract: lon, lat min / max
-WHEN = "2019-05-13T12:30"
+WHEN = datetime(2019, 5, 13, 12, 30)
 SEED = 20190513
+CITY = "porto-alegre"
+FEEDS = ("poa_eptc.zip", "poa_trensurb.zip")
+OSM = "poa_osm.pbf"
+
+
+def _sample_dir() -> Path:
+    sample = os.environ.get("TANLU_SAMPLE_DIR")
+    if not sample:
+        sys.exit("set TANLU_SAMPLE_DIR to the sample data folder")
+    return Path(sample) / CITY
 
 
 def _network(args):
     if args.network:
         return load_network(args.network)
-    sample = os.environ.get("TANLU_SAMPLE_DIR")
-    if not sample:
-        sys.exit("set TANLU_SAMPLE_DIR or pass --network")
     from graphs.build import build_network
 
-    city = Path(sample) / "porto-alegre"
+    city = _sample_dir()
     out = Path(tempfile.mkdtemp()) / "poa.tanlu"
-    build_network(osm_path=city / "poa_osm.pbf",
-                  gtfs_paths=[city / "poa_eptc.zip", city / "poa_trensurb.zip"],
-                  factors="cn", out_path=out)
+    build_network(osm_path=city / OSM, gtfs_paths=[city / f for f in FEEDS], factors="cn",
+                  out_path=out)
     return load_network(out)
 
 
@@ -60,85 +75,28 @@ def _pairs(n: int, walk) -> list[tuple[tuple[float, float], tuple[float, float]]
     return out
 
 
-def _percentiles(values: list[float]) -> str:
-    v = np.asarray(values) * 1000
-    return (f"p50 {np.percentile(v, 50):7.1f} ms   p95 {np.percentile(v, 95):7.1f} ms   "
-            f"max {v.max():7.1f} ms")
+class _Cafein:
+    """cafein's door-to-door search with tanlu's walking and ride limits."""
 
+    def __init__(self) -> None:
+        from cafein import TransportNetwork
 
-def _networkx_baseline(network, pairs) -> list[float]:
-    import networkx as nx
+        city = _sample_dir()
+        self.kmph = WALK_SPEED_MPS * 3.6
+        self.minutes = MAX_WALK_M / WALK_SPEED_MPS / 60.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its notes on blank stop times and far stops
+            self.net = TransportNetwork.from_gtfs(
+                [str(city / f) for f in FEEDS], osm_pbf=str(city / OSM),
+                walking_speed_kmph=self.kmph, max_walking_time=self.minutes)
 
-    from graphs.export import street_layer_to_graph
-
-    walk = network.streets["walk"]
-    G = street_layer_to_graph(walk)
-    xy = np.column_stack([walk.node_lon, walk.node_lat])
-    times = []
-    for o, d in pairs:
-        started = time.perf_counter()
-        a = int(np.argmin(((xy - (o[1], o[0])) ** 2).sum(axis=1)))
-        b = int(np.argmin(((xy - (d[1], d[0])) ** 2).sum(axis=1)))
+    def plan(self, o, d):
         try:
-            nx.shortest_path(G, int(walk.node_osmid[a]), int(walk.node_osmid[b]), weight="length")
-        except nx.NetworkXNoPath:
-            pass
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--network")
-    parser.add_argument("--pairs", type=int, default=200)
-    parser.add_argument("--modes", default="walk,bike,transit,car_petrol")
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    network = _network(args)
-    loaded = time.perf_counter()
-    planner = Planner(network)
-    ready = time.perf_counter()
-    pairs = _pairs(args.pairs, network.streets["walk"])
-    queries = [make_query(origin=o, destination=d, when=WHEN, modes=args.modes)
-               for o, d in pairs]
-    first = time.perf_counter()
-    _plan(planner, queries[0])  # JIT (cached on disk after the first run) + day table
-    warm = time.perf_counter()
-    times, options, failures = [], [], 0
-    for q in queries:
-        t0 = time.perf_counter()
-        plan = _plan(planner, q)
-        times.append(time.perf_counter() - t0)
-        if plan is None:
-            failures += 1
-        else:
-            options.append(len(plan.itineraries))
-    arrive = [make_query(origin=o, destination=d, when="2019-05-13T13:30", arrive_by=True,
-                         modes=args.modes) for o, d in pairs[:50]]
-    arrive_times = []
-    for q in arrive:
-        t0 = time.perf_counter()
-        _plan(planner, q)
-        arrive_times.append(time.perf_counter() - t0)
-    planner_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    nx_times = _networkx_baseline(network, pairs)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    print(f"network: {network.manifest.get('factor_table')}, walk nodes "
-          f"{network.streets['walk'].n_nodes}, stops {network.timetable.n_stops}, "
-          f"trips {network.timetable.n_trips}")
-    print(f"load artifact {loaded - started:6.2f} s   Planner() {ready - loaded:6.2f} s   "
-          f"first plan (JIT + day table) {warm - first:6.2f} s")
-    print(f"plan  depart-at  {len(times)} pairs, modes {args.modes}: {_percentiles(times)}")
-    print(f"plan  arrive-by  {len(arrive_times)} pairs:                 {_percentiles(arrive_times)}")
-    print(f"networkx Dijkstra, walk layer only, same pairs:  {_percentiles(nx_times)}")
-    print(f"ratio p50 planner (all modes + transit) / networkx (walk only): "
-          f"{np.median(times) / np.median(nx_times):.2f}")
-    print(f"itineraries per plan: mean {np.mean(options):.1f}, max {max(options)}; "
-          f"no route: {failures}")
-    print(f"peak memory (ru_maxrss): {planner_peak_mb:.0f} MB after planning, "
-          f"{peak_mb:.0f} MB with the networkx graph")
+            return self.net.route_between_coordinates(
+                o, d, departure=WHEN.replace("T", " "), max_rides=MAX_TRANSFERS + 1,
+                walking_speed_kmph=self.kmph, max_walking_time=self.minutes)
+        except ValueError:  # a point beyond its snap distance
+            return None
 
 
 def _plan(planner, query):
@@ -146,6 +104,92 @@ def _plan(planner, query):
         return planner.plan(query)
     except NoRouteError:
         return None
+
+
+def _timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def _stats(name: str, seconds: list[float]) -> str:
+    v = np.asarray(seconds) * 1000
+    return (f"{name:<34} p50 {np.percentile(v, 50):6.2f} ms   p95 {np.percentile(v, 95):6.2f} ms"
+            f"   max {v.max():6.1f} ms")
+
+
+def _ratio(name: str, a: list[float], b: list[float], q: float, target: float) -> str:
+    r = np.percentile(a, q) / np.percentile(b, q)
+    verdict = "met" if r <= target else "NOT met"
+    return f"{name:<52} {r:5.2f}x  (target <= {target:.1f}x: {verdict})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--network", help="a built .tanlu artifact (default: build the sample)")
+    parser.add_argument("--pairs", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=2, help="passes over the pairs")
+    parser.add_argument("--no-cafein", action="store_true", help="tanlu only")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    network = _network(args)
+    loaded = time.perf_counter()
+    planner = Planner(network)
+    ready = time.perf_counter()
+    peer = None if args.no_cafein else _Cafein()
+    peer_ready = time.perf_counter()
+    pairs = _pairs(args.pairs, network.streets["walk"])
+    transit = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"))
+               for o, d in pairs]
+    default = [make_query(origin=o, destination=d, when=WHEN) for o, d in pairs]
+    arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30), arrive_by=True)
+              for o, d in pairs]
+    first = time.perf_counter()
+    _plan(planner, default[0])  # JIT (cached on disk after the first run) + day tables
+    _plan(planner, arrive[0])
+    warm = time.perf_counter()
+    for q in transit[:5]:
+        _plan(planner, q)
+        if peer:
+            peer.plan((q.origin_lat, q.origin_lon), (q.destination_lat, q.destination_lon))
+
+    t_transit, t_peer, t_default, t_arrive = [], [], [], []
+    found, options = 0, []
+    for _ in range(args.repeat):
+        if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
+            planner.transit.forget_ride_lines()
+        for (o, d), qt, qd, qa in zip(pairs, transit, default, arrive):
+            t_transit.append(_timed(_plan, planner, qt))
+            if peer:
+                t_peer.append(_timed(peer.plan, o, d))
+            t_default.append(_timed(_plan, planner, qd))
+            t_arrive.append(_timed(_plan, planner, qa))
+    for q in transit:
+        plan = _plan(planner, q)
+        if plan is not None:
+            found += 1
+            options.append(len(plan.itineraries))
+
+    print(f"network: walk nodes {network.streets['walk'].n_nodes}, stops "
+          f"{network.timetable.n_stops}, trips {network.timetable.n_trips}; "
+          f"{len(pairs)} pairs x {args.repeat} passes, interleaved")
+    print(f"load artifact {loaded - started:.2f} s   Planner() {ready - loaded:.2f} s   "
+          f"first plans (JIT + day tables) {warm - first:.2f} s"
+          + (f"   cafein build {peer_ready - ready:.2f} s" if peer else ""))
+    print(_stats("tanlu walk+transit", t_transit))
+    if peer:
+        print(_stats("cafein walk+transit", t_peer))
+    print(_stats("tanlu default modes (+ car baseline)", t_default))
+    print(_stats("tanlu default modes, arrive-by", t_arrive))
+    if peer:
+        print(_ratio("walk+transit p50, tanlu / cafein", t_transit, t_peer, 50, 0.7))
+        print(_ratio("walk+transit p95, tanlu / cafein", t_transit, t_peer, 95, 1.0))
+        print(_ratio("default modes p50, tanlu / cafein walk+transit", t_default, t_peer, 50, 1.0))
+    print(f"walk+transit plans found {found}/{len(pairs)}, itineraries per plan: mean "
+          f"{np.mean(options):.1f}, max {max(options)}")
+    print(f"peak memory (ru_maxrss, both engines): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

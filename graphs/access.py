@@ -12,7 +12,7 @@ from typing import Mapping, NamedTuple
 __all__ = [
     "Directions", "BOTH", "FORWARD", "BACKWARD", "NEITHER",
     "is_allowed", "is_walkable", "is_bikeable", "is_drivable",
-    "car_directions", "bike_directions", "travel_directions",
+    "car_directions", "bike_directions", "travel_directions", "ACCESS_TAG_KEYS",
 ]
 
 Tags = Mapping[str, str]
@@ -81,6 +81,13 @@ _ONEWAY_VALUES = {
     "no": BOTH, "false": BOTH, "0": BOTH, "reversible": NEITHER, "alternating": NEITHER,
 }
 _CONTRAFLOW_KEYS = ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")
+#: Every key the rules below read: ways that agree on these get the same answers, so a build
+#: evaluates the rules once per distinct combination (a test checks this on real extracts).
+ACCESS_TAG_KEYS = frozenset(
+    {"highway", "area", "service", "oneway", "oneway:bicycle", "junction", "sidewalk",
+     "sidewalk:left", "sidewalk:right", "sidewalk:both"}
+    | {key for keys in ACCESS_KEYS.values() for key in keys}
+    | set(_CONTRAFLOW_KEYS) | {f"{key}:oneway" for key in _CONTRAFLOW_KEYS})
 
 
 def _value(tags: Tags, key: str) -> str | None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _validate
+from ._mmap import map_member, write_aligned
 from .errors import ArtifactError
 from .network import ChargingStations, Network, StreetLayer, Timetable
 
@@ -58,8 +60,12 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
         return _read_checked_manifest(zf, path)
 
 
-def load_network(path: str | os.PathLike) -> Network:
-    """Load an artifact written by :func:`save_network`.
+def load_network(path: str | os.PathLike, *, mmap: bool = False) -> Network:
+    """Load an artifact written by :func:`save_network`, validating every array.
+
+    With ``mmap=True`` the arrays are mapped read-only from the file (``graphs._mmap``), so
+    processes serving the same file share their memory; the file must then not be modified in
+    place (replace it with a rename, as :func:`save_network` does).
 
     Raises
     ------
@@ -70,12 +76,23 @@ def load_network(path: str | os.PathLike) -> Network:
         manifest = _read_checked_manifest(zf, path)
         scalars = manifest.pop("scalars", {})
         try:
-            streets = {name: _read_dataclass(zf, f"streets/{name}", StreetLayer, scalars)
+            _check_layout(manifest, scalars)
+            mapped_from = path if mmap else None
+            streets = {name: _read_dataclass(zf, f"streets/{name}", StreetLayer, scalars,
+                                             mapped_from)
                        for name in manifest["layers"]}
-            timetable = (_read_dataclass(zf, "timetable", Timetable, scalars)
+            timetable = (_read_dataclass(zf, "timetable", Timetable, scalars, mapped_from)
                          if manifest["has_timetable"] else None)
-            charging = _read_dataclass(zf, "charging", ChargingStations, scalars)
-        except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+            charging = _read_dataclass(zf, "charging", ChargingStations, scalars, mapped_from)
+            for name, layer in streets.items():
+                _validate.validate_street_layer(f"streets/{name}", layer)
+            if timetable is not None:
+                walk = streets.get("walk")
+                _validate.validate_timetable(timetable, walk.n_nodes if walk else None)
+            _validate.validate_charging(charging)
+        except ArtifactError as err:
+            raise ArtifactError(f"{path}: invalid artifact: {err}") from err
+        except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError) as err:
             raise ArtifactError(f"{path}: artifact is corrupt or truncated ({err})") from err
     return Network(manifest=manifest, streets=streets, timetable=timetable,
                    charging_stations=charging)
@@ -88,26 +105,76 @@ def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:
         if isinstance(value, np.ndarray):
             buffer = io.BytesIO()
             np.save(buffer, value, allow_pickle=False)
-            zf.writestr(f"{prefix}/{f.name}.npy", buffer.getvalue())
+            write_aligned(zf, f"{prefix}/{f.name}.npy", buffer.getvalue())
         else:
             scalars[f.name] = value
     return scalars
 
 
-def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict) -> Any:
-    values = dict(scalars.get(prefix, {}))
-    members = set(zf.namelist())
+def _check_layout(manifest: dict[str, Any], scalars: Any) -> None:
+    """Refuse a manifest whose keys the loader relies on are missing or of the wrong type."""
+    layers = manifest.get("layers")
+    if not isinstance(layers, list) or not all(isinstance(n, str) for n in layers):
+        raise ArtifactError("manifest key 'layers' must be a list of layer names")
+    if not isinstance(manifest.get("has_timetable"), bool):
+        raise ArtifactError("manifest key 'has_timetable' must be true or false")
+    if not isinstance(scalars, dict) or not all(isinstance(v, dict) for v in scalars.values()):
+        raise ArtifactError("manifest key 'scalars' must map each array group to its values")
+
+
+def _read_dataclass(zf: zipfile.ZipFile, prefix: str, cls: type, scalars: dict,
+                    mapped_from: str | os.PathLike | None = None) -> Any:
+    given = scalars.get(prefix, {})
+    values: dict[str, Any] = {}
+    members = {info.filename: info for info in zf.infolist()}
     for f in dataclasses.fields(cls):
         member_name = f"{prefix}/{f.name}.npy"
-        if f.name in values:
+        if "ndarray" not in str(f.type):  # a scalar field, kept in the manifest
+            if not isinstance(given.get(f.name), str):
+                raise ArtifactError(f"manifest scalars/{prefix}/{f.name}: missing or not a "
+                                    "string")
+            values[f.name] = given[f.name]
             continue
-        if member_name not in members and f.default is not dataclasses.MISSING:
-            continue  # an optional array added after this artifact was written: use the default
-        with zf.open(member_name) as member:
-            array = np.lib.format.read_array(member, allow_pickle=False)
-        array.flags.writeable = False  # shared by every query: an in-place change must fail loudly
+        if member_name not in members:
+            if f.default is not dataclasses.MISSING:
+                continue  # an optional array added after this artifact was written: default
+            raise ArtifactError(f"{member_name}: missing array")
+        array = (map_member(zf, mapped_from, member_name) if mapped_from is not None
+                 else None)  # map_member checks the declared shape against the member size
+        if array is None:
+            array = _read_npy(zf, members[member_name])
+        array.flags.writeable = False  # shared by every query: an in-place change must fail
         values[f.name] = array
     return cls(**values)
+
+
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """Read one array, checking its declared shape against the member's size first.
+
+    A tampered header could declare a shape of 10^12 elements: numpy would try to allocate it
+    before noticing the data is short. The declared byte count must fit in the member.
+    """
+    with zf.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise ValueError(f"npy format version {version}")
+        except ValueError as err:
+            raise ArtifactError(f"{info.filename}: bad array header ({err})") from err
+        if dtype.hasobject:
+            raise ArtifactError(f"{info.filename}: object arrays are not allowed")
+        declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if declared > info.file_size - member.tell():
+            raise ArtifactError(f"{info.filename}: declared shape {shape} is larger than the "
+                                "stored data")
+        member.seek(0)
+        array = np.lib.format.read_array(member, allow_pickle=False)
+    array.flags.writeable = False  # shared by every query: an in-place change must fail loudly
+    return array
 
 
 def _open_zip(path: str | os.PathLike) -> zipfile.ZipFile:
@@ -122,8 +189,10 @@ def _open_zip(path: str | os.PathLike) -> zipfile.ZipFile:
 def _read_checked_manifest(zf: zipfile.ZipFile, path: str | os.PathLike) -> dict[str, Any]:
     try:
         manifest = json.loads(zf.read(_MANIFEST))
-    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as err:
+    except (KeyError, ValueError, RecursionError, zipfile.BadZipFile, OSError) as err:
         raise ArtifactError(f"{path}: not a tanlu network artifact (no readable manifest)") from err
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{path}: not a tanlu network artifact (manifest is not an object)")
     if manifest.get("format") != FORMAT_NAME:
         raise ArtifactError(f"{path}: not a tanlu network artifact")
     version = manifest.get("format_version")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +13,30 @@ import numpy as np
 from tqdm import tqdm
 
 from .artifact import FORMAT_VERSION, save_network
+from .errors import LineTableError
 from .factors import DEFAULT_FACTOR_TABLE, load_factor_table
-from .network import Network, StreetLayer
-from .samples import sha256_of
-from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
-from .linking import FOOTPATH_MAX_M, LINK_MAX_M
 from .feed_merge import merge_feeds
-from .timetable import compile_feeds
+from .hashing import file_sha256
+from .line_tables import (
+    DEFAULT_TIMEZONE,
+    VALID_FROM,
+    VALID_TO,
+    LineTables,
+    line_tables_to_gtfs,
+    write_gtfs_zip,
+)
+from .linking import FOOTPATH_MAX_M, LINK_MAX_M
+from .network import Network, StreetLayer
+from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
+from .timetable import CompiledFeed, FactorSource, compile_feeds
 
-__all__ = ["build_network", "TANLU_VERSION"]
+__all__ = ["TANLU_VERSION", "build_network"]
 
 TANLU_VERSION = "0.1.0"
 
 
 def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),
+                  line_tables: Sequence[LineTables] = (), lines_timezone: str | None = None,
                   factors: str | os.PathLike = DEFAULT_FACTOR_TABLE, grid: str | None = None,
                   out_path: str | os.PathLike | None = None,
                   walk_speed_kph: float = WALK_SPEED_KPH, bike_speed_kph: float = BIKE_SPEED_KPH,
@@ -35,6 +46,10 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
 
     ``grid`` picks the electricity grid of the factor table (``graphs.factors.grid_names()``);
     every electricity-derived factor is re-derived from it and the grid is recorded.
+    ``line_tables`` (read with :func:`graphs.line_tables.read_line_tables`) are turned into
+    GTFS feeds once the street layers exist (bus running times follow the car layer) and
+    compiled like the ``gtfs_paths`` feeds. Their times are local to the GTFS feeds'
+    timezone, else to ``lines_timezone`` (default ``DEFAULT_TIMEZONE``, Asia/Shanghai).
 
     Raises
     ------
@@ -47,12 +62,14 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     feeds = compile_feeds(list(gtfs_paths), factors=table, progress=progress)
     streets = build_streets(osm_path, walk_speed_kph=walk_speed_kph,
                             bike_speed_kph=bike_speed_kph, progress=progress)
+    feeds += _compile_line_tables(line_tables, feeds, streets.layers.get("car"), table,
+                                  lines_timezone)
     steps = tqdm(total=2, desc="merging feeds, linking stops", unit=" steps",
                  disable=not progress)
     timetable, transit_report = None, {}
     if feeds:
         timetable, transit_report = merge_feeds(
-            feeds, factors=table, walk_layer=streets.layers["walk"],
+            feeds, walk_layer=streets.layers["walk"],
             walk_speed_mps=walk_speed_kph / 3.6, max_link_m=max_link_m,
             footpath_max_m=footpath_max_m)
     steps.update()
@@ -61,16 +78,20 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     manifest = {
         "tanlu_version": TANLU_VERSION,
         "format_version": FORMAT_VERSION,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": [_describe_input(osm_path, "osm")]
-                  + [_describe_input(p, "gtfs") for p in gtfs_paths],
+                  + [_describe_input(p, "gtfs") for p in gtfs_paths]
+                  + [_describe_input(p, kind) for t in line_tables
+                     for p, kind in ((t.lines_path, "lines"), (t.headways_path, "headways"))],
         "factor_table": table.label,
         "factors": table.to_dict(),
         "grid": None if table.grid is None else table.grid.label,
         "build_options": options,
         "timezone": transit_report.get("timezone", "UTC"),
         "coverage": _coverage(streets.layers["walk"], transit_report),
-        "report": {"streets": streets.report, "transit": transit_report},
+        "report": {"streets": streets.report, "transit": transit_report,
+                   "line_tables": {t.name: {"crs": t.crs.value, "encodings": list(t.encodings),
+                                            **t.report} for t in line_tables}},
     }
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     network = Network(manifest=manifest, streets=dict(streets.layers), timetable=timetable,
@@ -83,10 +104,58 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     return network
 
 
+def _compile_line_tables(line_tables: Sequence[LineTables], feeds: list[CompiledFeed],
+                         car_layer: StreetLayer | None,
+                         factors: FactorSource, lines_timezone: str | None) -> list[CompiledFeed]:
+    """Line tables -> GTFS zips in a scratch folder -> the same compile path as GTFS feeds.
+
+    Raises
+    ------
+    LineTableError
+        If a line table's name (its file stem, the id prefix) is already a feed's name, or
+        ``lines_timezone`` differs from the GTFS feeds' timezone.
+    """
+    if not line_tables:
+        return []
+    taken = {f.name for f in feeds}
+    for t in line_tables:
+        if t.name in taken:
+            raise LineTableError(f"{t.lines_path}: the line table name {t.name!r} is already "
+                                 "used by another feed or line table; rename the file",
+                                 path=str(t.lines_path), field="lines")
+        taken.add(t.name)
+    timezone = feeds[0].report["timezone"] if feeds else lines_timezone or DEFAULT_TIMEZONE
+    if lines_timezone is not None and lines_timezone != timezone:
+        raise LineTableError(f"line tables' timezone {lines_timezone} differs from the GTFS "
+                             f"feeds' {timezone}; a network has one timezone",
+                             field="timezone")
+    valid = _feed_period(feeds)
+    with tempfile.TemporaryDirectory(prefix="tanlu-lines-") as scratch:
+        paths = [write_gtfs_zip(line_tables_to_gtfs(t, car_layer=car_layer, timezone=timezone,
+                                                    valid=valid),
+                                Path(scratch) / f"{t.name}.zip") for t in line_tables]
+        return compile_feeds(paths, factors=factors)
+
+
+def _feed_period(feeds: list[CompiledFeed]) -> tuple[str, str]:
+    """(first, last) service date of the GTFS feeds as YYYYMMDD, or the line-table default.
+
+    Line tables carry no validity dates; taking the feeds' period keeps the network's service
+    dates (and "date outside the feeds' service dates" notices) those of the real feeds.
+    """
+    dates = [d for f in feeds
+             for d in (*f.calendar["start_date"], *f.calendar["end_date"],
+                       *f.calendar_dates["date"])]
+    if not dates:
+        return VALID_FROM, VALID_TO
+    days = np.array(dates, dtype="datetime64[D]")
+    return (str(days.min()).replace("-", ""), str(days.max()).replace("-", ""))
+
+
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     path = Path(path)
     return {"kind": kind, "name": path.name, "bytes": path.stat().st_size,
-            "sha256": sha256_of(path)}
+            "sha256": file_sha256(path)}
 
 
 def _coverage(walk: StreetLayer, transit_report: dict[str, Any]) -> dict[str, Any]:

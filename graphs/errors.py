@@ -9,6 +9,9 @@ __all__ = [
     "GtfsError",
     "FactorTableError",
     "ArtifactError",
+    "ModeError",
+    "CrsError",
+    "LineTableError",
 ]
 
 
@@ -48,3 +51,32 @@ class FactorTableError(InputFileError):
 
 class ArtifactError(GraphsError, ValueError):
     """A network artifact is corrupt, truncated or of an unsupported format version."""
+
+
+class ModeError(GraphsError, ValueError):
+    """A mode word is not in the vocabulary of ``graphs.modes``.
+
+    ``token`` is the word as given (``""`` for an empty list or name); the message lists the
+    canonical names.
+    """
+
+    def __init__(self, token: object) -> None:
+        from .modes import ALL_MODE_NAMES
+
+        self.token = token
+        self.allowed = ALL_MODE_NAMES
+        what = "empty mode name" if token == "" else f"unknown mode {token!r}"
+        super().__init__(f"{what}; modes must be among {', '.join(ALL_MODE_NAMES)} "
+                         f"(or a synonym, see docs/modes.md)")
+
+
+class CrsError(GraphsError, ValueError):
+    """A coordinate system name is unknown (the message quotes it and lists the allowed ones)."""
+
+    def __init__(self, message: str, *, field: str | None = "crs") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class LineTableError(InputFileError):
+    """An operator line table or headway table is malformed (file, row and field named)."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,28 +12,53 @@ import pandas as pd
 from .calendar import build_service_calendar
 from .frequencies import rows_of
 from .gtfs import TRANSFER_NOT_POSSIBLE
-from .linking import (DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS, build_footpaths,
-                      link_stops)
+from .linking import DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS, build_footpaths, link_stops
 from .network import StreetLayer, Timetable
 from .shapes import HopMeasure
 
-if TYPE_CHECKING:
-    from .timetable import CompiledFeed, FactorSource
-
-__all__ = ["merge_feeds", "DEFAULT_MIN_TRANSFER_S"]
+__all__ = ["merge_feeds", "CompiledFeed", "DEFAULT_MIN_TRANSFER_S"]
 
 #: Time to change vehicles at a stop when transfers.txt says nothing.
 DEFAULT_MIN_TRANSFER_S = 60
 
 
-def merge_feeds(compiled: Sequence[CompiledFeed], *, factors: FactorSource,
+@dataclass(frozen=True, eq=False)
+class CompiledFeed:
+    """One feed's trips with clean, interpolated and expanded stop times (ids prefixed)."""
+
+    name: str
+    stops: pd.DataFrame           # stop_id (prefixed), name, lat, lon, location_type, parent
+    routes: pd.DataFrame          # route_id (prefixed), names, route_type, route_mode, co2e, source
+    trip_id: np.ndarray           # str (t,)
+    trip_route: np.ndarray        # int64 (t,) index into routes
+    trip_service: np.ndarray      # str (t,) prefixed service id
+    trip_headsign: np.ndarray     # str (t,)
+    trip_is_frequency: np.ndarray  # bool (t,)
+    trip_measure: np.ndarray      # int64 (t,) index into measures
+    trip_distance_source: np.ndarray  # str (t,)
+    indptr: np.ndarray            # int64 (t + 1,)
+    stop: np.ndarray              # int64 stop index per stop time
+    arrival_s: np.ndarray
+    departure_s: np.ndarray
+    is_interpolated: np.ndarray
+    pickup_ok: np.ndarray         # bool: boarding allowed (pickup_type != 1)
+    dropoff_ok: np.ndarray        # bool: alighting allowed (drop_off_type != 1)
+    distance_m: np.ndarray        # metres from the trip's first stop
+    measures: list[HopMeasure]
+    calendar: pd.DataFrame
+    calendar_dates: pd.DataFrame
+    transfers: pd.DataFrame       # from/to stop index, transfer_type, min_transfer_s
+    report: dict[str, Any]
+
+
+def merge_feeds(compiled: Sequence[CompiledFeed], *,
                 walk_layer: StreetLayer | None = None,
                 walk_speed_mps: float = WALK_SPEED_MPS, max_link_m: float = LINK_MAX_M,
                 footpath_max_m: float = FOOTPATH_MAX_M, detour_factor: float = DETOUR_FACTOR,
                 min_transfer_s: int = DEFAULT_MIN_TRANSFER_S) -> tuple[Timetable, dict[str, Any]]:
     """Merge compiled feeds into one ``Timetable``, linked to ``walk_layer``, plus a report."""
     started = time.perf_counter()
-    timetable, report = _merge(list(compiled), factors=factors, walk_layer=walk_layer,
+    timetable, report = _merge(list(compiled), walk_layer=walk_layer,
                                walk_speed_mps=walk_speed_mps, max_link_m=max_link_m,
                                footpath_max_m=footpath_max_m, detour_factor=detour_factor,
                                min_transfer_s=min_transfer_s)
@@ -42,7 +68,7 @@ def merge_feeds(compiled: Sequence[CompiledFeed], *, factors: FactorSource,
     return timetable, report
 
 
-def _merge(feeds: list[CompiledFeed], *, factors: FactorSource, walk_layer: StreetLayer | None,
+def _merge(feeds: list[CompiledFeed], *, walk_layer: StreetLayer | None,
            walk_speed_mps: float, max_link_m: float, footpath_max_m: float,
            detour_factor: float, min_transfer_s: int) -> tuple[Timetable, dict[str, Any]]:
     stop_offset = np.cumsum([0] + [len(f.stops) for f in feeds])
@@ -138,7 +164,7 @@ def _merge(feeds: list[CompiledFeed], *, factors: FactorSource, walk_layer: Stre
                    "trips": len(trip_order), "stop_times": len(rows),
                    "services": len(calendar.service_id)},
         "pattern_distance_sources": dict(zip(*[a.tolist() for a in np.unique(
-            timetable.pattern_distance_source, return_counts=True)])),
+            timetable.pattern_distance_source, return_counts=True)], strict=True)),
         "linking": link_report,
         "footpaths": footpath_report,
     }
@@ -218,7 +244,7 @@ def _link(stops: pd.DataFrame, walk_layer: StreetLayer | None, max_link_m: float
     links = link_stops(lon, lat, walk_layer, max_link_m=max_link_m)
     reasons, counts = np.unique(links.reason[links.node < 0], return_counts=True)
     return links, {"linked": int((links.node >= 0).sum()), "max_link_m": max_link_m,
-                   "unlinked": dict(zip(reasons.tolist(), counts.tolist()))}
+                   "unlinked": dict(zip(reasons.tolist(), counts.tolist(), strict=True))}
 
 
 def _footpaths(stops: pd.DataFrame, feeds: list[CompiledFeed], stop_offset: np.ndarray,

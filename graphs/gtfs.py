@@ -1,11 +1,13 @@
 """Read and validate GTFS feeds (zips or folders) into typed pandas tables."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,30 @@ import pandas as pd
 from .errors import GtfsError
 from .modes import route_type_to_mode
 
-__all__ = ["GtfsFeed", "read_feed", "feed_name_from_path", "parse_gtfs_times", "REQUIRED_COLUMNS"]
+__all__ = ["GtfsFeed", "GtfsLimits", "read_feed", "feed_name_from_path", "parse_gtfs_times",
+           "REQUIRED_COLUMNS", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_FIELD_CHARS"]
+
+#: Largest decompressed size of one GTFS file (a large city's stop_times.txt is a few hundred MB).
+MAX_FILE_BYTES = 1 << 30
+#: Largest decompressed size of all the files of one feed read together.
+MAX_TOTAL_BYTES = 2 << 30
+#: Longest value of one CSV field (ids, names, URLs are far shorter).
+MAX_FIELD_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class GtfsLimits:
+    """Size limits that stop a small hostile zip from amplifying into a huge build.
+
+    Files are read in chunks and reading stops as soon as a limit is passed, so a zip bomb is
+    never inflated whole.
+    """
+
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_total_bytes: int = MAX_TOTAL_BYTES
+    max_field_chars: int = MAX_FIELD_CHARS
+
+_CHUNK = 1 << 20
 
 #: Columns each file must have; a file listed here with ``None`` is optional as a whole.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -77,17 +102,25 @@ def feed_name_from_path(path: str | os.PathLike) -> str:
     return path.stem if path.suffix.lower() == ".zip" else path.name
 
 
-def read_feed(path: str | os.PathLike, *, name: str | None = None) -> GtfsFeed:
+def read_feed(path: str | os.PathLike, *, name: str | None = None,
+              limits: GtfsLimits | None = None) -> GtfsFeed:
     """Read and validate one GTFS feed (a ``.zip`` or a folder of ``.txt`` files).
+
+    In a zip, the files must sit at the root (``stops.txt``) or, when the root has none, all in
+    one top folder (``feed/stops.txt``); any other member (``../x/stops.txt``, ``a/b/stops.txt``)
+    is ignored. ``limits`` bounds decompressed sizes and field lengths (:class:`GtfsLimits`).
 
     Raises
     ------
     GtfsError
         If the path is not a zip or folder, a required file or column is missing, or a value is
-        malformed (time, date, number, coordinates, route_type); the message names the file,
-        the line (header is line 1) and the field.
+        malformed (time, date, number, coordinates, route_type), a limit is passed, or a
+        (trip_id, stop_sequence) pair repeats; the message names the file, the line (header is
+        line 1) and the field.
     """
     path = Path(path)
+    limits = limits or GtfsLimits()
+    budget = [limits.max_total_bytes]
     files = _list_files(path)
     for required in _ALWAYS_REQUIRED:
         if required not in files:
@@ -95,7 +128,8 @@ def read_feed(path: str | os.PathLike, *, name: str | None = None) -> GtfsFeed:
     if "calendar.txt" not in files and "calendar_dates.txt" not in files:
         raise GtfsError(f"{path}: neither calendar.txt nor calendar_dates.txt is present",
                         path=str(path))
-    tables = {name_: _read_table(path, name_, files) for name_ in REQUIRED_COLUMNS}
+    tables = {name_: _read_table(path, name_, files, limits, budget)
+              for name_ in REQUIRED_COLUMNS}
     report: dict = {}
     feed = GtfsFeed(
         name=name or feed_name_from_path(path), path=path,
@@ -129,20 +163,48 @@ def _list_files(path: Path) -> dict[str, str]:
         raise GtfsError(f"{path}: not a zip file (a GTFS feed is a zip of .txt files)",
                         path=str(path))
     with zipfile.ZipFile(path) as zf:
-        # Some feeds nest their files in a folder inside the zip; take the base names.
-        return {Path(m).name: m for m in zf.namelist() if m.endswith(".txt")}
+        members = [m for m in zf.namelist() if m.endswith(".txt")]
+    root = {m: m for m in members if "/" not in m and "\\" not in m}
+    if root:
+        return root
+    # Some feeds nest their files in one top folder inside the zip: accept exactly that.
+    nested = [m.split("/") for m in members]
+    folders = {parts[0] for parts in nested if len(parts) == 2}
+    if len(folders) != 1 or next(iter(folders)) in ("", ".", ".."):
+        return {}
+    return {parts[1]: "/".join(parts) for parts in nested
+            if len(parts) == 2 and parts[0] in folders}
 
 
-def _read_table(path: Path, name: str, files: dict[str, str]) -> pd.DataFrame:
+def _read_limited(path: Path, name: str, files: dict[str, str], limits: GtfsLimits,
+                  budget: list[int]) -> bytes:
+    """Read one file in chunks, stopping as soon as a size limit is passed."""
+    limit = min(limits.max_file_bytes, budget[0])
+    chunks, size = [], 0
+    with contextlib.ExitStack() as stack:
+        if path.is_dir():
+            stream: IO[bytes] = stack.enter_context(open(files[name], "rb"))
+        else:
+            stream = stack.enter_context(
+                stack.enter_context(zipfile.ZipFile(path)).open(files[name]))
+        while chunk := stream.read(min(_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                which = ("file" if limit == limits.max_file_bytes else "feed total")
+                raise GtfsError(f"{path}: {name} is larger than the {which} limit of "
+                                f"{limit:,} bytes when decompressed", path=str(path))
+    budget[0] -= size
+    return b"".join(chunks)
+
+
+def _read_table(path: Path, name: str, files: dict[str, str], limits: GtfsLimits,
+                budget: list[int]) -> pd.DataFrame:
     columns = REQUIRED_COLUMNS[name]
     if name not in files:
         return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
     try:
-        if path.is_dir():
-            raw = Path(files[name]).read_bytes()
-        else:
-            with zipfile.ZipFile(path) as zf:
-                raw = zf.read(files[name])
+        raw = _read_limited(path, name, files, limits, budget)
         frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
                             encoding="utf-8-sig", skipinitialspace=False)
     except pd.errors.EmptyDataError:
@@ -156,6 +218,12 @@ def _read_table(path: Path, name: str, files: dict[str, str]) -> pd.DataFrame:
                             path=str(path), field=column)
     for column in frame.columns:
         frame[column] = frame[column].str.strip()
+        too_long = (frame[column].str.len() > limits.max_field_chars).to_numpy()
+        if too_long.any():
+            line = int(np.flatnonzero(too_long)[0]) + _FIRST_DATA_LINE
+            raise GtfsError(f"{path}: {name} line {line}, field {column}: longer than "
+                            f"{limits.max_field_chars} characters", path=str(path), row=line,
+                            field=column)
     return frame
 
 
@@ -305,6 +373,9 @@ def _convert_stop_times(path: Path, stop_times: pd.DataFrame) -> pd.DataFrame:
     else:
         out["shape_dist_traveled"] = np.nan
     out["line"] = np.arange(len(out), dtype=np.int64) + _FIRST_DATA_LINE
+    repeated = out.duplicated(["trip_id", "stop_sequence"]).to_numpy()
+    _fail(path, name, stop_times, repeated, "stop_sequence",
+          "repeats an earlier row's (trip_id, stop_sequence)")
     return out
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .network import StreetLayer
-from .shapes import EARTH_RADIUS_M, geodesic_m
+from .geodesy import geodesic_m, local_xy
 
 __all__ = [
     "StopLinks",
@@ -59,12 +59,6 @@ class Footpaths:
     distance_m: np.ndarray  # float32
 
 
-def _local_xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> np.ndarray:
-    """Equirectangular metres around latitude ``lat0`` (error < 0.5% within ~50 km)."""
-    scale = np.radians(1.0) * EARTH_RADIUS_M
-    return np.column_stack([lon * scale * np.cos(np.radians(lat0)), lat * scale])
-
-
 def link_stops(stop_lon: np.ndarray, stop_lat: np.ndarray, walk_layer: StreetLayer | None, *,
                max_link_m: float = LINK_MAX_M) -> StopLinks:
     """Link each stop to its nearest walk-layer node within ``max_link_m``.
@@ -85,14 +79,14 @@ def link_stops(stop_lon: np.ndarray, stop_lat: np.ndarray, walk_layer: StreetLay
               & (stop_lat >= lat.min()) & (stop_lat <= lat.max()))
     reason[~inside] = OUTSIDE_STREETS
     lat0 = float(np.mean(lat))
-    tree = cKDTree(_local_xy(lon, lat, lat0))
+    tree = cKDTree(local_xy(lat, lon, lat0))
     candidates = np.flatnonzero(inside)
     # The local projection is slightly off; the geodesic check below decides.
-    found_m, found = tree.query(_local_xy(stop_lon[candidates], stop_lat[candidates], lat0),
+    found_m, found = tree.query(local_xy(stop_lat[candidates], stop_lon[candidates], lat0),
                                 k=1, distance_upper_bound=max_link_m * 1.01)
     hit = np.isfinite(found_m)
     stops_hit, nodes_hit = candidates[hit], found[hit]
-    exact = geodesic_m(stop_lon[stops_hit], stop_lat[stops_hit], lon[nodes_hit], lat[nodes_hit])
+    exact = geodesic_m(stop_lat[stops_hit], stop_lon[stops_hit], lat[nodes_hit], lon[nodes_hit])
     ok = exact <= max_link_m
     node[stops_hit[ok]] = nodes_hit[ok]
     distance[stops_hit[ok]] = exact[ok]
@@ -125,10 +119,10 @@ def build_footpaths(stop_lon: np.ndarray, stop_lat: np.ndarray, *,
     pairs = np.zeros((0, 2), np.int64)
     if len(candidates) > 1:
         lat0 = float(np.mean(stop_lat[candidates]))
-        tree = cKDTree(_local_xy(stop_lon[candidates], stop_lat[candidates], lat0))
+        tree = cKDTree(local_xy(stop_lat[candidates], stop_lon[candidates], lat0))
         pairs = candidates[tree.query_pairs(max_distance_m * 1.01, output_type="ndarray")]
-    straight = geodesic_m(stop_lon[pairs[:, 0]], stop_lat[pairs[:, 0]],
-                          stop_lon[pairs[:, 1]], stop_lat[pairs[:, 1]])
+    straight = geodesic_m(stop_lat[pairs[:, 0]], stop_lon[pairs[:, 0]],
+                          stop_lat[pairs[:, 1]], stop_lon[pairs[:, 1]])
     keep = straight <= max_distance_m
     pairs, straight = pairs[keep], straight[keep]
     source = np.r_[pairs[:, 0], pairs[:, 1]]
@@ -138,8 +132,8 @@ def build_footpaths(stop_lon: np.ndarray, stop_lat: np.ndarray, *,
     if extra_from is not None and len(extra_from):
         extra_from = np.asarray(extra_from, np.int64)
         extra_to = np.asarray(extra_to, np.int64)
-        extra_walk_m = detour_factor * geodesic_m(stop_lon[extra_from], stop_lat[extra_from],
-                                                  stop_lon[extra_to], stop_lat[extra_to])
+        extra_walk_m = detour_factor * geodesic_m(stop_lat[extra_from], stop_lon[extra_from],
+                                                  stop_lat[extra_to], stop_lon[extra_to])
         given = np.asarray(extra_duration_s, float)
         extra_duration = np.where(given >= 0, given, np.ceil(extra_walk_m / walk_speed_mps))
         # Put the given transfers first so that de-duplication keeps them.

@@ -1,16 +1,34 @@
-"""Travel modes: the one place that says which modes exist, their layer and GTFS route types."""
+"""Travel modes: the one vocabulary of tanlu.
+
+Which modes exist, their street layer, labels, colours and GTFS route types; the ``transit``
+keyword; and the one parser that turns what people write (``bicycle``, ``骑行``, ``walk+bus``)
+into canonical names. Answers always use the canonical names.
+"""
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import ModeError
 
 __all__ = [
     "Mode",
     "MODES",
     "STREET_LAYERS",
+    "STREET_MODES",
     "TRANSIT_MODES",
     "CAR_MODES",
+    "TRANSIT",
+    "TRANSIT_SYNONYMS",
+    "ALL_MODE_NAMES",
+    "ModeError",
+    "synonyms",
+    "parse_mode",
+    "parse_modes",
     "route_type_to_mode",
-    "is_transit_mode",
 ]
 
 #: Street layers built from OSM; every street mode travels on exactly one of them.
@@ -26,28 +44,55 @@ class Mode:
     label_en: str
     label_zh: str
     color: str  # CSS colour used on maps, one per mode so legs are told apart
+    #: Other words people use for it (English and Chinese). The canonical name and
+    #: ``label_zh`` are accepted anyway; a word may name one mode only.
+    synonyms: tuple[str, ...] = ()
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (
-    Mode("walk", "walk", "Walk", "步行", "#4a4a4a"),
-    Mode("bike", "bike", "Bike", "自行车", "#2e9e44"),
-    Mode("ebike", "bike", "E-bike", "电动自行车", "#57b85b"),
-    Mode("bikeshare", "bike", "Shared bike", "共享单车", "#9acd32"),
-    Mode("car_petrol", "car", "Car (petrol)", "汽油车", "#c0392b"),
-    Mode("car_diesel", "car", "Car (diesel)", "柴油车", "#a93226"),
-    Mode("car_hybrid", "car", "Car (hybrid)", "混合动力车", "#d35400"),
-    Mode("car_bev", "car", "Car (battery-electric)", "纯电动车", "#1f77b4"),
-    Mode("taxi", "car", "Taxi", "出租车", "#f1c40f"),
-    Mode("bus", None, "Bus", "公交", "#e67e22"),
-    Mode("tram", None, "Tram", "有轨电车", "#8e44ad"),
-    Mode("metro", None, "Metro", "地铁", "#2980b9"),
-    Mode("rail", None, "Suburban rail", "市郊铁路", "#16a085"),
-    Mode("ferry", None, "Ferry", "轮渡", "#00a8cc"),
-    Mode("cable", None, "Cable car / funicular", "索道", "#7f8c8d"),
+    Mode("walk", "walk", "Walk", "步行", "#4a4a4a",
+         ("foot", "walking", "on foot", "走路")),
+    Mode("bike", "bike", "Bike", "自行车", "#2e9e44",
+         ("bicycle", "cycling", "cycle", "骑行", "单车")),
+    Mode("ebike", "bike", "E-bike", "电动自行车", "#57b85b",
+         ("e-bike", "electric bike", "电动车", "电单车")),
+    Mode("bikeshare", "bike", "Shared bike", "共享单车", "#9acd32",
+         ("shared bike", "bike share", "bike sharing", "共享自行车")),
+    Mode("car_petrol", "car", "Car (petrol)", "汽油车", "#c0392b",
+         ("car", "driving", "petrol car", "驾车", "私家车", "汽车")),
+    Mode("car_diesel", "car", "Car (diesel)", "柴油车", "#a93226",
+         ("diesel car",)),
+    Mode("car_hybrid", "car", "Car (hybrid)", "混合动力车", "#d35400",
+         ("hybrid car", "混动车")),
+    Mode("car_bev", "car", "Car (battery-electric)", "纯电动车", "#1f77b4",
+         ("electric car", "ev", "新能源车", "电动汽车")),
+    Mode("taxi", "car", "Taxi", "出租车", "#f1c40f",
+         ("cab", "ride hailing", "网约车", "的士")),
+    Mode("bus", None, "Bus", "公交", "#e67e22",
+         ("公交车", "巴士")),
+    Mode("tram", None, "Tram", "有轨电车", "#8e44ad",
+         ("streetcar",)),
+    Mode("metro", None, "Metro", "地铁", "#2980b9",
+         ("subway", "underground", "轨道交通")),
+    Mode("rail", None, "Suburban rail", "市郊铁路", "#16a085",
+         ("train", "suburban rail", "火车")),
+    Mode("ferry", None, "Ferry", "轮渡", "#00a8cc",
+         ("boat",)),
+    Mode("cable", None, "Cable car / funicular", "索道", "#7f8c8d",
+         ("cable car", "funicular", "缆车")),
 )}
 
 TRANSIT_MODES = tuple(name for name, m in MODES.items() if m.layer is None)
 CAR_MODES = tuple(name for name, m in MODES.items() if m.layer == "car")
+STREET_MODES = tuple(name for name, m in MODES.items() if m.layer is not None)
+#: The keyword naming every transit mode at once (as in the planner's ``modes``).
+TRANSIT = "transit"
+TRANSIT_SYNONYMS = ("public transport", "公共交通")
+#: Every name a mode list may hold after parsing: street modes, ``transit``, transit modes.
+ALL_MODE_NAMES = (*STREET_MODES, TRANSIT, *TRANSIT_MODES)
+#: Characters separating the names of a list: ``walk,bus``, ``walk+bus`` (audit claims),
+#: ``步行、公交``.
+_SEPARATORS = re.compile(r"[,+、]")
 
 # GTFS basic route types (0-12) and the extended ("Hierarchical Vehicle Type") ranges.
 _BASIC_ROUTE_TYPES = {
@@ -89,6 +134,67 @@ def route_type_to_mode(route_type: int) -> str:
     raise ValueError(f"route_type {route_type} is not a GTFS route type (0-12 or 100-1799)")
 
 
-def is_transit_mode(mode: str) -> bool:
-    """True for modes served by timetabled public transport."""
-    return mode in TRANSIT_MODES
+def synonyms() -> dict[str, str]:
+    """Every accepted word (normalised) -> its canonical name (or :data:`TRANSIT`)."""
+    return dict(_synonym_table())
+
+
+def parse_mode(token: str) -> str:
+    """The canonical name of one mode word: case, width and spacing do not matter.
+
+    ``"Bicycle"`` -> ``"bike"``, ``"公交车"`` -> ``"bus"``, ``"Public transport"`` -> ``"transit"``.
+
+    Raises
+    ------
+    ModeError
+        Naming the unknown word and listing the canonical names.
+    """
+    found = _synonym_table().get(_normalise(token)) if isinstance(token, str) else None
+    if found is None:
+        raise ModeError(token)
+    return found
+
+
+def parse_modes(value: str | Iterable[str]) -> tuple[str, ...]:
+    """Canonical names of a mode list, unique, in the order given.
+
+    ``value`` is a string of names joined by ``,``, ``+`` or ``、`` (``"walk+bus"``,
+    ``"步行、公交"``) or an iterable of such strings.
+
+    Raises
+    ------
+    ModeError
+        For an empty list, an empty name (``"walk,,bus"``) or an unknown word.
+    """
+    parts = [value] if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise ModeError(part)
+        names.extend(_parse_text(part))
+    if not names:
+        raise ModeError("")
+    return tuple(dict.fromkeys(names))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> tuple[str, ...]:
+    return tuple(parse_mode(token) for token in _SEPARATORS.split(text))
+
+
+def _normalise(word: str) -> str:
+    folded = unicodedata.normalize("NFKC", word).casefold().replace("-", " ").replace("_", " ")
+    return " ".join(folded.split())
+
+
+@lru_cache(maxsize=1)
+def _synonym_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    entries: list[tuple[str, tuple[str, ...]]] = [(TRANSIT, (TRANSIT, *TRANSIT_SYNONYMS))]
+    entries += [(m.name, (m.name, m.label_zh, *m.synonyms)) for m in MODES.values()]
+    for name, words in entries:
+        for word in words:
+            key = _normalise(word)
+            if table.setdefault(key, name) != name:
+                raise RuntimeError(f"mode word {word!r} names both {table[key]} and {name}")
+    return table

@@ -125,7 +125,10 @@ class _ReadState:
 
 
 def _way_nodes(way: osmium.osm.Way) -> list[tuple[int, tuple[float, float] | None]]:
-    return [(n.ref, (n.lon, n.lat) if n.location.valid() else None) for n in way.nodes]
+    try:  # the common case, all locations known, without a validity test per node
+        return [(n.ref, (n.lon, n.lat)) for n in way.nodes]
+    except osmium.InvalidLocationError:
+        return [(n.ref, (n.lon, n.lat) if n.location.valid() else None) for n in way.nodes]
 
 
 def _split_at_missing(nodes: list[tuple[int, tuple[float, float] | None]],

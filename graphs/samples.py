@@ -6,16 +6,15 @@ with internet. Nothing here runs at import time or in tests against the network.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputFileError
+from .hashing import file_sha256
 
-__all__ = ["SampleFile", "SampleCity", "SAMPLES", "sample_city", "sample_paths", "fetch_sample",
-           "sha256_of"]
+__all__ = ["SampleFile", "SampleCity", "SAMPLES", "sample_city", "sample_paths", "fetch_sample"]
 
 _R5R = ("https://raw.githubusercontent.com/ipeaGIT/r5r/"
         "65e61dfce4c24e53293b9c919c701399f752f549/r-package/inst/extdata")
@@ -25,10 +24,14 @@ _R5PY = ("https://raw.githubusercontent.com/r5py/r5py/"
 
 @dataclass(frozen=True)
 class SampleFile:
-    """One file of a sample city: its name in the city folder, its public URL and sha256."""
+    """One file of a sample city: its name in the city folder, its public URL and sha256.
+
+    ``url`` is None for a file derived from another sample (it is in the shared data folder,
+    with a SOURCE.md saying how it was made, but has no public download).
+    """
 
     name: str
-    url: str
+    url: str | None
     sha256: str
 
 
@@ -69,6 +72,18 @@ SAMPLES: dict[str, SampleCity] = {c.name: c for c in (
         (SampleFile("hsl_gtfs.zip", f"{_R5PY}/GTFS.zip",
                     "f9ab4f88a5a846107214aa4dfa8c29526b442912596558b399b7bd6569df6028"),),
         "2022-02-22", "Helsinki: HSL GTFS (bus, tram, metro, rail, ferry); no street extract"),
+    # Porto Alegre moved to Wuxi's latitude/longitude (lat + 61.52, lon + 171.52; timezone
+    # Asia/Shanghai): real streets and timetables where GCJ-02/BD-09 apply. Derived data, no URL.
+    SampleCity(
+        "poa-in-wuxi",
+        SampleFile("wuxi_osm.pbf", None,
+                   "882481c1a2ba7acefd9b1126d9cb8d27ffd10b3c84bc2dfd20c46de036245772"),
+        (SampleFile("wuxi_bus.zip", None,
+                    "feff70d810c85462cc89abd2cc7380f5bd87c3ce87b18afa4585825de20d4ade"),
+         SampleFile("wuxi_metro.zip", None,
+                    "116986cb793ceaf3b7489757f8dbbc05163e232d274aa1bb9fd70fc571148489")),
+        "2019-05-13", "Porto Alegre moved to Wuxi (WGS-84, Asia/Shanghai) for GCJ-02/BD-09 "
+                      "tests; derived, not downloadable"),
 )}
 
 
@@ -127,8 +142,12 @@ def fetch_sample(name: str, dest_dir: str | os.PathLike, *, timeout_s: float = 6
 def fetch_file(sample: SampleFile, folder: Path, *, timeout_s: float = 60.0) -> Path:
     """Download one file into ``folder`` unless it is already there intact."""
     target = folder / sample.name
-    if target.is_file() and sha256_of(target) == sample.sha256:
+    if target.is_file() and file_sha256(target) == sample.sha256:
         return target
+    if sample.url is None:
+        raise InputFileError(f"{target}: {sample.name} is derived from another sample and has "
+                             "no public download; copy it from the shared sample data folder "
+                             "(its SOURCE.md says how it was made)", path=str(target))
     partial = target.with_name(target.name + ".partial")
     try:
         with urllib.request.urlopen(sample.url, timeout=timeout_s) as response, \
@@ -138,19 +157,10 @@ def fetch_file(sample: SampleFile, folder: Path, *, timeout_s: float = 60.0) -> 
     except OSError as err:
         partial.unlink(missing_ok=True)
         raise InputFileError(f"{sample.url}: download failed ({err})", path=sample.url) from err
-    actual = sha256_of(partial)
+    actual = file_sha256(partial)
     if actual != sample.sha256:
         partial.unlink()
         raise InputFileError(f"{sample.url}: sha256 {actual} does not match the pinned "
                              f"{sample.sha256}", path=sample.url)
     os.replace(partial, target)
     return target
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -5,22 +5,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyproj import Geod
+
+from .geodesy import geodesic_m, local_xy
 
 __all__ = [
     "ShapeLine",
     "HopMeasure",
-    "geodesic_m",
     "shape_lines",
     "project_onto_shape",
     "measure_stop_sequence",
     "distance_unit_factor",
-    "EARTH_RADIUS_M",
     "SHAPE_MAX_OFFSET_M",
 ]
 
-EARTH_RADIUS_M = 6_371_008.8
-_GEOD = Geod(ellps="WGS84")
 #: A stop farther than this from its trip's shape is joined to its neighbours in a straight line.
 SHAPE_MAX_OFFSET_M = 150.0
 _ROUNDING_M = 1.0
@@ -56,14 +53,6 @@ class HopMeasure:
     geometry_lonlat: np.ndarray  # float64 (g, 2)
 
 
-def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """WGS84 geodesic distances in metres, vectorised."""
-    lon1, lat1, lon2, lat2 = (np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
-    if lon1.size == 0:
-        return np.zeros(lon1.shape)
-    return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=float)
-
-
 def shape_lines(shapes: pd.DataFrame) -> dict[str, ShapeLine]:
     """Polylines of a feed's typed shapes table (sorted by shape and sequence)."""
     if shapes.empty:
@@ -71,7 +60,7 @@ def shape_lines(shapes: pd.DataFrame) -> dict[str, ShapeLine]:
     lon, lat = shapes["lon"].to_numpy(), shapes["lat"].to_numpy()
     ids = shapes["shape_id"].to_numpy(str)
     step = np.zeros(len(shapes))
-    step[1:] = geodesic_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    step[1:] = geodesic_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     step[starts] = 0.0
     group = np.cumsum(np.r_[True, ids[1:] != ids[:-1]]) - 1
@@ -86,9 +75,7 @@ def shape_lines(shapes: pd.DataFrame) -> dict[str, ShapeLine]:
 
 def _local_xy(lonlat: np.ndarray, lat0: float) -> np.ndarray:
     """Equirectangular metres around latitude ``lat0``: enough to pick nearest segments."""
-    scale = np.radians(1.0) * EARTH_RADIUS_M
-    return np.column_stack([lonlat[:, 0] * scale * np.cos(np.radians(lat0)),
-                            lonlat[:, 1] * scale])
+    return local_xy(lonlat[:, 1], lonlat[:, 0], lat0)
 
 
 def project_onto_shape(line: ShapeLine, stops_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,8 +145,8 @@ def measure_stop_sequence(stops_lonlat: np.ndarray, line: ShapeLine | None, *,
     A hop with a stop farther than ``max_offset_m`` from the shape (shapes that stop short of
     the terminus are common) is measured as a straight line instead.
     """
-    step = geodesic_m(stops_lonlat[:-1, 0], stops_lonlat[:-1, 1],
-                      stops_lonlat[1:, 0], stops_lonlat[1:, 1])
+    step = geodesic_m(stops_lonlat[:-1, 1], stops_lonlat[:-1, 0],
+                      stops_lonlat[1:, 1], stops_lonlat[1:, 0])
     straight_indptr, straight_coords = _straight_hops(stops_lonlat)
     if line is None or len(line.cum_m) < 2 or line.length_m <= 0:
         return HopMeasure(np.r_[0.0, np.cumsum(step)], "straight_line", straight_indptr,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .errors import GtfsError
-from .feed_merge import DEFAULT_MIN_TRANSFER_S, merge_feeds
+from .feed_merge import DEFAULT_MIN_TRANSFER_S, CompiledFeed, merge_feeds
 from .frequencies import expand_frequencies, rows_of
 from .gtfs import GtfsFeed, read_feed
 from .linking import DETOUR_FACTOR, FOOTPATH_MAX_M, LINK_MAX_M, WALK_SPEED_MPS
@@ -26,39 +25,11 @@ from .shapes import HopMeasure, distance_unit_factor, measure_stop_sequence, sha
 __all__ = ["compile_timetable", "compile_feeds", "merge_feeds", "compile_feed", "CompiledFeed",
            "DEFAULT_MIN_TRANSFER_S", "FactorSource"]
 
+
 class FactorSource(Protocol):
     """Anything with ``g_per_pkm(mode)``, e.g. ``graphs.factors.FactorTable``."""
 
     def g_per_pkm(self, key: str) -> float: ...
-
-
-@dataclass(frozen=True, eq=False)
-class CompiledFeed:
-    """One feed's trips with clean, interpolated and expanded stop times (ids prefixed)."""
-
-    name: str
-    stops: pd.DataFrame           # stop_id (prefixed), name, lat, lon, location_type, parent
-    routes: pd.DataFrame          # route_id (prefixed), names, route_type, route_mode, co2e, source
-    trip_id: np.ndarray           # str (t,)
-    trip_route: np.ndarray        # int64 (t,) index into routes
-    trip_service: np.ndarray      # str (t,) prefixed service id
-    trip_headsign: np.ndarray     # str (t,)
-    trip_is_frequency: np.ndarray  # bool (t,)
-    trip_measure: np.ndarray      # int64 (t,) index into measures
-    trip_distance_source: np.ndarray  # str (t,)
-    indptr: np.ndarray            # int64 (t + 1,)
-    stop: np.ndarray              # int64 stop index per stop time
-    arrival_s: np.ndarray
-    departure_s: np.ndarray
-    is_interpolated: np.ndarray
-    pickup_ok: np.ndarray         # bool: boarding allowed (pickup_type != 1)
-    dropoff_ok: np.ndarray        # bool: alighting allowed (drop_off_type != 1)
-    distance_m: np.ndarray        # metres from the trip's first stop
-    measures: list[HopMeasure]
-    calendar: pd.DataFrame
-    calendar_dates: pd.DataFrame
-    transfers: pd.DataFrame       # from/to stop index, transfer_type, min_transfer_s
-    report: dict[str, Any]
 
 
 def compile_timetable(feed_paths: Sequence[str | os.PathLike], *, factors: FactorSource,
@@ -82,7 +53,7 @@ def compile_timetable(feed_paths: Sequence[str | os.PathLike], *, factors: Facto
     """
     compiled = compile_feeds(feed_paths, factors=factors, feed_names=feed_names,
                              progress=progress)
-    return merge_feeds(compiled, factors=factors, walk_layer=walk_layer,
+    return merge_feeds(compiled, walk_layer=walk_layer,
                        walk_speed_mps=walk_speed_mps, max_link_m=max_link_m,
                        footpath_max_m=footpath_max_m, detour_factor=detour_factor,
                        min_transfer_s=min_transfer_s)
@@ -105,7 +76,8 @@ def compile_feeds(feed_paths: Sequence[str | os.PathLike], *, factors: FactorSou
     if len(names) != len(feed_paths):
         raise GtfsError("feed_names must name every feed in feed_paths", field="feed_names")
     compiled, zones = [], {}
-    for path, name in tqdm(list(zip(feed_paths, names)), desc="GTFS feeds", disable=not progress):
+    for path, name in tqdm(list(zip(feed_paths, names, strict=True)), desc="GTFS feeds",
+                           disable=not progress):
         started = time.perf_counter()
         feed = read_feed(path, name=name)
         if feed.name in zones:
@@ -165,7 +137,7 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
                   stop_times=len(rows), stop_times_no_pickup=int((~pickup[rows]).sum()),
                   stop_times_no_drop_off=int((~dropoff[rows]).sum()))
     sources, counts = np.unique(source[expansion.source], return_counts=True)
-    report["trip_distance_sources"] = dict(zip(sources.tolist(), counts.tolist()))
+    report["trip_distance_sources"] = dict(zip(sources.tolist(), counts.tolist(), strict=True))
     return CompiledFeed(
         name=feed.name, stops=stops, routes=routes,
         trip_id=np.char.add(np.char.add(prefix, t["trip_id"].to_numpy(str)), expansion.suffix),

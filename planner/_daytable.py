@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
 from graphs.network import Timetable
 
+from . import raptor
 from ._calendar import day_zero_utc, trips_active
 
 __all__ = ["DayTable", "compile_day_table", "reverse_day_table", "NEXT_DAY_HORIZON_S"]
@@ -57,6 +59,14 @@ class DayTable:
     fp_indptr: np.ndarray         # int64 (s + 1,)
     fp_target: np.ndarray         # int32
     fp_distance_m: np.ndarray     # float64
+    min_transfer_s: np.ndarray    # int32 (s,) minimum time to change vehicles at each stop
+
+    @cached_property
+    def kernel(self) -> raptor.Timetable:
+        """The arrays the RAPTOR kernel reads, as its one named input."""
+        bounds = _bound_graph(self)
+        return raptor.Timetable(**{name: getattr(self, name) for name in raptor.Timetable._fields
+                                   if name not in bounds}, **bounds)
 
     def position_in_pattern(self, dp: int, pos: int) -> int:
         """Position of day-pattern position ``pos`` in the original pattern."""
@@ -176,7 +186,8 @@ def _assemble(tt: Timetable, service_date: date, groups: list) -> DayTable:
         **_stop_index(dp_stop_indptr, _cat(stops, np.int32), n_stops),
         fp_indptr=tt.footpath_indptr.astype(np.int64),
         fp_target=tt.footpath_target.astype(np.int32),
-        fp_distance_m=tt.footpath_distance_m.astype(np.float64))
+        fp_distance_m=tt.footpath_distance_m.astype(np.float64),
+        min_transfer_s=tt.stop_min_transfer_s.astype(np.int32))
 
 
 def _cat(parts: list, dtype) -> np.ndarray:
@@ -191,6 +202,34 @@ def _stop_index(dp_stop_indptr: np.ndarray, dp_stops: np.ndarray, n_stops: int) 
     indptr = np.concatenate([[0], np.cumsum(np.bincount(dp_stops, minlength=n_stops))])
     return {"stop_dp_indptr": indptr.astype(np.int64), "stop_dp": dp_of[order],
             "stop_dp_pos": pos[order]}
+
+
+def _bound_graph(day: DayTable) -> dict:
+    """Edges *into* each stop for the kernel's lower bounds on the time left to the
+    destination: each hop with its shortest time over the day's trips, and the footpaths."""
+    n_stops = len(day.stop_dp_indptr) - 1
+    tails, heads, secs = [], [], []
+    for p in range(len(day.dp_pattern)):
+        a, b = day.dp_stop_indptr[p], day.dp_stop_indptr[p + 1]
+        t0, t1 = day.dp_trip_indptr[p], day.dp_trip_indptr[p + 1]
+        if b - a < 2 or t1 <= t0:
+            continue
+        rows = day.trip_time_base[t0:t1][:, None] + np.arange(b - a)[None, :]
+        tails.append(day.dp_stops[a:b - 1])
+        heads.append(day.dp_stops[a + 1:b])
+        secs.append((day.st_arr[rows[:, 1:]] - day.st_dep[rows[:, :-1]]).min(axis=0))
+    tail, head, sec = _cat(tails, np.int32), _cat(heads, np.int32), _cat(secs, np.int32)
+    order = np.lexsort((sec, tail, head))
+    tail, head, sec = tail[order], head[order], np.maximum(sec[order], 0)
+    fp_tail = np.repeat(np.arange(n_stops, dtype=np.int32), np.diff(day.fp_indptr))
+    fp_order = np.argsort(day.fp_target, kind="stable")
+    return {"hop_in_indptr": _indptr(head, n_stops), "hop_in_tail": tail, "hop_in_s": sec,
+            "fp_in_indptr": _indptr(day.fp_target, n_stops), "fp_in_tail": fp_tail[fp_order],
+            "fp_in_distance_m": day.fp_distance_m[fp_order]}
+
+
+def _indptr(sorted_keys: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.bincount(sorted_keys, minlength=n))]).astype(np.int64)
 
 
 def reverse_day_table(day: DayTable) -> DayTable:
@@ -233,4 +272,4 @@ def reverse_day_table(day: DayTable) -> DayTable:
         st_arr=_cat(arr, np.int32), st_dep=_cat(dep, np.int32),
         **_stop_index(day.dp_stop_indptr, dp_stops, n_stops),
         fp_indptr=fp_indptr.astype(np.int64), fp_target=src[order],
-        fp_distance_m=day.fp_distance_m[order])
+        fp_distance_m=day.fp_distance_m[order], min_transfer_s=day.min_transfer_s)

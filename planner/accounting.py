@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from graphs.modes import TRANSIT as _TRANSIT
 from graphs.modes import TRANSIT_MODES
 
 from .baseline import FactorLookup, legs_baseline
@@ -26,9 +27,6 @@ __all__ = [
     "leg_amounts",
     "uses_only_claimed_modes",
 ]
-
-#: The claim word for "any transit mode" (as in ``Query.modes``).
-_TRANSIT = "transit"
 
 
 @dataclass(frozen=True)

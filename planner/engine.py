@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graphs.geodesy import haversine_m
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
@@ -18,12 +19,13 @@ from .baseline import plan_baseline
 from .errors import NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
-from .pareto import pareto_front, tag
-from .snap import Snapper, build_snapper, haversine_m
+from .pareto import covering_leg, pareto_front, tag
+from .query import localize
+from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 
-__all__ = ["Planner", "plan_trip"]
+__all__ = ["Planner", "plan_trip", "swapped_hint"]
 
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
@@ -60,6 +62,7 @@ class Planner:
         self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
+        self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None,
              methodology: Methodology | str | None = None) -> Plan:
@@ -79,19 +82,19 @@ class Planner:
             If the methodology cannot be used as shipped (it lacks the operator's numbers).
         """
         query = self._localized(query)
-        rule_set = points_rules_of(rules)
+        rule_set = self._default_rules if rules is None else points_rules_of(rules)
         method = methodology_of(methodology)
         method.require_usable()
         notices: list[str] = []
         snaps = self._snap_all(query)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
                                    query.destination_lat, query.destination_lon))
-        car_path = self._street_path("car", snaps, crow_m)
+        car_path = self._street_path("car", snaps)
         baseline = self._baseline(car_path, snaps, crow_m)
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path)
         if "transit" in query.modes:
-            options += self._transit_options(query, snaps, notices)
+            options += self._transit_options(query, snaps, notices, covering_leg(options))
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
         itineraries = [self._account(legs, query, baseline, rule_set, method) for legs in options]
@@ -133,11 +136,16 @@ class Planner:
 
     # -- inputs ---------------------------------------------------------------------------
     def _localized(self, query: Query) -> Query:
-        when = query.when
-        if not isinstance(when, datetime):
+        if not isinstance(query.when, datetime):
             raise QueryError("when must be a datetime", field="when")
-        when = when.replace(tzinfo=self.tz) if when.tzinfo is None else when.astimezone(self.tz)
-        return replace(query, when=when)
+        return replace(query, when=localize(query.when, self.tz))
+
+    @property
+    def service_dates(self) -> tuple[date | None, date | None]:
+        """First and last date of the feeds' service (``(None, None)`` without transit)."""
+        if self.transit is None:
+            return None, None
+        return self.transit.first_date, self.transit.last_date
 
     def _needed_layers(self, query: Query) -> set[str]:
         layers = {MODES[m].layer for m in query.modes if m in MODES and MODES[m].layer}
@@ -170,15 +178,16 @@ class Planner:
             area = (f"; the network covers lon {self.bbox[0]:.4f}..{self.bbox[2]:.4f}, "
                     f"lat {self.bbox[1]:.4f}..{self.bbox[3]:.4f}")
         return (f"{end} ({lat:.5f}, {lon:.5f}) is outside the network's area: nearest usable "
-                f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}")
+                f"street is {dist:,.0f} m away (max_snap_m={query.max_snap_m:g}){area}"
+                f"{swapped_hint(lat, lon, self.bbox)}")
 
     # -- street modes ------------------------------------------------------------------
-    def _street_path(self, layer: str, snaps, crow_m: float) -> StreetPath | None:
+    def _street_path(self, layer: str, snaps) -> StreetPath | None:
         o, d = snaps.get(("origin", layer)), snaps.get(("destination", layer))
         if o is None or d is None:
             return None
         try:
-            return route(self.graphs[layer], o.node, d.node, crow_m=crow_m)
+            return route(self.graphs[layer], o.node, d.node)
         except NoRouteError:
             return None
 
@@ -190,9 +199,9 @@ class Planner:
     def _street_options(self, query: Query, snaps, crow_m: float,
                         car_path: StreetPath | None) -> list[list[Leg]]:
         out: list[list[Leg]] = []
-        bike_path = (self._street_path("bike", snaps, crow_m)
+        bike_path = (self._street_path("bike", snaps)
                      if any(m in query.modes for m in _BIKE_MODES) else None)
-        walk_path = (self._street_path("walk", snaps, crow_m) if "walk" in query.modes else None)
+        walk_path = (self._street_path("walk", snaps) if "walk" in query.modes else None)
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "bikeshare": query.bike_speed_mps, "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
@@ -229,7 +238,9 @@ class Planner:
         return g / query.passengers if mode in CAR_MODES else g
 
     # -- transit ---------------------------------------------------------------------------
-    def _transit_options(self, query: Query, snaps, notices: list[str]) -> list[list[Leg]]:
+    def _transit_options(self, query: Query, snaps, notices: list[str],
+                         faster: Leg | None) -> list[list[Leg]]:
+        """Transit journeys; with ``faster`` (a clean street option) only those that beat it."""
         if self.transit is None:
             notices.append("no transit: the network has no timetable")
             return []
@@ -255,7 +266,8 @@ class Planner:
                                      max_walk_m=query.max_walk_m)
         g_walk = float(self.factors.g_per_pkm("walk"))
         out = []
-        for journey in self.transit.journeys(query, access, egress):
+        within_s = None if faster is None else faster.duration_s
+        for journey in self.transit.journeys(query, access, egress, within_s=within_s):
             legs = self.transit.legs(journey, query, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
@@ -264,7 +276,8 @@ class Planner:
                 out.append(legs)
         if not out:
             notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "
-                           f"on {service_date}")
+                           f"on {service_date}"
+                           + ("" if faster is None else f" arrives before {faster.mode} would"))
         return out
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:
@@ -272,6 +285,23 @@ class Planner:
         why = f" ({'; '.join(notices)})" if notices else ""
         return (f"no itinerary by {modes} from ({query.origin_lat:.5f}, {query.origin_lon:.5f}) "
                 f"to ({query.destination_lat:.5f}, {query.destination_lon:.5f}){why}")
+
+
+def swapped_hint(lat: float, lon: float,
+                 bbox: tuple[float, float, float, float] | None) -> str:
+    """``"; did you swap lat and lon? ..."`` if (lon, lat) would fall in ``bbox``, else ``""``.
+
+    ``bbox`` is ``(west, south, east, north)``. Shared by every place that refuses a point for
+    being outside the network (the planner, the HTTP bounding-box check).
+    """
+    if bbox is None or not (-90.0 <= lon <= 90.0):
+        return ""
+    west, south, east, north = bbox
+    if west <= lat <= east and south <= lon <= north and not (
+            west <= lon <= east and south <= lat <= north):
+        return (f"; did you swap lat and lon? ({lon:.5f}, {lat:.5f}) lies inside the network "
+                f"(points are given as lat,lon)")
+    return ""
 
 
 def _within_limits(legs: list[Leg], query: Query) -> bool:

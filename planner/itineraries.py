@@ -10,7 +10,8 @@ from graphs.network import StreetLayer
 from .model import Itinerary, Leg, Place, PointsAward
 from .street_search import StreetPath
 
-__all__ = ["street_geometry", "street_name", "street_leg", "walk_leg", "assemble_itinerary",
+__all__ = ["street_geometry", "concat_rows", "polyline", "street_name", "street_leg", "walk_leg",
+           "assemble_itinerary",
            "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
 #: Speed on the short straight connectors between a query point and its snapped car node.
@@ -22,18 +23,33 @@ _NAME_LOOKAHEAD = 3  # edges scanned for a street name at either end of a path
 
 def street_geometry(layer: StreetLayer, edges, start=None, end=None) -> tuple:
     """Polyline (lon, lat) of ``edges``, optionally from ``start`` and to ``end`` points."""
-    points: list[tuple[float, float]] = [] if start is None else [tuple(start)]
-    for e in edges:
-        a, b = layer.geometry_indptr[e], layer.geometry_indptr[e + 1]
-        for lon, lat in layer.geometry_lonlat[a:b]:
-            point = (float(lon), float(lat))
-            if not points or points[-1] != point:
-                points.append(point)
-    if end is not None and (not points or points[-1] != tuple(end)):
-        points.append(tuple(end))
+    parts = [] if start is None else [np.asarray([start], np.float64)]
+    parts.append(layer.geometry_lonlat[concat_rows(layer.geometry_indptr,
+                                                   np.asarray(edges, np.int64))])
+    if end is not None:
+        parts.append(np.asarray([end], np.float64))
+    return polyline(np.concatenate(parts))
+
+
+def concat_rows(indptr: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rows ``indptr[i]:indptr[i + 1]`` of every ``i`` in ``ids``, concatenated."""
+    first = indptr[ids]
+    count = indptr[ids + 1] - first
+    before = np.cumsum(count) - count
+    return np.repeat(first - before, count) + np.arange(int(count.sum()))
+
+
+def polyline(points: np.ndarray) -> tuple:
+    """``(n, 2)`` points as a tuple of ``(lon, lat)`` floats without consecutive repeats;
+    a single point is doubled so that every line has two."""
+    if len(points) == 0:
+        return ()
+    keep = np.ones(len(points), bool)
+    keep[1:] = (points[1:] != points[:-1]).any(axis=1)
+    points = points[keep]
     if len(points) == 1:
-        points.append(points[0])
-    return tuple(points)
+        points = np.concatenate([points, points])
+    return tuple(zip(points[:, 0].tolist(), points[:, 1].tolist()))
 
 
 def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:

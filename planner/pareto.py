@@ -5,9 +5,9 @@ from dataclasses import replace
 
 from graphs.modes import MODES
 
-from .model import Itinerary, Query
+from .model import Itinerary, Leg, Query
 
-__all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates",
+__all__ = ["elapsed_s", "time_budget_s", "pareto_front", "tag", "dominates", "covering_leg",
            "LATER_CO2E_REL", "LATER_CO2E_G", "TRANSFER_CO2E_REL", "TRANSFER_CO2E_G"]
 
 _MODE_RANK = {name: i for i, name in enumerate(MODES)}  # ties: simpler, then walk before bike ...
@@ -71,6 +71,18 @@ def pareto_front(itineraries, query: Query) -> list[Itinerary]:
         keys.append(key)
         front.append(it)
     return front
+
+
+def covering_leg(options: list[list[Leg]]) -> Leg | None:
+    """The fastest single-leg option emitting at most ``LATER_CO2E_G``, or None.
+
+    Options are street trips that leave at the query time (arrive at it, for arrive-by), so
+    their elapsed time is their duration. Such an option covers every option that takes
+    longer, whatever its CO2e and transfers (see ``_covers``): :func:`pareto_front` would drop
+    it, so searches for other options may stop at this duration.
+    """
+    clean = [legs[0] for legs in options if len(legs) == 1 and legs[0].co2e_g <= LATER_CO2E_G]
+    return min(clean, key=lambda leg: leg.duration_s, default=None)
 
 
 def time_budget_s(fastest_s: float, query: Query) -> float:

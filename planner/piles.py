@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from graphs.geodesy import haversine_m
 from graphs.network import ChargingStations
 
 from .errors import PileListError
-from .snap import haversine_m
 
 __all__ = [
     "DEFAULT_PILE_DISTANCE_M",

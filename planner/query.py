@@ -1,21 +1,35 @@
-"""Build and validate a :class:`~planner.model.Query` from user options."""
+"""Build and validate a :class:`~planner.model.Query` from typed values, and the edge parsers.
+
+``make_query`` takes typed values only (numbers, ``(lat, lon)`` tuples, datetimes, sets of
+canonical mode names). The interfaces (HTTP, CLI, audit) turn their strings into those values
+once, with the shared parsers here (:func:`parse_point`, :func:`parse_when`, :func:`localize`)
+and ``graphs.modes.parse_modes``; :func:`check_service_date` is the one rule deciding when a
+date outside the feeds is refused.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from graphs.modes import MODES, TRANSIT_MODES
+from graphs.modes import ALL_MODE_NAMES, STREET_MODES, TRANSIT, TRANSIT_MODES
 
 from . import model
-from .errors import QueryError
+from .errors import OutsideCoverageError, QueryError
 from .model import Query
 
-__all__ = ["make_query", "parse_point", "parse_modes", "STREET_MODES", "ALLOWED_MODES", "RANGES"]
+__all__ = ["make_query", "parse_point", "parse_when", "localize", "select_modes",
+           "may_use_transit", "check_service_date", "WHEN_YEARS", "STREET_MODES",
+           "ALLOWED_MODES", "RANGES"]
 
-STREET_MODES = tuple(name for name, m in MODES.items() if m.layer is not None)
 #: Everything ``modes`` may name: street modes, ``transit`` and single transit modes.
-ALLOWED_MODES = STREET_MODES + ("transit",) + TRANSIT_MODES
+ALLOWED_MODES = ALL_MODE_NAMES
+#: Years a query time may fall in (first, last): beyond them date arithmetic overflows and no
+#: timetable exists.
+WHEN_YEARS = (1900, 2199)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 #: Allowed (inclusive) ranges of numeric options, quoted in error messages.
 RANGES: dict[str, tuple[float, float]] = {
@@ -32,9 +46,10 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = False,
-               modes: Iterable[str] | str = model.DEFAULT_MODES,
-               transit_modes: Iterable[str] | str | None = None,
+def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
+               when: datetime, arrive_by: bool = False,
+               modes: Iterable[str] = model.DEFAULT_MODES,
+               transit_modes: Iterable[str] | None = None,
                walk_speed_mps: float = model.WALK_SPEED_MPS,
                bike_speed_mps: float = model.BIKE_SPEED_MPS,
                ebike_speed_mps: float = model.EBIKE_SPEED_MPS,
@@ -42,28 +57,30 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                max_snap_m: float = model.MAX_SNAP_M, budget_factor: float = model.BUDGET_FACTOR,
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
                charged_at_public_pile: bool = False, passengers: int = model.PASSENGERS,
-               timezone: str | None = None) -> Query:
-    """A validated query.
+               timezone: str | tzinfo | None = None) -> Query:
+    """A validated query from typed values.
 
-    ``origin``/``destination`` are ``(lat, lon)`` pairs or ``"lat,lon"`` strings. ``when`` is a
-    datetime or ISO-8601 string; a naive time is local to ``timezone`` if given, else to the
-    network's timezone when the query is planned. Naming a single transit mode in ``modes``
-    (``bus``) allows transit narrowed to it. ``charged_at_public_pile`` says the traveller's
-    electric car was charged at a public pile, so ``car_bev`` itineraries earn points (an
-    operator-trusted declaration; the planner also looks for a pile near either end).
-    ``passengers`` shares each car leg's CO2e among that many people (carpool, 合乘).
+    ``origin``/``destination`` are ``(lat, lon)`` pairs of numbers. ``when`` is a datetime; a
+    naive one is local to ``timezone`` if given, else to the network's timezone when the query
+    is planned. ``modes`` and ``transit_modes`` are collections of canonical names
+    (``graphs.modes.parse_modes`` turns user words into them); naming a single transit mode in
+    ``modes`` (``bus``) allows transit narrowed to it. ``charged_at_public_pile`` says the
+    traveller's electric car was charged at a public pile, so ``car_bev`` itineraries earn points
+    (an operator-trusted declaration; the planner also looks for a pile near either end).
+    ``passengers`` (a whole number) shares each car leg's CO2e among that many people
+    (carpool, 合乘).
 
     Raises
     ------
     QueryError
         Naming the field and its allowed range or values.
     """
-    o_lat, o_lon = parse_point(origin, field="origin")
-    d_lat, d_lon = parse_point(destination, field="destination")
-    mode_set, narrowed = parse_modes(modes)
+    o_lat, o_lon = _point(origin, "origin")
+    d_lat, d_lon = _point(destination, "destination")
+    mode_set, narrowed = select_modes(_names(modes, "modes", ALLOWED_MODES))
     if transit_modes is not None:
-        narrowed = _parse_transit_modes(transit_modes) | narrowed
-        mode_set = mode_set | {"transit"}
+        narrowed = set(_names(transit_modes, "transit_modes", TRANSIT_MODES)) | narrowed
+        mode_set = mode_set | {TRANSIT}
     numbers = {"walk_speed_mps": walk_speed_mps, "bike_speed_mps": bike_speed_mps,
                "ebike_speed_mps": ebike_speed_mps, "max_walk_m": max_walk_m,
                "max_snap_m": max_snap_m, "budget_factor": budget_factor,
@@ -79,9 +96,14 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
     if riders != int(riders):
         raise QueryError(f"passengers must be a whole number, got {passengers!r}",
                          field="passengers")
+    if not isinstance(when, datetime):
+        raise QueryError(f"when must be a datetime, got {type(when).__name__}", field="when")
+    if when.tzinfo is None and timezone is not None:
+        when = localize(when, _zone(timezone))
+    _check_year(when, "when")
     return Query(origin_lat=o_lat, origin_lon=o_lon, destination_lat=d_lat,
-                 destination_lon=d_lon, when=_parse_when(when, timezone),
-                 arrive_by=bool(arrive_by), modes=frozenset(mode_set),
+                 destination_lon=d_lon, when=when,
+                 arrive_by=_parse_bool(arrive_by, "arrive_by"), modes=frozenset(mode_set),
                  transit_modes=frozenset(narrowed) if narrowed else None,
                  max_transfers=int(transfers), time_budget_s=budget,
                  charged_at_public_pile=_parse_bool(charged_at_public_pile,
@@ -89,57 +111,102 @@ def make_query(*, origin, destination, when: datetime | str, arrive_by: bool = F
                  passengers=int(riders), **numbers)
 
 
-def parse_point(value, *, field: str) -> tuple[float, float]:
-    """``(lat, lon)`` from a pair or a ``"lat,lon"`` string, range-checked.
+def parse_point(value: str | Mapping, *, field: str) -> tuple[float, float]:
+    """``(lat, lon)`` from a ``"lat,lon"`` string or a ``{"lat": .., "lon": ..}`` mapping.
+
+    The one coordinate parser of every interface (HTTP, CLI, audit). Numbers are plain
+    decimals (``1e3`` allowed; no NaN, infinity, hex or booleans).
 
     Raises
     ------
     QueryError
         If it is not two numbers with lat in [-90, 90] and lon in [-180, 180].
     """
-    parts = value.split(",") if isinstance(value, str) else value
-    try:
-        lat, lon = (float(v) for v in parts)
-    except (TypeError, ValueError) as err:
-        raise QueryError(f"{field} must be 'LAT,LON' (two numbers), got {value!r}",
-                         field=field) from err
-    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0) or lat != lat or lon != lon:
-        raise QueryError(f"{field} must have lat in [-90, 90] and lon in [-180, 180], "
-                         f"got {lat}, {lon}", field=field)
-    return lat, lon
+    if isinstance(value, Mapping) and set(value) == {"lat", "lon"}:
+        parts = [value["lat"], value["lon"]]
+    elif isinstance(value, str) and value.count(",") == 1:
+        parts = value.split(",")
+    else:
+        parts = []
+    numbers = [_number(part) for part in parts]
+    if len(numbers) != 2 or None in numbers:
+        raise QueryError(f"{field} must be 'LAT,LON' (two numbers), got {_echo(value)}",
+                         field=field)
+    return _point((numbers[0], numbers[1]), field)
 
 
-def parse_modes(modes: Iterable[str] | str) -> tuple[set[str], set[str]]:
-    """Split ``modes`` into the mode set and the transit modes it narrows transit to.
+def parse_when(value: str, tz: tzinfo | str, *, field: str = "when") -> datetime:
+    """An ISO 8601 date-time as an aware datetime in ``tz`` (naive texts are local to it).
 
     Raises
     ------
     QueryError
-        ``field="modes"`` for an unknown or empty mode list.
+        If ``value`` is no ISO 8601 date-time or falls outside :data:`WHEN_YEARS`.
     """
-    names = [m.strip() for m in (modes.split(",") if isinstance(modes, str) else modes)]
-    names = [m for m in names if m]
-    if not names:
-        raise QueryError(f"modes must name at least one of {', '.join(ALLOWED_MODES)}",
-                         field="modes")
-    unknown = [m for m in names if m not in ALLOWED_MODES]
-    if unknown:
-        raise QueryError(f"unknown mode {unknown[0]!r}; modes must be among "
-                         f"{', '.join(ALLOWED_MODES)}", field="modes")
-    narrowed = {m for m in names if m in TRANSIT_MODES}
-    chosen = {m for m in names if m not in TRANSIT_MODES}
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as err:
+        raise QueryError(f"{field} must be an ISO 8601 date-time like 2019-05-13T12:30, "
+                         f"got {_echo(value)}", field=field) from err
+    return localize(parsed, _zone(tz), field=field)
+
+
+def localize(when: datetime, tz: tzinfo, *, field: str = "when") -> datetime:
+    """``when`` in ``tz``: a naive time is taken as local there, an aware one converted.
+
+    The one time-zoning rule of HTTP, CLI, audit and the planner.
+
+    Raises
+    ------
+    QueryError
+        If ``when`` falls outside :data:`WHEN_YEARS` (where conversions would overflow).
+    """
+    _check_year(when, field)
+    try:
+        return when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
+    except (OverflowError, ValueError) as err:
+        raise QueryError(f"{field} {when.isoformat()} cannot be expressed in {tz}",
+                         field=field) from err
+
+
+def select_modes(names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Split canonical mode names into the mode set and the transit modes it narrows transit to.
+
+    ``{walk, bus}`` -> ``({walk, transit}, {bus})``; ``{transit, bus}`` -> ``({transit}, set())``.
+    """
+    names = set(names)
+    narrowed = names & set(TRANSIT_MODES)
+    chosen = names - narrowed
     if narrowed:
-        chosen.add("transit")
-    return chosen, narrowed if narrowed and "transit" not in names else set()
+        chosen.add(TRANSIT)
+    return chosen, narrowed if narrowed and TRANSIT not in names else set()
 
 
-def _parse_transit_modes(value: Iterable[str] | str) -> set[str]:
-    names = {m.strip() for m in (value.split(",") if isinstance(value, str) else value)} - {""}
-    bad = sorted(names - set(TRANSIT_MODES))
-    if bad or not names:
-        raise QueryError(f"transit_modes must be among {', '.join(TRANSIT_MODES)}, got "
-                         f"{bad[0] if bad else 'nothing'!r}", field="transit_modes")
-    return names
+def may_use_transit(modes: Iterable[str], transit_modes: Iterable[str] | None = None) -> bool:
+    """True if a trip with these canonical modes may ride transit."""
+    return transit_modes is not None or any(m == TRANSIT or m in TRANSIT_MODES for m in modes)
+
+
+def check_service_date(when: datetime, modes: Iterable[str], transit_modes: Iterable[str] | None,
+                       first: date | None, last: date | None) -> None:
+    """Refuse a trip that may use transit on a date outside the feeds' service dates.
+
+    The one rule of ``/v1/plan`` (400) and ``tanlu plan`` (exit 2): without it a walk-or-bus
+    query on a date with no timetable silently loses its transit options.
+
+    Raises
+    ------
+    OutsideCoverageError
+        ``field="when"``, naming the service dates.
+    """
+    if first is None or last is None or not may_use_transit(modes, transit_modes):
+        return
+    if not first <= when.date() <= last:
+        raise OutsideCoverageError(f"date {when.date()} is outside the feeds' service dates "
+                                   f"({first}..{last}); pick a date in that range or leave "
+                                   f"transit out of the modes", field="when")
 
 
 def _parse_bool(value, name: str) -> bool:
@@ -151,8 +218,8 @@ def _parse_bool(value, name: str) -> bool:
 def _in_range(name: str, value) -> float:
     low, high = RANGES[name]
     try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
+        number = _real(value)
+    except (TypeError, ValueError, OverflowError) as err:
         raise QueryError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}",
                          field=name) from err
     if not (low <= number <= high):
@@ -160,19 +227,67 @@ def _in_range(name: str, value) -> float:
     return number
 
 
-def _parse_when(value: datetime | str, tz_name: str | None) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError as err:
-            raise QueryError(f"when must be an ISO-8601 date-time like 2019-05-13T12:30, "
-                             f"got {value!r}", field="when") from err
-    if not isinstance(value, datetime):
-        raise QueryError(f"when must be a datetime, got {type(value).__name__}", field="when")
-    if value.tzinfo is None and tz_name:
-        try:
-            value = value.replace(tzinfo=ZoneInfo(tz_name))
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise QueryError(f"timezone {tz_name!r} is not an IANA time zone",
-                             field="timezone") from err
-    return value
+def _point(value, field: str) -> tuple[float, float]:
+    try:
+        lat, lon = value
+        lat, lon = _real(lat), _real(lon)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise QueryError(f"{field} must be a (lat, lon) pair of numbers, got {_echo(value)}",
+                         field=field) from err
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        raise QueryError(f"{field} must have lat in [-90, 90] and lon in [-180, 180], "
+                         f"got {lat}, {lon}", field=field)
+    return lat, lon
+
+
+def _real(value) -> float:
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+        raise TypeError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _number(value) -> float | None:
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        value = float(value.strip())
+    try:
+        return _real(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _names(value: Iterable[str], field: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise QueryError(f"{field} must be a collection of mode names (parse text with "
+                         f"graphs.modes.parse_modes), got {_echo(value)}", field=field)
+    names = tuple(value)
+    if not names:
+        raise QueryError(f"{field} must name at least one of {', '.join(allowed)}", field=field)
+    for name in names:
+        if name not in allowed:
+            raise QueryError(f"unknown mode {_echo(name)}; {field} must be among "
+                             f"{', '.join(allowed)}", field=field)
+    return names
+
+
+def _zone(tz: tzinfo | str) -> tzinfo:
+    if not isinstance(tz, str):
+        return tz
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise QueryError(f"timezone {tz!r} is not an IANA time zone", field="timezone") from err
+
+
+def _check_year(when: datetime, field: str) -> None:
+    first, last = WHEN_YEARS
+    if not first <= when.year <= last:
+        raise QueryError(f"{field} must fall in the years {first}..{last}, got "
+                         f"{when.isoformat()}", field=field)
+
+
+def _echo(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,26 +1,35 @@
 """McRAPTOR core (numba): Pareto bags over (arrival time, CO2e) per round on a day timetable.
 
-The search runs on a :class:`planner._daytable.DayTable` (patterns of one service date, times in
-seconds of that day). Round ``k`` holds journeys with ``k`` vehicle trips; a label of round ``k``
+The search runs on a :class:`Timetable` (the day patterns of one service date, times in seconds
+of that day, compiled by ``planner._daytable``) for one :class:`Search` (access and egress walks,
+start time, limits). Round ``k`` holds journeys with ``k`` vehicle trips; a label of round ``k``
 is kept only if no label of rounds ``0..k`` at the same stop and no destination label dominates
 it, so the result is Pareto-optimal over (arrival, CO2e, transfers) up to the tolerance below.
 Arrive-by queries run this same kernel on the time-reversed table (see ``_daytable``).
 Riders board only where ``dp_board_ok`` and alight only where ``dp_alight_ok`` (GTFS
 ``pickup_type``/``drop_off_type`` 1; the day table splits patterns so these are per position).
 
-Label fields (``int32``): arrival, kind (0 access, 1 ride, 2 ride then footpath), day trip,
-day pattern, board position, alight position, parent slot in round ``k - 1`` at the boarding
-stop. Footpath labels copy their ride's fields so that no pointer ever refers to a slot of the
-round being built (slots of earlier rounds never move).
+A label is a row of ``N_FIELDS`` ``int32`` fields named by the ``F_*`` constants: arrival,
+kind (``KIND_ACCESS``, ``KIND_RIDE``, ``KIND_FOOT`` = a ride then a footpath), day trip, day
+pattern, board position, alight position, parent slot in round ``k - 1`` at the boarding stop;
+its CO2e is kept beside it in a ``float64`` array. Footpath labels copy their ride's fields so
+that no pointer ever refers to a slot of the round being built (slots of earlier rounds never
+move). Destination labels add ``D_ROUND`` and ``D_STOP`` (round and final stop).
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-__all__ = ["mc_raptor", "BAG_CAPACITY", "DEST_CAPACITY", "CO2E_TOLERANCE_REL",
-           "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP", "F_PATTERN",
-           "F_BOARD", "F_ALIGHT", "F_PARENT", "D_ROUND", "D_STOP"]
+from ._heap import heap_pop, heap_push
+from .pareto import TRANSFER_CO2E_G, TRANSFER_CO2E_REL
+
+__all__ = ["Timetable", "Search", "Labels", "mc_raptor", "BAG_CAPACITY", "DEST_CAPACITY",
+           "CO2E_TOLERANCE_REL", "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP",
+           "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "D_ROUND", "D_STOP", "N_DEST_FIELDS",
+           "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
 
 #: Labels per stop and round; beyond this the slowest non-greenest label is evicted.
 BAG_CAPACITY = 8
@@ -30,16 +39,88 @@ DEST_CAPACITY = 64
 #: bags small (bus alternatives differ by a few grams) without hiding a real low-carbon option.
 CO2E_TOLERANCE_REL = 0.02
 CO2E_TOLERANCE_G = 1.0
-#: Each extra vehicle must buy more: a label with ``d`` more trips than a label arriving no
-#: later survives only if it is greener by more than ``d`` x (10 % + 25 g). Arrival stays exact.
-TRANSFER_TOLERANCE_REL = 0.10
-TRANSFER_TOLERANCE_G = 25.0
+# Each extra vehicle must buy more: a label with ``d`` more trips than a label arriving no
+# later survives only if it is greener by more than ``d`` x TRANSFER_CO2E_* (planner.pareto's
+# rule for itineraries, one constant for both). Arrival stays exact.
 
-N_FIELDS = 7
+#: Label fields (columns of ``Labels.fields`` and of the first columns of ``Labels.dest_fields``).
 F_ARR, F_KIND, F_TRIP, F_PATTERN, F_BOARD, F_ALIGHT, F_PARENT = range(7)
-D_ROUND, D_STOP = 7, 8
+N_FIELDS = 7
+#: Extra destination-label fields: the round (vehicles used) and the stop left on foot.
+D_ROUND, D_STOP = N_FIELDS, N_FIELDS + 1
+N_DEST_FIELDS = N_FIELDS + 2
+#: Label kinds (``F_KIND``).
+KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
-_KIND_ACCESS, _KIND_RIDE, _KIND_FOOT = 0, 1, 2
+_NEVER = 2_000_000_000
+
+
+class Timetable(NamedTuple):
+    """The day timetable as the kernel reads it; field meanings as in ``_daytable.DayTable``.
+
+    ``P`` day patterns, ``S`` stops; positions of pattern ``p`` are rows
+    ``dp_stop_indptr[p]:dp_stop_indptr[p + 1]`` of the ``dp_*`` position arrays.
+    """
+
+    dp_stop_indptr: np.ndarray    # int64 (P + 1,)
+    dp_stops: np.ndarray          # int32 stop at each position
+    dp_board_ok: np.ndarray       # bool per position
+    dp_alight_ok: np.ndarray      # bool per position
+    dp_cum_m: np.ndarray          # float64 metres from the pattern's first stop
+    dp_factor: np.ndarray         # float64 (P,) g CO2e per passenger-km
+    dp_trip_indptr: np.ndarray    # int64 (P + 1,) trips of each pattern, FIFO
+    trip_time_base: np.ndarray    # int64 row of a trip's first position in st_arr / st_dep
+    st_arr: np.ndarray            # int32 arrival, seconds of the day
+    st_dep: np.ndarray            # int32 departure, seconds of the day
+    stop_dp_indptr: np.ndarray    # int64 (S + 1,) day patterns serving each stop ...
+    stop_dp: np.ndarray           # int32 ... the pattern ...
+    stop_dp_pos: np.ndarray       # int32 ... and the stop's position in it
+    fp_indptr: np.ndarray         # int64 (S + 1,) stop-to-stop footpaths
+    fp_target: np.ndarray         # int32
+    fp_distance_m: np.ndarray     # float64
+    min_transfer_s: np.ndarray    # int32 (S,) minimum time to change vehicles at a stop
+    hop_in_indptr: np.ndarray     # int64 (S + 1,) hops into each stop ...
+    hop_in_tail: np.ndarray       # int32 ... from this stop ...
+    hop_in_s: np.ndarray          # int32 ... in at least this many seconds (any trip of the day)
+    fp_in_indptr: np.ndarray      # int64 (S + 1,) footpaths into each stop ...
+    fp_in_tail: np.ndarray        # int32 ... from this stop ...
+    fp_in_distance_m: np.ndarray  # float64 ... this long
+
+
+class Search(NamedTuple):
+    """One query's inputs: walks to and from stops, start time and limits."""
+
+    access_s: np.ndarray          # int32 (S,) seconds from the start to each stop, -1 none
+    egress_s: np.ndarray          # int32 (S,) seconds from each stop to the destination, -1 none
+    allowed: np.ndarray           # bool (P,) day patterns the query may ride
+    start_s: int                  # seconds of the day
+    max_arrival_s: int            # labels arriving at a stop later are dropped
+    max_destination_s: int        # journeys reaching the destination later are dropped
+    max_rounds: int               # vehicles per journey
+    walk_speed_mps: float         # on footpaths
+    max_walk_m: float             # per footpath
+
+
+class Labels(NamedTuple):
+    """The kernel's result: bags per (round, stop) and the destination bag."""
+
+    size: np.ndarray              # int32 (rounds + 1, S) labels in each bag
+    fields: np.ndarray            # int32 (rounds + 1, S, BAG_CAPACITY, N_FIELDS)
+    co2e_g: np.ndarray            # float64 (rounds + 1, S, BAG_CAPACITY)
+    dest_size: int                # destination labels
+    dest_fields: np.ndarray       # int32 (DEST_CAPACITY, N_DEST_FIELDS)
+    dest_co2e_g: np.ndarray       # float64 (DEST_CAPACITY,)
+
+
+class _Bags(NamedTuple):
+    size: np.ndarray
+    fields: np.ndarray
+    co2: np.ndarray
+
+
+class _Left(NamedTuple):
+    alight: np.ndarray            # int64 (S,) lower bound on the seconds to a last alighting
+    dest: np.ndarray              # int64 (S,) ... to the destination (egress walk included)
 
 
 @njit(cache=True)
@@ -51,18 +132,15 @@ def _covers(a1, c1, a2, c2):
 @njit(cache=True)
 def _covers_fewer(a1, c1, a2, c2, extra):
     """Like ``_covers`` for a label with ``extra`` fewer trips than (a2, c2)."""
-    return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_TOLERANCE_REL)
-                               + CO2E_TOLERANCE_G + extra * TRANSFER_TOLERANCE_G)
-
-
-_NEVER = 2_000_000_000
+    return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_CO2E_REL)
+                               + CO2E_TOLERANCE_G + extra * TRANSFER_CO2E_G)
 
 
 @njit(cache=True)
 def _times(a, kind, mt):
     """(egress time, boarding-ready time) of a label: only ride labels may end a journey, and
     only they need the stop's minimum transfer time before boarding again."""
-    if kind == _KIND_RIDE:
+    if kind == KIND_RIDE:
         return a, a + mt
     return _NEVER, a
 
@@ -75,37 +153,34 @@ def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):
 
 
 @njit(cache=True)
-def _bag_insert(k, s, a, c, kind, trip, pat, bpos, apos, pslot, L_n, L_int, L_co2, mt):
+def _bag_insert(bags, k, s, label, c, mt):
+    """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
+    drop the labels of round ``k`` it covers. True if inserted."""
+    n_, f_, c_ = bags.size, bags.fields, bags.co2
+    a, kind = label[F_ARR], label[F_KIND]
     for r in range(k + 1):
-        for j in range(L_n[r, s]):
-            if _label_covers(L_int[r, s, j, 0], L_int[r, s, j, 1], L_co2[r, s, j], a, kind, c,
+        for j in range(n_[r, s]):
+            if _label_covers(f_[r, s, j, F_ARR], f_[r, s, j, F_KIND], c_[r, s, j], a, kind, c,
                              mt, k - r):
                 return False
-    n = L_n[k, s]
     w = 0
-    for j in range(n):
-        if _label_covers(a, kind, c, L_int[k, s, j, 0], L_int[k, s, j, 1], L_co2[k, s, j], mt, 0):
+    for j in range(n_[k, s]):
+        if _label_covers(a, kind, c, f_[k, s, j, F_ARR], f_[k, s, j, F_KIND], c_[k, s, j], mt, 0):
             continue
         if w != j:
-            L_int[k, s, w, :] = L_int[k, s, j, :]
-            L_co2[k, s, w] = L_co2[k, s, j]
+            f_[k, s, w, :] = f_[k, s, j, :]
+            c_[k, s, w] = c_[k, s, j]
         w += 1
-    cap = L_int.shape[2]
+    cap = f_.shape[2]
     if w >= cap:
-        w = _victim(L_int[k, s, :, 0], L_co2[k, s, :], cap, a)
+        w = _victim(f_[k, s, :, F_ARR], c_[k, s, :], cap, a)
         if w < 0:
-            L_n[k, s] = cap
+            n_[k, s] = cap
             return False
     else:
-        L_n[k, s] = w + 1
-    L_int[k, s, w, 0] = a
-    L_int[k, s, w, 1] = kind
-    L_int[k, s, w, 2] = trip
-    L_int[k, s, w, 3] = pat
-    L_int[k, s, w, 4] = bpos
-    L_int[k, s, w, 5] = apos
-    L_int[k, s, w, 6] = pslot
-    L_co2[k, s, w] = c
+        n_[k, s] = w + 1
+    f_[k, s, w, :] = label
+    c_[k, s, w] = c
     return True
 
 
@@ -131,37 +206,41 @@ def _victim(arr, co2, n, a):
 
 
 @njit(cache=True)
-def _dest_covers(D_n, D_int, D_co2, a, c, k):
-    for i in range(D_n[0]):
-        if _covers_fewer(D_int[i, 0], D_co2[i], a, c, k - D_int[i, D_ROUND]):
+def _dest_covers(dest, a, c, k):
+    """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles."""
+    f_, c_ = dest.fields, dest.co2
+    for i in range(dest.size[0]):
+        if _covers_fewer(f_[i, F_ARR], c_[i], a, c, k - f_[i, D_ROUND]):
             return True
     return False
 
 
 @njit(cache=True)
-def _dest_insert(k, s, a, c, label, D_n, D_int, D_co2):
-    if _dest_covers(D_n, D_int, D_co2, a, c, k):
+def _dest_insert(dest, k, s, a, c, label):
+    """Add ``label`` ending at stop ``s`` as a destination arrival ``a`` unless covered."""
+    if _dest_covers(dest, a, c, k):
         return
+    f_, c_ = dest.fields, dest.co2
     w = 0
-    for i in range(D_n[0]):
-        if D_int[i, D_ROUND] == k and _covers(a, c, D_int[i, 0], D_co2[i]):
+    for i in range(dest.size[0]):
+        if f_[i, D_ROUND] == k and _covers(a, c, f_[i, F_ARR], c_[i]):
             continue
         if w != i:
-            D_int[w, :] = D_int[i, :]
-            D_co2[w] = D_co2[i]
+            f_[w, :] = f_[i, :]
+            c_[w] = c_[i]
         w += 1
-    if w >= D_int.shape[0]:
-        w = _victim(D_int[:, 0], D_co2, D_int.shape[0], a)
+    if w >= f_.shape[0]:
+        w = _victim(f_[:, F_ARR], c_, f_.shape[0], a)
         if w < 0:
-            D_n[0] = D_int.shape[0]
+            dest.size[0] = f_.shape[0]
             return
     else:
-        D_n[0] = w + 1
-    D_int[w, :N_FIELDS] = label
-    D_int[w, 0] = a
-    D_int[w, D_ROUND] = k
-    D_int[w, D_STOP] = s
-    D_co2[w] = c
+        dest.size[0] = w + 1
+    f_[w, :N_FIELDS] = label
+    f_[w, F_ARR] = a
+    f_[w, D_ROUND] = k
+    f_[w, D_STOP] = s
+    c_[w] = c
 
 
 @njit(cache=True)
@@ -178,60 +257,57 @@ def _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
 
 
 @njit(cache=True, nogil=True)
-def mc_raptor(dp_stop_indptr, dp_stops, dp_board_ok, dp_alight_ok, dp_cum_m, dp_factor,
-              dp_allowed, dp_trip_indptr,
-              trip_time_base, st_arr, st_dep, stop_dp_indptr, stop_dp, stop_dp_pos,
-              fp_indptr, fp_target, fp_distance_m, min_transfer_s,
-              access_s, egress_s, start_s, max_arrival_s, max_rounds, walk_speed_mps, max_walk_m):
-    """Multi-criteria RAPTOR from ``access_s`` (seconds from ``start_s`` to each stop, -1 none).
+def mc_raptor(tt, q):
+    """Multi-criteria RAPTOR over one day timetable.
 
-    Returns the label arrays ``(L_n, L_int, L_co2)`` and the destination bag
-    ``(D_n, D_int, D_co2)``; destination arrival includes ``egress_s`` of the final stop.
+    Parameters
+    ----------
+    tt : Timetable
+        The day's patterns, trips, stop index, footpaths and minimum transfer times.
+    q : Search
+        Access and egress walks in seconds per stop (-1 where out of reach), start time,
+        latest arrival, the number of rounds (vehicles) and the footpath walking limits.
+
+    Returns
+    -------
+    tuple
+        ``(size, fields, co2e_g, dest_size, dest_fields, dest_co2e_g)`` as in
+        :class:`Labels`: the bags of every round and stop, and the destination bag whose
+        arrivals include the final stop's egress walk. Follow ``F_PARENT`` slots back through
+        the rounds to rebuild a journey.
     """
-    S = access_s.shape[0]
-    P = dp_stop_indptr.shape[0] - 1
-    K1 = max_rounds + 1
-    L_n = np.zeros((K1, S), np.int32)
-    L_int = np.empty((K1, S, BAG_CAPACITY, N_FIELDS), np.int32)
-    L_co2 = np.empty((K1, S, BAG_CAPACITY), np.float64)
-    D_n = np.zeros(1, np.int32)
-    D_int = np.empty((DEST_CAPACITY, N_FIELDS + 2), np.int32)
-    D_co2 = np.empty(DEST_CAPACITY, np.float64)
+    S = q.access_s.shape[0]
+    P = tt.dp_stop_indptr.shape[0] - 1
+    K1 = q.max_rounds + 1
+    bags = _Bags(np.zeros((K1, S), np.int32),
+                 np.empty((K1, S, BAG_CAPACITY, N_FIELDS), np.int32),
+                 np.empty((K1, S, BAG_CAPACITY), np.float64))
+    dest = _Bags(np.zeros(1, np.int32), np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
+                 np.empty(DEST_CAPACITY, np.float64))
+    to_dest = _time_left(tt, q, True, q.max_destination_s - q.start_s)
+    # the last alighting precedes the destination: its bound matters only if the destination
+    # may be reached after max_arrival_s (a covering street option's bound is usually sooner)
+    to_alight = (_time_left(tt, q, False, q.max_arrival_s - q.start_s)
+                 if q.max_destination_s > q.max_arrival_s else np.zeros(S, np.int64))
+    left = _Left(to_alight, to_dest)
     marked_prev = np.zeros(S, np.bool_)
     for s in range(S):
-        if access_s[s] >= 0:
-            L_int[0, s, 0, 0] = start_s + access_s[s]
-            L_int[0, s, 0, 1:] = -1
-            L_int[0, s, 0, 1] = _KIND_ACCESS
-            L_co2[0, s, 0] = 0.0
-            L_n[0, s] = 1
+        if q.access_s[s] >= 0 and not _hopeless(q, left, s, q.start_s + q.access_s[s]):
+            bags.fields[0, s, 0, :] = -1
+            bags.fields[0, s, 0, F_ARR] = q.start_s + q.access_s[s]
+            bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
+            bags.co2[0, s, 0] = 0.0
+            bags.size[0, s] = 1
             marked_prev[s] = True
     first_pos = np.full(P, -1, np.int32)
     queue = np.empty(P, np.int32)
-    rcap = 2 * BAG_CAPACITY
-    rb_trip = np.empty(rcap, np.int32)
-    rb_base = np.empty(rcap, np.float64)
-    rb_bpos = np.empty(rcap, np.int32)
-    rb_pslot = np.empty(rcap, np.int32)
+    riding = _Riding(np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.float64),
+                     np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.int32))
     label = np.empty(N_FIELDS, np.int32)
-    ride_int = np.empty((BAG_CAPACITY, N_FIELDS), np.int32)
-    ride_co2 = np.empty(BAG_CAPACITY, np.float64)
+    rides = _Bags(np.zeros(1, np.int32), np.empty((BAG_CAPACITY, N_FIELDS), np.int32),
+                  np.empty(BAG_CAPACITY, np.float64))
     for k in range(1, K1):
-        nq = 0
-        for s in range(S):
-            if not marked_prev[s]:
-                continue
-            for e in range(stop_dp_indptr[s], stop_dp_indptr[s + 1]):
-                p = stop_dp[e]
-                if not dp_allowed[p]:
-                    continue
-                pos = stop_dp_pos[e]
-                if first_pos[p] < 0:
-                    queue[nq] = p
-                    nq += 1
-                    first_pos[p] = pos
-                elif pos < first_pos[p]:
-                    first_pos[p] = pos
+        nq = _collect_patterns(tt, q, marked_prev, first_pos, queue)
         if nq == 0:
             break
         marked = np.zeros(S, np.bool_)
@@ -239,105 +315,200 @@ def mc_raptor(dp_stop_indptr, dp_stops, dp_board_ok, dp_alight_ok, dp_cum_m, dp_
             p = queue[qi]
             start = first_pos[p]
             first_pos[p] = -1
-            base = dp_stop_indptr[p]
-            n = dp_stop_indptr[p + 1] - base
-            t0 = dp_trip_indptr[p]
-            t1 = dp_trip_indptr[p + 1]
-            f = dp_factor[p] / 1000.0
-            rb_n = 0
-            for pos in range(start, n):
-                s = dp_stops[base + pos]
-                cum = dp_cum_m[base + pos]
-                for r in range(rb_n if dp_alight_ok[base + pos] else 0):
-                    if rb_bpos[r] >= pos:
-                        continue
-                    a = st_arr[trip_time_base[rb_trip[r]] + pos]
-                    if a > max_arrival_s:
-                        continue
-                    c = rb_base[r] + f * cum
-                    if _dest_covers(D_n, D_int, D_co2, a, c, k):
-                        continue
-                    if _bag_insert(k, s, a, c, _KIND_RIDE, rb_trip[r], p, rb_bpos[r], pos,
-                                   rb_pslot[r], L_n, L_int, L_co2, min_transfer_s[s]):
-                        marked[s] = True
-                        if egress_s[s] >= 0:
-                            label[0] = a
-                            label[1] = _KIND_RIDE
-                            label[2] = rb_trip[r]
-                            label[3] = p
-                            label[4] = rb_bpos[r]
-                            label[5] = pos
-                            label[6] = rb_pslot[r]
-                            _dest_insert(k, s, a + egress_s[s], c, label, D_n, D_int, D_co2)
-                if not marked_prev[s] or pos == n - 1 or not dp_board_ok[base + pos]:
-                    continue
-                for j in range(L_n[k - 1, s]):
-                    ready = L_int[k - 1, s, j, 0]
-                    if L_int[k - 1, s, j, 1] == _KIND_RIDE:
-                        ready += min_transfer_s[s]
-                    t = _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready)
-                    if t >= t1:
-                        continue
-                    b = L_co2[k - 1, s, j] - f * cum
-                    rb_n = _route_insert(rb_n, t, b, pos, j, rb_trip, rb_base, rb_bpos, rb_pslot)
-        _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
-                         walk_speed_mps, max_walk_m, max_arrival_s, L_n, L_int, L_co2,
-                         D_n, D_int, D_co2, ride_int, ride_co2)
+            _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,
+                          left)
+        if k < K1 - 1:  # a footpath's only use is boarding in the next round
+            _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
         marked_prev = marked
-    return L_n, L_int, L_co2, D_n, D_int, D_co2
+    return bags.size, bags.fields, bags.co2, dest.size[0], dest.fields, dest.co2
+
+
+class _Riding(NamedTuple):
+    """Trips being ridden along a pattern scan: a small Pareto set over (trip, CO2e base)."""
+
+    trip: np.ndarray
+    base: np.ndarray              # CO2e at boarding minus the pattern's cumulative CO2e there
+    board: np.ndarray             # board position
+    parent: np.ndarray            # slot of the boarding label in round k - 1
 
 
 @njit(cache=True)
-def _route_insert(rb_n, t, b, pos, slot, rb_trip, rb_base, rb_bpos, rb_pslot):
+def _collect_patterns(tt, q, marked_prev, first_pos, queue):
+    """Queue the allowed day patterns through stops marked last round, each from its
+    earliest marked position; returns the queue length."""
+    nq = 0
+    for s in range(marked_prev.shape[0]):
+        if not marked_prev[s]:
+            continue
+        for e in range(tt.stop_dp_indptr[s], tt.stop_dp_indptr[s + 1]):
+            p = tt.stop_dp[e]
+            if not q.allowed[p]:
+                continue
+            pos = tt.stop_dp_pos[e]
+            if first_pos[p] < 0:
+                queue[nq] = p
+                nq += 1
+                first_pos[p] = pos
+            elif pos < first_pos[p]:
+                first_pos[p] = pos
+    return nq
+
+
+@njit(cache=True)
+def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label, left):
+    """Round ``k`` along day pattern ``p`` from position ``start``: alight the trips being
+    ridden at each stop, then board from the stop's labels of round ``k - 1``."""
+    base = tt.dp_stop_indptr[p]
+    n = tt.dp_stop_indptr[p + 1] - base
+    t0 = tt.dp_trip_indptr[p]
+    t1 = tt.dp_trip_indptr[p + 1]
+    f = tt.dp_factor[p] / 1000.0
+    rb_n = 0
+    for pos in range(start, n):
+        s = tt.dp_stops[base + pos]
+        cum = tt.dp_cum_m[base + pos]
+        for r in range(rb_n if tt.dp_alight_ok[base + pos] else 0):
+            if riding.board[r] >= pos:
+                continue
+            a = tt.st_arr[tt.trip_time_base[riding.trip[r]] + pos]
+            if _hopeless(q, left, s, a):
+                continue
+            c = riding.base[r] + f * cum
+            if _dest_covers(dest, a + left.dest[s], c, k):
+                continue
+            label[F_ARR] = a
+            label[F_KIND] = KIND_RIDE
+            label[F_TRIP] = riding.trip[r]
+            label[F_PATTERN] = p
+            label[F_BOARD] = riding.board[r]
+            label[F_ALIGHT] = pos
+            label[F_PARENT] = riding.parent[r]
+            if _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s]):
+                marked[s] = True
+                if 0 <= q.egress_s[s] <= q.max_destination_s - a:
+                    _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
+        if not marked_prev[s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
+            continue
+        for j in range(bags.size[k - 1, s]):
+            ready = bags.fields[k - 1, s, j, F_ARR]
+            if bags.fields[k - 1, s, j, F_KIND] == KIND_RIDE:
+                ready += tt.min_transfer_s[s]
+            t = _earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, ready)
+            if t >= t1:
+                continue
+            b = bags.co2[k - 1, s, j] - f * cum
+            rb_n = _ride_insert(riding, rb_n, t, b, pos, j)
+
+
+@njit(cache=True)
+def _ride_insert(riding, rb_n, t, b, pos, slot):
+    """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden."""
     for r in range(rb_n):
-        if rb_trip[r] <= t and rb_base[r] <= b + CO2E_TOLERANCE_G:
+        if riding.trip[r] <= t and riding.base[r] <= b + CO2E_TOLERANCE_G:
             return rb_n
     w = 0
     for r in range(rb_n):
-        if t <= rb_trip[r] and b <= rb_base[r] + CO2E_TOLERANCE_G:
+        if t <= riding.trip[r] and b <= riding.base[r] + CO2E_TOLERANCE_G:
             continue
         if w != r:
-            rb_trip[w] = rb_trip[r]
-            rb_base[w] = rb_base[r]
-            rb_bpos[w] = rb_bpos[r]
-            rb_pslot[w] = rb_pslot[r]
+            riding.trip[w] = riding.trip[r]
+            riding.base[w] = riding.base[r]
+            riding.board[w] = riding.board[r]
+            riding.parent[w] = riding.parent[r]
         w += 1
-    if w >= rb_trip.shape[0]:
+    if w >= riding.trip.shape[0]:
         return w  # full: keep the earlier boardings
-    rb_trip[w] = t
-    rb_base[w] = b
-    rb_bpos[w] = pos
-    rb_pslot[w] = slot
+    riding.trip[w] = t
+    riding.base[w] = b
+    riding.board[w] = pos
+    riding.parent[w] = slot
     return w + 1
 
 
 @njit(cache=True)
-def _relax_footpaths(k, marked, fp_indptr, fp_target, fp_distance_m, min_transfer_s,
-                     walk_speed_mps, max_walk_m, max_arrival_s, L_n, L_int, L_co2,
-                     D_n, D_int, D_co2, ride_int, ride_co2):
+def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
+    """Walk from stops reached by a ride in round ``k`` to their footpath neighbours."""
     sources = np.nonzero(marked)[0]
     for s in sources:
         m = 0
-        for j in range(L_n[k, s]):
-            if L_int[k, s, j, 1] == _KIND_RIDE:
-                ride_int[m, :] = L_int[k, s, j, :]
-                ride_co2[m] = L_co2[k, s, j]
+        for j in range(bags.size[k, s]):
+            if bags.fields[k, s, j, F_KIND] == KIND_RIDE:
+                rides.fields[m, :] = bags.fields[k, s, j, :]
+                rides.co2[m] = bags.co2[k, s, j]
                 m += 1
-        for e in range(fp_indptr[s], fp_indptr[s + 1]):
-            d = fp_distance_m[e]
-            if d > max_walk_m:
+        for e in range(tt.fp_indptr[s], tt.fp_indptr[s + 1]):
+            d = tt.fp_distance_m[e]
+            if d > q.max_walk_m:
                 continue
-            t = fp_target[e]
+            t = tt.fp_target[e]
             # changing vehicles takes at least the target stop's minimum transfer time
-            walk_s = max(np.int32(np.ceil(d / walk_speed_mps)), min_transfer_s[t])
+            walk_s = max(np.int32(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[t])
             for j in range(m):
-                a = ride_int[j, 0] + walk_s
-                c = ride_co2[j]
-                if a > max_arrival_s or _dest_covers(D_n, D_int, D_co2, a, c, k):
+                a = rides.fields[j, F_ARR] + walk_s
+                c = rides.co2[j]
+                if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t], c, k):
                     continue
-                if _bag_insert(k, t, a, c, _KIND_FOOT, ride_int[j, 2], ride_int[j, 3],
-                               ride_int[j, 4], ride_int[j, 5], ride_int[j, 6], L_n, L_int, L_co2,
-                               min_transfer_s[t]):
+                label[:] = rides.fields[j, :]
+                label[F_ARR] = a
+                label[F_KIND] = KIND_FOOT
+                if _bag_insert(bags, k, t, label, c, tt.min_transfer_s[t]):
                     # no egress after a footpath: walking on from the alighting stop is
                     # already an egress of that stop, within max_walk_m
                     marked[t] = True
+
+
+@njit(cache=True)
+def _hopeless(q, left, s, a):
+    """True if no journey through stop ``s`` reached at ``a`` can end within the limits: its
+    last vehicle would arrive after ``max_arrival_s`` or it would reach the destination after
+    ``max_destination_s`` even at the bounds of ``left``."""
+    return a + left.alight[s] > q.max_arrival_s or a + left.dest[s] > q.max_destination_s
+
+
+@njit(cache=True)
+def _time_left(tt, q, with_egress, horizon):
+    """A lower bound on the seconds from each stop to the destination (``with_egress``) or to
+    alighting at a stop that has an egress walk (else): a Dijkstra backwards from the egress
+    stops over each hop's fastest time of the day and the footpaths (``_NEVER`` where even
+    that is beyond ``horizon`` seconds).
+
+    Any journey through a label arriving at ``a`` alights for the last time no earlier than
+    ``a + left`` and reaches the destination no earlier than ``a + left`` with egress, with no
+    less CO2e, so a label is dropped when those land past the search's limits or under a
+    destination label (target pruning). ``max_arrival_s`` bounds the last alighting, not the
+    destination: its bound must not count the egress walk.
+    """
+    S = q.egress_s.shape[0]
+    left = np.full(S, _NEVER, np.int64)
+    cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
+    key = np.empty(cap, np.float64)
+    node = np.empty(cap, np.int32)
+    size = 0
+    for s in range(S):
+        seed = q.egress_s[s] if with_egress else 0
+        if q.egress_s[s] >= 0 and seed <= horizon:
+            left[s] = seed
+            size = heap_push(key, node, size, float(left[s]), s)
+    done = np.zeros(S, np.bool_)
+    while size > 0:
+        v = node[0]
+        size = heap_pop(key, node, size)
+        if done[v]:
+            continue
+        done[v] = True
+        for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
+            u = tt.hop_in_tail[e]
+            t = left[v] + tt.hop_in_s[e]
+            if t < left[u] and t <= horizon:
+                left[u] = t
+                size = heap_push(key, node, size, float(t), u)
+        for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
+            d = tt.fp_in_distance_m[e]
+            if d > q.max_walk_m:
+                continue
+            u = tt.fp_in_tail[e]
+            t = left[v] + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
+            if t < left[u] and t <= horizon:
+                left[u] = t
+                size = heap_push(key, node, size, float(t), u)
+    return left

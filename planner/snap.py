@@ -8,11 +8,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from graphs.geodesy import haversine_m, local_xy
 from graphs.network import StreetLayer
 
-__all__ = ["Snapper", "build_snapper", "haversine_m", "EARTH_RADIUS_M"]
-
-EARTH_RADIUS_M = 6_371_008.8
+__all__ = ["Snapper", "build_snapper"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,13 +25,13 @@ class Snapper:
     layer: str
     nodes: np.ndarray      # int32 candidate node indices
     tree: cKDTree
-    lat0_rad: float
+    lat0_deg: float
     node_lon: np.ndarray
     node_lat: np.ndarray
 
     def nearest(self, lat: float, lon: float) -> tuple[int, float]:
         """``(node, distance_m)`` of the nearest candidate node (great-circle distance)."""
-        _, i = self.tree.query(_project(np.array([lon]), np.array([lat]), self.lat0_rad)[0])
+        _, i = self.tree.query(local_xy([lat], [lon], self.lat0_deg)[0])
         node = int(self.nodes[int(i)])
         return node, float(haversine_m(lat, lon, self.node_lat[node], self.node_lon[node]))
 
@@ -46,22 +45,7 @@ def build_snapper(layer: StreetLayer) -> Snapper:
     _, labels = connected_components(graph, directed=True, connection="strong")
     main = np.argmax(np.bincount(labels)) if n else 0
     nodes = np.nonzero(labels == main)[0].astype(np.int32) if n else np.zeros(0, np.int32)
-    lat0 = float(np.radians(np.mean(layer.node_lat))) if n else 0.0
-    xy = _project(layer.node_lon[nodes], layer.node_lat[nodes], lat0)
-    return Snapper(layer=layer.name, nodes=nodes, tree=cKDTree(xy), lat0_rad=lat0,
+    lat0 = float(np.mean(layer.node_lat)) if n else 0.0
+    xy = local_xy(layer.node_lat[nodes], layer.node_lon[nodes], lat0)
+    return Snapper(layer=layer.name, nodes=nodes, tree=cKDTree(xy), lat0_deg=lat0,
                    node_lon=layer.node_lon, node_lat=layer.node_lat)
-
-
-def _project(lon: np.ndarray, lat: np.ndarray, lat0_rad: float) -> np.ndarray:
-    """Equirectangular metres around ``lat0``: accurate to <0.1 % across a city."""
-    x = EARTH_RADIUS_M * np.radians(lon) * np.cos(lat0_rad)
-    y = EARTH_RADIUS_M * np.radians(lat)
-    return np.column_stack([x, y])
-
-
-def haversine_m(lat1, lon1, lat2, lon2):
-    """Great-circle distance in metres (scalars or arrays)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1.0, h)))

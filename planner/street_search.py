@@ -1,26 +1,26 @@
-"""Fastest paths on a street layer: CSR matrices compiled once, scipy Dijkstra per query."""
+"""Fastest paths on a street layer: CSR arrays compiled once, a numba Dijkstra / A* per query."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from graphs.geodesy import local_xy
 from graphs.network import StreetLayer
 
+from ._heap import heap_pop as _pop
+from ._heap import heap_push as _push
 from .errors import NoRouteError
 
 __all__ = ["LayerGraph", "ShortestPathTree", "StreetPath", "compile_layer", "search",
-           "path_to", "route", "edge_between"]
+           "path_to", "route", "route_within", "edge_between"]
 
-#: Zero-length OSM edges exist (duplicated nodes); scipy would read a 0 weight as "no edge".
+#: Zero-length OSM edges exist (duplicated nodes); they weigh this much so every edge counts.
 MIN_WEIGHT = 1e-3
-#: A first, bounded search explores up to this multiple of the straight-line distance ...
-DETOUR_BOUND = 3.0
-#: ... plus this much (metres, or seconds at 4 m/s for driving); unbounded if that fails.
-BOUND_SLACK_M = 2_000.0
-_BOUND_SPEED_MPS = 4.0
+#: The A* lower bound is scaled down by this much so float rounding cannot make it overestimate.
+_HEURISTIC_MARGIN = 1.0 - 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +28,9 @@ class LayerGraph:
     """A street layer as CSR matrices weighted by ``length_m`` or ``duration_s``.
 
     Parallel edges keep the cheapest one; ``edge_of`` maps each CSR entry back to its edge.
+    ``node_x``/``node_y`` are metres in a local equirectangular projection and
+    ``cost_per_m`` the largest ratio of straight-line metres to weight over all edges
+    (inverted), so ``cost_per_m x`` straight-line distance is a consistent A* lower bound.
     """
 
     layer: StreetLayer
@@ -35,6 +38,9 @@ class LayerGraph:
     csr: csr_matrix
     edge_of: np.ndarray
     reverse_csr: csr_matrix
+    node_x: np.ndarray
+    node_y: np.ndarray
+    cost_per_m: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,16 +80,23 @@ def compile_layer(layer: StreetLayer, *, weight: str) -> LayerGraph:
     indptr = np.concatenate([[0], np.cumsum(np.bincount(t, minlength=n))])
     csr = csr_matrix((values[edges], h, indptr), shape=(n, n))
     csr.has_sorted_indices = True
+    xy = local_xy(layer.node_lat, layer.node_lon, float(np.mean(layer.node_lat)) if n else 0.0)
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    straight = np.hypot(x[t] - x[h], y[t] - y[h])
+    metres_per_cost = float((straight / values[edges]).max()) if len(edges) else 0.0
+    cost_per_m = _HEURISTIC_MARGIN / metres_per_cost if metres_per_cost > 0 else 0.0
     return LayerGraph(layer=layer, weight=weight, csr=csr, edge_of=edges.astype(np.int64),
-                      reverse_csr=csr.transpose().tocsr())
+                      reverse_csr=csr.transpose().tocsr(), node_x=x, node_y=y,
+                      cost_per_m=cost_per_m)
 
 
 def search(graph: LayerGraph, source: int, *, limit: float = np.inf,
            reverse: bool = False) -> ShortestPathTree:
-    """Dijkstra from ``source`` (to it with ``reverse``), stopping beyond ``limit``."""
+    """Dijkstra from ``source`` (to it with ``reverse``); nodes costing more than ``limit``
+    stay unreached (``inf``), as with scipy's ``dijkstra(limit=)``."""
     matrix = graph.reverse_csr if reverse else graph.csr
-    dist, pred = dijkstra(matrix, directed=True, indices=int(source), return_predecessors=True,
-                          limit=float(limit))
+    dist, pred = _shortest_paths(matrix.indptr, matrix.indices, matrix.data, int(source), -1,
+                                 float(limit), graph.node_x, graph.node_y, 0.0)
     return ShortestPathTree(source=int(source), dist=dist, pred=pred, reverse=reverse)
 
 
@@ -97,16 +110,39 @@ def path_to(graph: LayerGraph, tree: ShortestPathTree, node: int) -> StreetPath:
     """
     if not np.isfinite(tree.dist[node]):
         raise NoRouteError(f"no {graph.layer.name} path between nodes {tree.source} and {node}")
-    chain = [int(node)]
-    while chain[-1] != tree.source:
-        chain.append(int(tree.pred[chain[-1]]))
-    nodes = chain if tree.reverse else chain[::-1]
-    edges = tuple(edge_between(graph, u, v) for u, v in zip(nodes[:-1], nodes[1:]))
+    m = graph.csr
+    nodes, idx = _unwind(tree.pred, tree.source, int(node), tree.reverse, m.indptr, m.indices,
+                         graph.edge_of)
+    if (idx < 0).any():
+        raise NoRouteError(f"no edge on the path on layer {graph.layer.name}")
+    edges = tuple(idx.tolist())
     layer = graph.layer
-    idx = np.asarray(edges, np.int64)
-    return StreetPath(nodes=tuple(nodes), edges=edges,
+    return StreetPath(nodes=tuple(nodes.tolist()), edges=edges,
                       length_m=float(layer.edge_length_m[idx].astype(np.float64).sum()),
                       duration_s=float(layer.edge_duration_s[idx].astype(np.float64).sum()))
+
+
+@njit(cache=True)
+def _unwind(pred, source, node, reverse, indptr, indices, edge_of):
+    """Nodes of the tree path between ``source`` and ``node`` in travel order, and the edge
+    of each step (-1 where the CSR has none)."""
+    n = 1
+    u = node
+    while u != source:
+        u = pred[u]
+        n += 1
+    nodes = np.empty(n, np.int64)
+    u = node
+    for i in range(n):
+        nodes[i if reverse else n - 1 - i] = u
+        if i < n - 1:
+            u = pred[u]
+    edges = np.empty(n - 1, np.int64)
+    for i in range(n - 1):
+        a, b, v = indptr[nodes[i]], indptr[nodes[i] + 1], nodes[i + 1]
+        j = a + np.searchsorted(indices[a:b], v)
+        edges[i] = edge_of[j] if j < b and indices[j] == v else -1
+    return nodes, edges
 
 
 def edge_between(graph: LayerGraph, u: int, v: int) -> int:
@@ -118,18 +154,62 @@ def edge_between(graph: LayerGraph, u: int, v: int) -> int:
     return int(graph.edge_of[i])
 
 
-def route(graph: LayerGraph, source: int, target: int, *, crow_m: float) -> StreetPath:
-    """Fastest path ``source -> target``: a bounded search first, unbounded if needed.
+def route(graph: LayerGraph, source: int, target: int) -> StreetPath:
+    """Fastest path ``source -> target`` (A* towards ``target``).
 
     Raises
     ------
     NoRouteError
         If ``target`` cannot be reached from ``source`` on this layer.
     """
-    bound = DETOUR_BOUND * crow_m + BOUND_SLACK_M
-    if graph.weight == "duration":
-        bound /= _BOUND_SPEED_MPS
-    tree = search(graph, source, limit=bound)
-    if not np.isfinite(tree.dist[target]):
-        tree = search(graph, source)
-    return path_to(graph, tree, target)
+    path = route_within(graph, source, target)
+    if path is None:
+        raise NoRouteError(f"no {graph.layer.name} path between nodes {source} and {target}")
+    return path
+
+
+def route_within(graph: LayerGraph, source: int, target: int, *,
+                 limit: float = np.inf) -> StreetPath | None:
+    """Fastest path ``source -> target`` if it costs at most ``limit``, else None."""
+    m = graph.csr
+    dist, pred = _shortest_paths(m.indptr, m.indices, m.data, int(source), int(target),
+                                 float(limit), graph.node_x, graph.node_y, graph.cost_per_m)
+    if not np.isfinite(dist[target]):
+        return None
+    return path_to(graph, ShortestPathTree(int(source), dist, pred, False), int(target))
+
+
+@njit(cache=True, nogil=True)
+def _shortest_paths(indptr, indices, weights, source, target, limit, x, y, cost_per_m):
+    """Dijkstra from ``source`` over a CSR graph, A* when ``target >= 0`` (lower bound:
+    ``cost_per_m`` x straight-line metres to the target; it stops once the target is settled,
+    so only the target's entries are final then). Returns ``(dist, pred)``; ``pred`` is -1 at
+    the source and unreached nodes."""
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    pred = np.full(n, -1, np.int32)
+    done = np.zeros(n, np.bool_)
+    heap_key = np.empty(indices.shape[0] + 1, np.float64)
+    heap_node = np.empty(indices.shape[0] + 1, np.int32)
+    tx = x[target] if target >= 0 else 0.0
+    ty = y[target] if target >= 0 else 0.0
+    dist[source] = 0.0
+    size = _push(heap_key, heap_node, 0, 0.0, source)
+    while size > 0:
+        u = heap_node[0]
+        size = _pop(heap_key, heap_node, size)
+        if done[u]:
+            continue
+        done[u] = True
+        if u == target:
+            break
+        du = dist[u]
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = du + weights[e]
+            if nd < dist[v] and nd <= limit:
+                dist[v] = nd
+                pred[v] = u
+                h = cost_per_m * np.hypot(x[v] - tx, y[v] - ty) if target >= 0 else 0.0
+                size = _push(heap_key, heap_node, size, nd + h, v)
+    return dist, pred

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
+from functools import lru_cache
 
 import numpy as np
 
@@ -14,16 +15,20 @@ from graphs.network import Network, Timetable
 from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
-from .itineraries import DESTINATION_NAME, ORIGIN_NAME, street_geometry, walk_leg
+from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
+                          street_geometry, walk_leg)
 from .model import Leg, Place, Query
-from .street_search import LayerGraph, ShortestPathTree, path_to, search
+from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
-__all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE"]
+__all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE",
+           "RIDE_GEOMETRY_CACHE_SIZE"]
 
 #: Journeys longer than this (door to door, seconds) are not searched for.
 MAX_TRANSIT_DURATION_S = 4 * 3600
 #: Service dates whose compiled tables stay in memory (forward and reversed each).
 DAY_CACHE_SIZE = 4
+#: Ride polylines (pattern, board, alight) kept between queries.
+RIDE_GEOMETRY_CACHE_SIZE = 4096
 #: Access and egress walks shorter than this (a stop at the door) are left out of the legs.
 MIN_WALK_LEG_M = 1.0
 _TRANSFER_GEOMETRY_FACTOR = 2.0  # transfer paths are looked up within this x footpath length
@@ -82,9 +87,15 @@ class TransitRouter:
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
         hop = np.where(first, 0.0, hop)
         cum = np.cumsum(hop)
+        # journeys of one query (and nearby queries) share rides: their lines are built once
+        self._hop_geometry = lru_cache(maxsize=RIDE_GEOMETRY_CACHE_SIZE)(self._ride_geometry)
+        self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
-        self._min_transfer_s = tt.stop_min_transfer_s.astype(np.int32)
+
+    def forget_ride_lines(self) -> None:
+        """Empty the ride-polyline cache (benchmarks that must not reuse a previous pass)."""
+        self._hop_geometry.cache_clear()
 
     def covers(self, service_date: date) -> bool:
         """True if ``service_date`` lies within the feeds' overall service range."""
@@ -104,8 +115,14 @@ class TransitRouter:
                 self._days.popitem(last=False)
             return table
 
-    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray) -> list[Journey]:
-        """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date."""
+    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
+                 within_s: float | None = None) -> list[Journey]:
+        """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
+        whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
+        egress walk may end later) and, given ``within_s``, that reach the destination at most
+        ``within_s`` after the query time (the duration of a street option that covers slower
+        journeys, see ``pareto.covering_leg``).
+        """
         local = query.when.astimezone(self.tz)
         service_date = local.date()
         day = self.day(service_date, query.arrive_by)
@@ -118,34 +135,39 @@ class TransitRouter:
                    else np.isin(day.dp_mode, sorted(query.transit_modes)))
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
             return []
-        result = raptor.mc_raptor(
-            day.dp_stop_indptr, day.dp_stops, day.dp_board_ok, day.dp_alight_ok, day.dp_cum_m,
-            day.dp_factor, allowed, day.dp_trip_indptr, day.trip_time_base, day.st_arr,
-            day.st_dep, day.stop_dp_indptr, day.stop_dp, day.stop_dp_pos, day.fp_indptr,
-            day.fp_target,            day.fp_distance_m, self._min_transfer_s, access_s, egress_s, np.int32(start_s),
-            np.int32(start_s + MAX_TRANSIT_DURATION_S), int(query.max_transfers) + 1,
-            float(query.walk_speed_mps), float(query.max_walk_m))
-        L_n, L_int, L_co2, D_n, D_int, D_co2 = result
-        return [self._unwind(day, L_int, D_int[i]) for i in range(int(D_n[0]))]
+        max_arrival_s = start_s + MAX_TRANSIT_DURATION_S  # of the last vehicle
+        max_destination_s = max_arrival_s + int(egress_s.max())
+        if within_s is not None and math.isfinite(within_s):
+            max_destination_s = min(max_destination_s, start_s + _horizon_s(within_s))
+        search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
+                               start_s=int(start_s),
+                               max_arrival_s=int(max_arrival_s),
+                               max_destination_s=int(max_destination_s),
+                               max_rounds=int(query.max_transfers) + 1,
+                               walk_speed_mps=float(query.walk_speed_mps),
+                               max_walk_m=float(query.max_walk_m))
+        labels = raptor.Labels(*raptor.mc_raptor(day.kernel, search))
+        return [self._unwind(day, labels.fields, labels.dest_fields[i])
+                for i in range(int(labels.dest_size))]
 
-    def _unwind(self, day: DayTable, L_int: np.ndarray, entry: np.ndarray) -> Journey:
+    def _unwind(self, day: DayTable, fields_of: np.ndarray, entry: np.ndarray) -> Journey:
         """Follow parent slots back to round 0 and express the chain in travel order."""
         k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
         fields = entry[:raptor.N_FIELDS]
         end_stop, steps = s, []
-        while fields[raptor.F_KIND] != 0:
+        while fields[raptor.F_KIND] != raptor.KIND_ACCESS:
             dp, trip = int(fields[raptor.F_PATTERN]), int(fields[raptor.F_TRIP])
             base = day.dp_stop_indptr[dp]
             bpos, apos = int(fields[raptor.F_BOARD]), int(fields[raptor.F_ALIGHT])
             alight_stop = int(day.dp_stops[base + apos])
-            if fields[raptor.F_KIND] == 2:
+            if fields[raptor.F_KIND] == raptor.KIND_FOOT:
                 steps.append(_Foot(alight_stop, s))
             b, a = day.position_in_pattern(dp, bpos), day.position_in_pattern(dp, apos)
             steps.append(_Ride(pattern=int(day.dp_pattern[dp]), trip=int(day.trip_original[trip]),
                                offset_s=int(day.trip_offset_s[trip]),
                                board=min(a, b), alight=max(a, b)))
             s = int(day.dp_stops[base + bpos])
-            fields = L_int[k - 1, s, int(fields[raptor.F_PARENT])]
+            fields = fields_of[k - 1, s, int(fields[raptor.F_PARENT])]
             k -= 1
         if day.reversed:  # the chain already runs in travel order; walks run backwards
             steps = [_Foot(x.to_stop, x.from_stop) if isinstance(x, _Foot) else x for x in steps]
@@ -215,25 +237,29 @@ class TransitRouter:
                    arrival=at_seconds(service_date, arr, self.tz), distance_m=distance_m,
                    co2e_g=factor * distance_m / 1000.0, co2e_g_per_pkm=factor,
                    co2e_factor=source.removeprefix("factor:"),
-                   geometry=self._hop_geometry(base, ride.board, ride.alight, stops),
+                   geometry=self._hop_geometry(base, ride.board, ride.alight),
                    route_id=str(tt.route_id[route]),
                    route_short_name=str(tt.route_short_name[route]) or None,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
                    trip_id=str(tt.trip_id[ride.trip]))
 
-    def _hop_geometry(self, base: int, board: int, alight: int, stops: np.ndarray) -> tuple:
+    def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
+        """The ride's line: each hop's shape, or the next stop where a hop has none."""
         tt = self.timetable
-        points = [self._stop_lonlat(int(stops[0]))]
-        for i, pos in enumerate(range(board + 1, alight + 1), start=1):
-            a, b = tt.hop_geometry_indptr[base + pos], tt.hop_geometry_indptr[base + pos + 1]
-            rows = tt.hop_geometry_lonlat[a:b] if b > a else [self._stop_lonlat(int(stops[i]))]
-            for lon, lat in rows:
-                point = (float(lon), float(lat))
-                if points[-1] != point:
-                    points.append(point)
-        if len(points) == 1:
-            points.append(points[0])
-        return tuple(points)
+        stops = tt.pattern_stops[base + board: base + alight + 1]
+        ids = base + np.arange(board + 1, alight + 1)
+        count = tt.hop_geometry_indptr[ids + 1] - tt.hop_geometry_indptr[ids]
+        has = count > 0
+        size = np.maximum(count, 1)
+        start = 1 + np.cumsum(size) - size  # row 0 is the boarding stop
+        out = np.empty((1 + int(size.sum()), 2))
+        out[0] = self._stop_xy[stops[0]]
+        out[start[~has]] = self._stop_xy[stops[1:][~has]]
+        n = count[has]
+        within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        out[np.repeat(start[has], n) + within] = tt.hop_geometry_lonlat[
+            concat_rows(tt.hop_geometry_indptr, ids[has])]
+        return polyline(out)
 
     def _foot_leg(self, foot: _Foot, when, speed: float, g_per_pkm: float, *,
                   backwards: bool = False) -> Leg:
@@ -254,10 +280,17 @@ class TransitRouter:
         u, v = int(tt.stop_walk_node[foot.from_stop]), int(tt.stop_walk_node[foot.to_stop])
         if u < 0 or v < 0:
             return (start, end)
-        tree = search(self.walk, u, limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
-        if not np.isfinite(tree.dist[v]):
+        path = route_within(self.walk, u, v,
+                            limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
+        if path is None:
             return (start, end)
-        return street_geometry(self.walk.layer, path_to(self.walk, tree, v).edges, start, end)
+        return street_geometry(self.walk.layer, path.edges, start, end)
+
+
+def _horizon_s(within_s: float) -> int:
+    """Whole seconds of timetable to search for journeys taking at most ``within_s``; one more
+    second than the floor, as ``pareto_front`` compares times rounded to the millisecond."""
+    return math.floor(within_s) + 1
 
 
 def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.checks import crow_fly_m
+from graphs.geodesy import haversine_m
 from audit.schema import MODE_SEPARATOR
 
 TIMEZONE = "America/Sao_Paulo"
@@ -40,7 +40,7 @@ class FakeEvaluator:
         if trip.row == self.fail_row:
             raise RuntimeError("boom")
         parts = trip.claimed_mode.split(MODE_SEPARATOR)
-        distance = float(crow_fly_m(trip.origin_lat, trip.origin_lon, trip.dest_lat,
+        distance = float(haversine_m(trip.origin_lat, trip.origin_lon, trip.dest_lat,
                                     trip.dest_lon)) * DETOUR
         main = max(parts, key=lambda p: SPEED_MPS.get(p, 6.0))
         transit = main in ("bus", "transit")

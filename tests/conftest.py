@@ -42,3 +42,23 @@ def poa_network(poa_artifact: Path):
     from graphs.artifact import load_network
 
     return load_network(poa_artifact)
+
+
+@pytest.fixture(scope="session")
+def wuxi_artifact(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """poa-in-wuxi (Porto Alegre moved to Wuxi, Asia/Shanghai) built once per session (~30 s)
+    through ``tanlu build --sample``, the path users take."""
+    from api.cli import main
+
+    out = tmp_path_factory.mktemp("wuxi") / "wuxi.tanlu"
+    code = main(["build", "--sample", "poa-in-wuxi", "--sample-dir", str(sample_dir),
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def wuxi_network(wuxi_artifact: Path):
+    from graphs.artifact import load_network
+
+    return load_network(wuxi_artifact)

@@ -10,7 +10,7 @@ from api_fakes import IN_SERVICE, make_fake_app, plan_query
 from api.app import create_app
 from api.i18n import LANGUAGES
 
-SHAPE_KEYS = {"code", "message", "field"}
+SHAPE_KEYS = {"code", "message", "field", "request_id"}
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def assert_handled(response) -> None:
     assert response.status_code < 500, response.get_data(as_text=True)
     if response.status_code >= 400 and response.mimetype == "application/json":
         error = response.get_json()["error"]
-        assert set(error) == {"code", "message", "field"} and error["message"]
+        assert set(error) == {"code", "message", "field", "request_id"} and error["message"]
 
 
 @FUZZ

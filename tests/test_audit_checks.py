@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from audit import checks
-from audit.checks import apply_checks, crow_fly_m
+from audit.checks import apply_checks
+from graphs.geodesy import haversine_m
 
 TZ = "America/Sao_Paulo"
 
@@ -33,10 +34,10 @@ def _frame(**columns) -> pd.DataFrame:
     return frame
 
 
-def test_crow_fly_matches_a_known_distance():
+def test_haversine_matches_a_known_distance():
     # one degree of latitude is about 111.2 km on the mean-radius sphere
-    assert crow_fly_m(0.0, 0.0, 1.0, 0.0) == pytest.approx(111_195, rel=1e-4)
-    assert crow_fly_m(-30.0, -51.2, -30.0, -51.2) == 0.0
+    assert haversine_m(0.0, 0.0, 1.0, 0.0) == pytest.approx(111_195, rel=1e-4)
+    assert haversine_m(-30.0, -51.2, -30.0, -51.2) == 0.0
 
 
 def test_too_fast_uses_the_fastest_claimed_mode():

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from audit.checks import MAX_SPEED_KPH, crow_fly_m
+from audit.checks import MAX_SPEED_KPH
+from graphs.geodesy import haversine_m
 from audit.runner import parts_dir, run_audit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,7 @@ def test_planted_trips_are_flagged_and_honest_ones_are_not(clean_run, generated)
 
 def test_honest_results_match_an_independent_recount(clean_run):
     honest = clean_run.results[clean_run.results["planted"] == "honest"]
-    crow = crow_fly_m(honest["origin_lat"], honest["origin_lon"], honest["dest_lat"],
+    crow = haversine_m(honest["origin_lat"], honest["origin_lon"], honest["dest_lat"],
                       honest["dest_lon"])
     assert (honest["expected_distance_m"] >= crow - 1).all()      # a network path is never shorter
     assert (honest["reduction_g"] <= honest["baseline_co2e_g"] + 1e-6).all()
@@ -95,8 +96,8 @@ def test_hand_made_impossible_and_plausible_trips(poa_artifact, tmp_path):
     # Centro -> Gasometro, ~1.4 km; Centro -> north-east, ~9 km
     centro, gasometro = (-30.0277, -51.2287), (-30.0346, -51.2415)
     far = (-30.0050, -51.1450)
-    crow_far = float(crow_fly_m(*centro, *far))
-    walk_ok_s = float(crow_fly_m(*centro, *gasometro)) * 1.4 / 1.2       # slow walk, detour 1.4
+    crow_far = float(haversine_m(*centro, *far))
+    walk_ok_s = float(haversine_m(*centro, *gasometro)) * 1.4 / 1.2       # slow walk, detour 1.4
     rows = [
         dict(trip_id="ok-walk", user_id="a", started_at=f"{MONDAY}T09:00:00",
              ended_at=(pd.Timestamp(f"{MONDAY}T09:00:00") + pd.Timedelta(seconds=walk_ok_s)).isoformat(),
@@ -204,7 +205,7 @@ def test_car_claims_plan_by_car_and_ev_points_need_a_public_pile(poa_artifact, t
     assert (by_id["status"] == "ok").all() and not by_id["flagged"].any()
     assert by_id["itinerary_modes"].to_dict() == {"petrol": "car_petrol", "bev-home": "car_bev",
                                                   "bev-pile": "car_bev", "taxi": "taxi"}
-    assert (by_id["expected_distance_m"] > float(crow_fly_m(*centro, *far))).all()
+    assert (by_id["expected_distance_m"] > float(haversine_m(*centro, *far))).all()
     petrol = by_id.loc["petrol"]
     assert petrol["reduction_g"] == pytest.approx(0, abs=1e-6) and petrol["points_due"] == 0
     pile = by_id.loc["bev-pile"]

@@ -152,3 +152,15 @@ def test_claim_to_planner_modes(claim, modes, transit_modes):
     got_modes, got_transit = claimed_mode_to_query_modes(split_claimed_mode(claim))
     assert got_modes == frozenset(modes)
     assert got_transit == (None if transit_modes is None else frozenset(transit_modes))
+
+
+@pytest.mark.parametrize("claim, normal", [
+    ("bicycle", "bike"), ("骑行", "bike"), ("公交", "bus"), ("步行+公交车", "walk+bus"),
+    ("Cycling", "bike"), ("地铁", "metro"), ("网约车", "taxi"), ("walk + 轨道交通", "walk+metro"),
+])
+def test_claimed_mode_synonyms_are_accepted_and_stored_canonical(claim, normal):
+    frame = trip_rows(2)
+    frame.loc[0, "claimed_mode"] = claim
+    result = _validate(frame)
+    assert result.errors.empty
+    assert result.trips["claimed_mode"].iloc[0] == normal

@@ -6,13 +6,14 @@ import hashlib
 import pytest
 
 from graphs.errors import InputFileError
-from graphs.samples import SAMPLES, SampleFile, fetch_file, sample_paths, sha256_of
+from graphs.hashing import file_sha256
+from graphs.samples import SAMPLES, SampleFile, fetch_file, sample_paths
 
 
 def test_catalog_checksums_match_the_shared_data(sample_dir):
     for city in SAMPLES.values():
         for f in city.files:
-            assert sha256_of(sample_dir / city.name / f.name) == f.sha256, f.name
+            assert file_sha256(sample_dir / city.name / f.name) == f.sha256, f.name
 
 
 def test_sample_paths_of_porto_alegre(sample_dir):
@@ -45,3 +46,16 @@ def test_fetch_reports_unreachable_source(tmp_path):
     missing = SampleFile("c.bin", (tmp_path / "nowhere.bin").as_uri(), "0" * 64)
     with pytest.raises(InputFileError, match="download failed"):
         fetch_file(missing, tmp_path)
+
+
+def test_sample_paths_of_poa_in_wuxi(sample_dir):
+    osm, gtfs = sample_paths("poa-in-wuxi", sample_dir)
+    assert osm.name == "wuxi_osm.pbf"
+    assert [p.name for p in gtfs] == ["wuxi_bus.zip", "wuxi_metro.zip"]
+
+
+def test_derived_sample_without_a_url_cannot_be_fetched(tmp_path):
+    from graphs.samples import fetch_sample
+
+    with pytest.raises(InputFileError, match="derived from another sample"):
+        fetch_sample("poa-in-wuxi", tmp_path)

@@ -13,6 +13,8 @@ import pytest
 
 from graphs.errors import OsmError
 from graphs.network import StreetLayer
+from graphs.access import ACCESS_TAG_KEYS, travel_directions
+from graphs._osmnx_streets import graph_to_street_layer
 from graphs.streets import WALK_SPEED_KPH, StreetsResult, build_streets
 
 EARTH_RADIUS_M = 6_371_009.0  # the mean radius osmnx uses for great-circle lengths
@@ -83,6 +85,30 @@ def graph_way_ids(G) -> set[int]:
     return ids
 
 
+def canonical_edges(layer: StreetLayer) -> tuple[list[tuple[int, int, str, tuple]], np.ndarray]:
+    """Edges as (tail osmid, head osmid, name, polyline) sorted, and their (length, time) rows."""
+    names = np.append(layer.names, "").astype(str)
+    gi, pts = layer.geometry_indptr, np.round(layer.geometry_lonlat, 9)
+    rows = [(int(layer.node_osmid[layer.edge_tail[e]]), int(layer.node_osmid[layer.edge_head[e]]),
+             str(names[layer.edge_name[e]]), tuple(map(tuple, pts[gi[e]:gi[e + 1]])))
+            for e in range(layer.n_edges)]
+    order = sorted(range(len(rows)), key=rows.__getitem__)
+    values = np.stack([layer.edge_length_m, layer.edge_duration_s], axis=1).astype(float)
+    return [rows[i] for i in order], values[order]
+
+
+def assert_same_as_osmnx_route(result: StreetsResult) -> None:
+    """The compiled layers equal the networkx + osmnx.simplify_graph build of the same pieces."""
+    for name, G in result.graphs.items():
+        compiled, reference = result.layers[name], graph_to_street_layer(G, name)
+        np.testing.assert_array_equal(compiled.node_osmid, reference.node_osmid)
+        np.testing.assert_array_equal(compiled.node_lon, reference.node_lon)
+        rows_c, values_c = canonical_edges(compiled)
+        rows_r, values_r = canonical_edges(reference)
+        assert rows_c == rows_r, name  # same directed edges, names and geometry
+        np.testing.assert_allclose(values_c, values_r, rtol=1e-6, atol=1e-6)
+
+
 # ---- hand-written fixtures ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -98,6 +124,14 @@ def test_town_report_counts(town: StreetsResult) -> None:
     for layer in ("walk", "bike", "car"):
         assert town.report[f"{layer}_edges"] == town.layers[layer].n_edges
         assert town.report[f"{layer}_nodes"] == town.graphs[layer].number_of_nodes()
+
+
+def test_town_compiled_equals_osmnx_route(town: StreetsResult) -> None:
+    assert_same_as_osmnx_route(town)
+
+
+def test_clipped_compiled_equals_osmnx_route(fixtures_dir: Path) -> None:
+    assert_same_as_osmnx_route(build_streets(fixtures_dir / "clipped.osm"))
 
 
 @pytest.mark.parametrize("layer", ["walk", "bike", "car"])
@@ -260,6 +294,19 @@ def test_city_layers_build(city: tuple[Path, StreetsResult]) -> None:
         assert_csr_invariants(layer)
         assert_lengths_are_great_circle(layer)
     assert result.layers["walk"].n_edges > result.layers["car"].n_edges
+
+
+def test_city_compiled_equals_osmnx_route(city: tuple[Path, StreetsResult]) -> None:
+    """On the real extracts: same nodes, edges (access directions), lengths, times, names."""
+    assert_same_as_osmnx_route(city[1])
+
+
+def test_access_tag_keys_decide_directions(city: tuple[Path, StreetsResult]) -> None:
+    """The build evaluates access once per distinct ACCESS_TAG_KEYS restriction: that is exact."""
+    for _, tags, _ in _raw_ways(city[0]):
+        restricted = {k: v for k, v in tags.items() if k in ACCESS_TAG_KEYS}
+        for layer in ("walk", "bike", "car"):
+            assert travel_directions(restricted, layer) == travel_directions(tags, layer), tags
 
 
 def test_city_walk_has_footways_cars_lack(city: tuple[Path, StreetsResult]) -> None:

@@ -421,18 +421,19 @@ def test_route_specific_transfer_type_3_is_not_applied_to_every_change(
 
 def test_stops_listed_against_the_shape_direction_are_measured_straight() -> None:
     """Two stops whose order is the reverse of their shape's never get a 0 m hop."""
-    from graphs.shapes import ShapeLine, geodesic_m, measure_stop_sequence
+    from graphs.geodesy import geodesic_m
+    from graphs.shapes import ShapeLine, measure_stop_sequence
 
     shape_lonlat = np.array([[-51.230, -30.03], [-51.220, -30.03], [-51.210, -30.03]])
-    cum = np.r_[0.0, np.cumsum(geodesic_m(shape_lonlat[:-1, 0], shape_lonlat[:-1, 1],
-                                          shape_lonlat[1:, 0], shape_lonlat[1:, 1]))]
+    cum = np.r_[0.0, np.cumsum(geodesic_m(shape_lonlat[:-1, 1], shape_lonlat[:-1, 0],
+                                          shape_lonlat[1:, 1], shape_lonlat[1:, 0]))]
     line = ShapeLine(shape_lonlat, cum, np.full(3, np.nan))
     # The second stop lies 300 m *behind* the first along the shape: the feed's order and the
     # shape disagree, and the projection (which never goes backwards) would collapse the hop.
     stops = np.array([[-51.225, -30.03], [-51.228, -30.03], [-51.212, -30.03]])
     measure = measure_stop_sequence(stops, line)
     hops = np.diff(measure.along_m)
-    straight = geodesic_m(stops[:-1, 0], stops[:-1, 1], stops[1:, 0], stops[1:, 1])
+    straight = geodesic_m(stops[:-1, 1], stops[:-1, 0], stops[1:, 1], stops[1:, 0])
     assert hops[0] == pytest.approx(straight[0], rel=1e-6)
     assert (hops > 0).all()
 
@@ -440,14 +441,15 @@ def test_stops_listed_against_the_shape_direction_are_measured_straight() -> Non
 def test_no_eptc_hop_is_measured_shorter_than_its_stops_allow(poa) -> None:
     """Along a route a hop covers at least the straight line between its stops, less the
     stops' allowed offset from the shape on each side."""
-    from graphs.shapes import SHAPE_MAX_OFFSET_M, geodesic_m
+    from graphs.geodesy import geodesic_m
+    from graphs.shapes import SHAPE_MAX_OFFSET_M
 
     tt = poa[0]
     sizes = np.diff(tt.pattern_stop_indptr)
     pattern = np.repeat(np.arange(len(sizes)), sizes)
     hop = np.flatnonzero(np.arange(len(tt.pattern_stops)) > tt.pattern_stop_indptr[pattern])
     a, b = tt.pattern_stops[hop - 1], tt.pattern_stops[hop]
-    straight = geodesic_m(tt.stop_lon[a], tt.stop_lat[a], tt.stop_lon[b], tt.stop_lat[b])
+    straight = geodesic_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b])
     measured = tt.pattern_hop_distance_m[hop].astype(float)
     assert (measured >= straight - 2 * SHAPE_MAX_OFFSET_M - 2).all()
     assert (measured[straight > 10] > 0).all()

@@ -15,7 +15,7 @@ from graphs.factors import factor_table_from_dict
 from planner import NoRouteError, OutsideCoverageError, Planner, make_query, plan_trip
 from planner.baseline import CROW_FLY_DETOUR_FACTOR
 from planner.pareto import dominates, elapsed_s
-from planner.snap import haversine_m
+from graphs.geodesy import haversine_m
 from planner_toy import MIN_TRANSFER_S, N, SPACING_M, node_lonlat, toy_network
 
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -42,13 +42,13 @@ def _at(hhmm: str, day: int = 13) -> datetime:
 
 
 def _query(**kw):
-    base = dict(origin=_point(0, 0), destination=_point(N - 1, N - 1), when="2019-05-13T08:05")
+    base = dict(origin=_point(0, 0), destination=_point(N - 1, N - 1), when=datetime(2019, 5, 13, 8, 5))
     base.update(kw)
     return make_query(**base)
 
 
 def test_bus_then_metro_with_minimum_transfer_time(planner, toy):
-    plan = planner.plan(_query(modes="transit", max_walk_m=0))
+    plan = planner.plan(_query(modes={"transit"}, max_walk_m=0))
     (it,) = plan.itineraries
     bus, walk, metro = it.legs
     # bus leaves A0 at 08:10 (first after 08:05), 5 hops of 90 s, arrives 20 s early: 08:17:10;
@@ -68,7 +68,7 @@ def test_bus_then_metro_with_minimum_transfer_time(planner, toy):
 
 
 def test_arrive_by_takes_the_latest_connection(planner):
-    plan = planner.plan(_query(modes="transit", max_walk_m=0, when="2019-05-13T09:00",
+    plan = planner.plan(_query(modes={"transit"}, max_walk_m=0, when=datetime(2019, 5, 13, 9, 0),
                                arrive_by=True))
     (it,) = plan.itineraries
     # latest metro reaching M5 by 09:00 leaves M0 08:54; the bus must reach A5 60 s before:
@@ -79,7 +79,7 @@ def test_arrive_by_takes_the_latest_connection(planner):
 
 
 def test_more_walking_buys_less_carbon_and_front_is_non_dominated(planner):
-    plan = planner.plan(_query(modes="walk,transit"))
+    plan = planner.plan(_query(modes={"walk", "transit"}))
     front = plan.itineraries
     assert len(front) > 1
     for a in front:
@@ -93,7 +93,7 @@ def test_more_walking_buys_less_carbon_and_front_is_non_dominated(planner):
 
 
 def test_street_modes_distance_duration_and_geometry(planner, toy):
-    plan = planner.plan(_query(modes="walk,car_petrol", time_budget_s=3 * 3600))
+    plan = planner.plan(_query(modes={"walk", "car_petrol"}, time_budget_s=3 * 3600))
     by_mode = {it.legs[0].mode: it for it in plan.itineraries}
     walk, car = by_mode["walk"].legs[0], by_mode["car_petrol"].legs[0]
     manhattan = 2 * (N - 1) * SPACING_M
@@ -112,7 +112,7 @@ def test_street_modes_distance_duration_and_geometry(planner, toy):
 
 
 def test_a_slow_zero_carbon_walk_is_not_recommended_beyond_the_budget(planner):
-    plan = planner.plan(_query(modes="walk,car_petrol", time_budget_s=40 * 60))
+    plan = planner.plan(_query(modes={"walk", "car_petrol"}, time_budget_s=40 * 60))
     recommended = plan.itineraries[plan.recommended]
     assert recommended.legs[0].mode == "car_petrol"
     assert "recommended" in recommended.tags and "fastest" in recommended.tags
@@ -121,7 +121,7 @@ def test_a_slow_zero_carbon_walk_is_not_recommended_beyond_the_budget(planner):
 
 
 def test_default_budget_is_max_of_factor_and_slack(planner):
-    plan = planner.plan(_query(modes="walk,bike,car_petrol"))
+    plan = planner.plan(_query(modes={"walk", "bike", "car_petrol"}))
     fastest = elapsed_s(plan.itineraries[plan.fastest], plan.query)
     assert plan.time_budget_s == pytest.approx(max(1.5 * fastest, fastest + 900))
     recommended = plan.itineraries[plan.recommended]
@@ -131,12 +131,12 @@ def test_default_budget_is_max_of_factor_and_slack(planner):
 
 
 def test_equal_time_greener_car_dominates(planner):
-    plan = planner.plan(_query(modes="car_petrol,car_bev"))
+    plan = planner.plan(_query(modes={"car_petrol", "car_bev"}))
     assert [it.legs[0].mode for it in plan.itineraries] == ["car_bev"]
 
 
 def test_baseline_and_points_reduction(planner):
-    plan = planner.plan(_query(modes="bike"))
+    plan = planner.plan(_query(modes={"bike"}))
     manhattan = 2 * (N - 1) * SPACING_M
     assert plan.baseline.method == "car_network"
     assert plan.baseline.distance_m == pytest.approx(manhattan)
@@ -148,7 +148,7 @@ def test_baseline_and_points_reduction(planner):
 
 def test_crow_fly_baseline_without_a_driving_layer(toy):
     no_car = dataclasses.replace(toy, streets={k: v for k, v in toy.streets.items() if k != "car"})
-    plan = Planner(no_car).plan(_query(modes="walk"))
+    plan = Planner(no_car).plan(_query(modes={"walk"}))
     crow = haversine_m(*_point(0, 0), *_point(N - 1, N - 1))
     assert plan.baseline.method == "crow_fly_detour"
     assert plan.baseline.distance_m == pytest.approx(crow * CROW_FLY_DETOUR_FACTOR)
@@ -160,28 +160,28 @@ def test_trips_of_the_previous_service_day_after_midnight(toy):
                                stop_time_departure_s=tt.stop_time_departure_s + 16 * 3600)
     network = dataclasses.replace(toy, timetable=late)
     # Tuesday 00:05: Monday's bus of "24:10" is today's 00:10
-    plan = Planner(network).plan(_query(modes="transit", max_walk_m=0,
-                                        when="2019-05-14T00:05"))
+    plan = Planner(network).plan(_query(modes={"transit"}, max_walk_m=0,
+                                        when=datetime(2019, 5, 14, 0, 5)))
     bus = plan.itineraries[0].legs[0]
     assert bus.departure == datetime(2019, 5, 14, 0, 10, tzinfo=TZ)
 
 
 def test_transit_modes_narrow_the_search(planner):
-    plan = planner.plan(_query(modes="walk,transit", transit_modes="bus"))
+    plan = planner.plan(_query(modes={"walk", "transit"}, transit_modes={"bus"}))
     modes = {leg.mode for it in plan.itineraries for leg in it.legs}
     assert "metro" not in modes
     with pytest.raises(NoRouteError):
-        planner.plan(_query(modes="transit", transit_modes="bus", max_walk_m=0))
+        planner.plan(_query(modes={"transit"}, transit_modes={"bus"}, max_walk_m=0))
 
 
 def test_dates_without_service(planner):
     with pytest.raises(OutsideCoverageError) as err:
-        planner.plan(_query(modes="transit", when="2020-01-01T08:05"))
+        planner.plan(_query(modes={"transit"}, when=datetime(2020, 1, 1, 8, 5)))
     assert err.value.field == "date"
-    plan = planner.plan(_query(modes="walk,transit", when="2020-01-01T08:05"))
+    plan = planner.plan(_query(modes={"walk", "transit"}, when=datetime(2020, 1, 1, 8, 5)))
     assert plan.notices and "outside the feeds' service dates" in plan.notices[0]
     with pytest.raises(NoRouteError, match="no itinerary"):  # Saturday: no service
-        planner.plan(_query(modes="transit", when="2019-05-18T08:05"))
+        planner.plan(_query(modes={"transit"}, when=datetime(2019, 5, 18, 8, 5)))
 
 
 def test_points_outside_the_network(planner):
@@ -192,21 +192,21 @@ def test_points_outside_the_network(planner):
 
 
 def test_plan_trip_caches_one_planner_per_network(toy):
-    plan = plan_trip(toy, _query(modes="walk"))
+    plan = plan_trip(toy, _query(modes={"walk"}))
     assert plan.itineraries and plan.itineraries[0].legs[0].mode == "walk"
     from planner.engine import _PLANNERS
     planner = _PLANNERS[toy]
-    plan_trip(toy, _query(modes="bike"))
+    plan_trip(toy, _query(modes={"bike"}))
     assert _PLANNERS[toy] is planner
 
 
 def test_naive_times_are_local_to_the_network(planner):
-    plan = planner.plan(_query(modes="walk"))
+    plan = planner.plan(_query(modes={"walk"}))
     assert plan.query.when.utcoffset() == timedelta(hours=-3)
 
 
 def test_plan_to_dict_shape(planner):
-    plan = planner.plan(_query(modes="walk,transit,car_petrol"))
+    plan = planner.plan(_query(modes={"walk", "transit", "car_petrol"}))
     data = json.loads(json.dumps(plan_to_dict(plan)))
     assert data["recommended"] == plan.recommended and data["time_budget_s"] > 0
     assert data["query"]["at"] == "2019-05-13T08:05:00-03:00"
@@ -249,7 +249,7 @@ def test_cli_plan_json_and_errors(toy, tmp_path, capsys):
 
 @pytest.mark.parametrize("mode", ["ebike", "taxi", "car_diesel", "car_hybrid", "car_bev"])
 def test_every_street_mode_plans_with_its_own_factor_and_speed(planner, toy, mode):
-    plan = planner.plan(_query(modes=mode, time_budget_s=3 * 3600))
+    plan = planner.plan(_query(modes={mode}, time_budget_s=3 * 3600))
     (it,) = plan.itineraries
     (leg,) = it.legs
     manhattan = 2 * (N - 1) * SPACING_M
@@ -264,7 +264,7 @@ def test_every_street_mode_plans_with_its_own_factor_and_speed(planner, toy, mod
 
 
 def test_ebike_speed_is_the_query_option(planner):
-    plan = planner.plan(_query(modes="ebike", ebike_speed_mps=8.0))
+    plan = planner.plan(_query(modes={"ebike"}, ebike_speed_mps=8.0))
     assert plan.itineraries[0].duration_s == pytest.approx(2 * (N - 1) * SPACING_M / 8.0)
 
 
@@ -277,19 +277,19 @@ def test_ev_charged_at_a_public_pile_earns_points_from_the_planner(planner, toy)
     expected = min(math.floor(km * (table.g_per_pkm("car_petrol") - table.g_per_pkm("car_bev"))
                               / rules.grams_per_point), rules.max_points_per_trip)
     assert expected > 0
-    at_pile = planner.plan(_query(modes="car_bev", charged_at_public_pile=True))
-    at_home = planner.plan(_query(modes="car_bev"))
+    at_pile = planner.plan(_query(modes={"car_bev"}, charged_at_public_pile=True))
+    at_home = planner.plan(_query(modes={"car_bev"}))
     assert at_pile.query.charged_at_public_pile and not at_home.query.charged_at_public_pile
     assert at_pile.itineraries[0].points.points == expected
     assert at_home.itineraries[0].points.points == 0
     assert at_home.itineraries[0].reduction_g == pytest.approx(at_pile.itineraries[0].reduction_g)
-    petrol = planner.plan(_query(modes="car_petrol", charged_at_public_pile=True))
+    petrol = planner.plan(_query(modes={"car_petrol"}, charged_at_public_pile=True))
     assert petrol.itineraries[0].points.points == 0  # the pile only matters for car_bev
     assert plan_to_dict(at_pile)["query"]["charged_at_public_pile"] is True
 
 
 def test_every_result_names_its_factor_table_and_rules(planner, toy):
-    plan = planner.plan(_query(modes="walk,transit"), rules="flat_per_ride")
+    plan = planner.plan(_query(modes={"walk", "transit"}), rules="flat_per_ride")
     assert plan.factor_table == toy.manifest["factor_table"]
     assert plan.points_rules == "tanlu-flat-per-ride@2025.1"
     for it in plan.itineraries:

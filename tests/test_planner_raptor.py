@@ -1,7 +1,7 @@
 """McRAPTOR on hand-made lines: slower-but-greener rides survive; pickup/drop-off rules hold."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -9,7 +9,7 @@ import pytest
 
 from graphs.factors import load_factor_table
 from planner import NoRouteError, Planner, make_query
-from planner.pareto import elapsed_s
+from planner.pareto import elapsed_s, pareto_front
 from planner_toy import N, SPACING_M, line_network, node_lonlat
 
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -21,8 +21,8 @@ def _at(h: int, m: int, s: int = 0) -> datetime:
 
 def _query(**kw):
     o, d = node_lonlat(0, 0), node_lonlat(0, N - 1)
-    base = dict(origin=(o[1], o[0]), destination=(d[1], d[0]), when="2019-05-13T08:05",
-                modes="transit", max_walk_m=0)
+    base = dict(origin=(o[1], o[0]), destination=(d[1], d[0]), when=datetime(2019, 5, 13, 8, 5),
+                modes={"transit"}, max_walk_m=0)
     base.update(kw)
     return make_query(**base)
 
@@ -61,7 +61,7 @@ def test_a_tight_budget_recommends_the_bus_but_still_shows_the_metro():
 
 
 def test_arrive_by_keeps_the_slower_greener_metro_too():
-    plan = Planner(line_network(BUS_METRO)).plan(_query(when="2019-05-13T08:30",
+    plan = Planner(line_network(BUS_METRO)).plan(_query(when=datetime(2019, 5, 13, 8, 30),
                                                         arrive_by=True))
     # the 08:20 bus (A5 at 08:25) leaves later than the 08:10 metro (A5 at 08:20)
     departures = {it.legs[0].mode: it.departure for it in plan.itineraries}
@@ -105,7 +105,7 @@ def test_no_alighting_where_drop_off_is_not_allowed():
 
 
 def test_arrive_by_respects_pickup_and_drop_off():
-    when = dict(when="2019-05-13T08:30", arrive_by=True)
+    when = dict(when=datetime(2019, 5, 13, 8, 30), arrive_by=True)
     assert _ride(line_network(BUS), **when).departure == _at(8, 20)
     assert _ride(line_network(BUS, flags=_flags(no_pickup=[(2, 0)])), **when).departure \
         == _at(8, 10)
@@ -115,3 +115,70 @@ def test_arrive_by_respects_pickup_and_drop_off():
     with pytest.raises(NoRouteError):
         Planner(line_network(BUS, flags=_flags(no_dropoff=[(t, N - 1) for t in range(4)]))
                 ).plan(_query())
+
+
+# ------------------------------------------------------------ what makes it fast, checked
+def test_the_kernel_reads_one_named_timetable_and_compiles_once():
+    """Day tables of both directions give the kernel the same types: no recompiles per query."""
+    from planner import raptor
+
+    planner = Planner(line_network(BUS_METRO))
+    planner.plan(_query())
+    planner.plan(_query(when=datetime(2019, 5, 13, 8, 30), arrive_by=True))
+    day = planner.transit.day(_at(8, 5).date(), False)
+    assert isinstance(day.kernel, raptor.Timetable)
+    assert day.kernel.dp_stops is day.dp_stops  # a view of the day table, not a copy
+    assert len(raptor.mc_raptor.signatures) == 1
+
+
+@pytest.fixture(scope="module")
+def poa_planner(poa_network):
+    return Planner(poa_network)
+
+
+@pytest.mark.parametrize("layer", ["walk", "bike", "car"])
+def test_a_star_routes_cost_what_scipy_dijkstra_finds(poa_planner, layer):
+    """The numba A* (straight-line bound) against scipy's plain Dijkstra on the same CSR."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from planner.street_search import route
+
+    graph = poa_planner.graphs[layer]
+    nodes = poa_planner.snappers[layer].nodes
+    rng = np.random.default_rng(7)
+    for a, b in rng.choice(nodes, (15, 2)):
+        expected = dijkstra(graph.csr, indices=int(a))[int(b)]
+        path = route(graph, int(a), int(b))
+        cost = sum(graph.csr[u, v] for u, v in zip(path.nodes[:-1], path.nodes[1:]))
+        assert cost == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def _keys(itineraries):
+    return sorted((it.departure, it.arrival, round(it.co2e_g, 6),
+                   tuple(leg.trip_id for leg in it.legs)) for it in itineraries)
+
+
+def test_stopping_the_transit_search_at_the_walk_keeps_the_front(poa_planner, poa_network):
+    """walk+transit is searched only up to the walk's duration; the front must equal the
+    front of a walk-only and a transit-only plan (searched for 4 h) put together."""
+    walk = poa_network.streets["walk"]
+    rng = np.random.default_rng(11)
+    checked = 0
+    while checked < 6:
+        i, j = rng.choice(poa_planner.snappers["walk"].nodes, 2)
+        o = (float(walk.node_lat[i]), float(walk.node_lon[i]))
+        d = (float(walk.node_lat[j]), float(walk.node_lon[j]))
+        plans = {}
+        for modes in ("walk,transit", "walk", "transit"):
+            try:
+                plans[modes] = poa_planner.plan(make_query(origin=o, destination=d,
+                                                           when=datetime(2019, 5, 13, 12, 30),
+                                                           modes=modes.split(",")))
+            except NoRouteError:
+                plans[modes] = None
+        if plans["transit"] is None or plans["walk"] is None:
+            continue
+        merged = pareto_front(plans["walk"].itineraries + plans["transit"].itineraries,
+                              plans["walk,transit"].query)
+        assert _keys(plans["walk,transit"].itineraries) == _keys(merged), (o, d)
+        checked += 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from audit.errors import AuditInputError
 from audit.evaluate import DEFAULT_RULES
 from audit.runner import CHUNK_SIZE
+from audit.traces import CRS_NAMES
 
 __all__ = ["add_parser", "run"]
 
@@ -36,6 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", help="run on a Dask cluster: tcp://HOST:PORT")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="reuse finished chunks of an interrupted run (default: yes)")
+    p.add_argument("--traces", help="GPS fixes of the trips (.csv, .parquet or .gpx: trip_id, "
+                                    "time, lat, lon[, accuracy]): audit on evidence")
+    p.add_argument("--taps", help="transit-card taps (.csv or .parquet: card_id, time, "
+                                  "stop_id and/or route_id)")
+    p.add_argument("--crs", choices=CRS_NAMES, default="wgs84",
+                   help="coordinate system of --traces (default wgs84)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -62,11 +69,14 @@ def run(args: argparse.Namespace) -> int:
                         methodology=args.methodology,
                         errors_path=args.errors, chunk_size=args.chunk_size,
                         workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                        progress=not args.quiet)
+                        progress=not args.quiet, traces=args.traces, taps=args.taps,
+                        crs=args.crs)
     about = {"trips": Path(args.trips).name, "network": Path(args.network).name,
              "factor table": manifest.get("factor_table"), "grid": manifest.get("grid") or "-",
              "methodology": method.label, "rules": args.rules}
     summary = summarize(outcome.results, outcome.errors, n_rows=outcome.n_rows, about=about)
+    if outcome.evidence_intake:
+        summary.setdefault("evidence", {})["intake"] = dict(outcome.evidence_intake)
     if args.summary:
         write_summary(summary, args.summary)
     if args.report:
@@ -76,4 +86,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"audited {outcome.n_rows:,} rows: {len(outcome.results):,} trips "
           f"({summary['flagged']['count']:,} flagged), {len(outcome.errors):,} error rows "
           f"-> {outcome.results_path}, {outcome.errors_path}{reused}", file=sys.stderr)
+    if outcome.evidence_intake:
+        print("evidence: " + ", ".join(f"{k.replace('_', ' ')} {v:,}"
+                                       for k, v in outcome.evidence_intake.items()),
+              file=sys.stderr)
     return 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from graphs.errors import InputFileError
 from graphs.samples import sample_paths
@@ -15,11 +17,23 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("build", help="build a network artifact from OSM and GTFS",
                               description="Build a network artifact (.tanlu) from an OSM extract "
-                                          "(.osm.pbf, .osm, .osm.bz2) and GTFS feeds.")
+                                          "(.osm.pbf, .osm, .osm.bz2), GTFS feeds and operator "
+                                          "line tables (--lines/--headways).")
     p.add_argument("--osm", help="OpenStreetMap extract")
     p.add_argument("--gtfs", action="append", default=[], help="GTFS zip (repeat for several)")
+    p.add_argument("--lines", action="append", default=[], metavar="LINES.csv",
+                   help="operator line table (CSV or .xlsx; repeat, each with its --headways)")
+    p.add_argument("--headways", action="append", default=[], metavar="HEADWAYS.csv",
+                   help="headway table of the --lines given at the same position")
+    p.add_argument("--crs", default="wgs84",
+                   help="coordinate system of the line tables' lon/lat: wgs84, gcj02, bd09")
+    p.add_argument("--encoding", help="text encoding of CSV line tables "
+                                      "(default: detect UTF-8, UTF-8 with BOM, GB18030/GBK)")
+    p.add_argument("--timezone", help="IANA timezone of the line tables' times when no GTFS "
+                                      "feed gives one (default Asia/Shanghai)")
     p.add_argument("--sample", help="build a sample city from TANLU_SAMPLE_DIR "
-                                    "(porto-alegre, sao-paulo) instead of --osm/--gtfs")
+                                    "(porto-alegre, poa-in-wuxi, sao-paulo) instead of "
+                                    "--osm/--gtfs")
     p.add_argument("--sample-dir", help="sample data folder (default: $TANLU_SAMPLE_DIR)")
     p.add_argument("--factors", default="cn",
                    help="emission factor table: a preset (cn, uk, uk-2025, fr-ademe) or a TOML path")
@@ -38,14 +52,21 @@ def run(args: argparse.Namespace) -> int:
     from graphs.build import build_network
 
     osm, gtfs = _inputs(args)
+    _check_out(args.out)
     options = {k: v for k, v in (("walk_speed_kph", args.walk_speed_kph),
                                  ("bike_speed_kph", args.bike_speed_kph)) if v is not None}
     for name, value in options.items():
         if not 0 < value <= 60:
             raise InputFileError(f"--{name.replace('_', '-')} must be in (0, 60], got {value}",
                                  field=name)
-    network = build_network(osm_path=osm, gtfs_paths=gtfs, factors=args.factors,
-                            grid=args.grid, out_path=args.out, progress=not args.quiet, **options)
+    tables = read_line_table_args(args.lines, args.headways, crs=args.crs,
+                                  encoding=args.encoding)
+    if args.timezone is not None:
+        check_timezone(args.timezone)
+    network = build_network(osm_path=osm, gtfs_paths=gtfs, line_tables=tables,
+                            lines_timezone=args.timezone,
+                            factors=args.factors, grid=args.grid, out_path=args.out,
+                            progress=not args.quiet, **options)
     m = network.manifest
     layers = ", ".join(f"{n} {l.n_nodes:,} nodes/{l.n_edges:,} edges"
                        for n, l in network.streets.items())
@@ -56,10 +77,66 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_line_table_args(lines: list[str], headways: list[str], *, crs: str,
+                         encoding: str | None):
+    """Validated line tables of repeated ``--lines``/``--headways`` options, paired by order.
+
+    Raises
+    ------
+    InputFileError
+        If the counts differ, or (LineTableError, CrsError) a table or the crs is bad.
+    """
+    from graphs.crs import parse_crs
+    from graphs.line_tables import read_line_tables
+
+    if len(lines) != len(headways):
+        raise InputFileError(f"give one --headways for each --lines ({len(lines)} --lines, "
+                             f"{len(headways)} --headways)", field="headways")
+    system = parse_crs(crs)
+    return [read_line_tables(l, h, crs=system, encoding=encoding)
+            for l, h in zip(lines, headways)]
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA timezone.
+
+    Raises
+    ------
+    InputFileError
+        Naming the option otherwise.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputFileError(f"--timezone {name!r} is not an IANA timezone (e.g. Asia/Shanghai)",
+                             field="timezone") from None
+    return name
+
+
+def _check_out(out: str) -> None:
+    """Fail before a long build if the artifact could not be written afterwards."""
+    path = Path(out)
+    if path.is_dir():
+        raise InputFileError(f"--out {out} is a folder; give a file name, e.g. city.tanlu",
+                             field="out")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputFileError(f"--out {out}: folder {folder} does not exist", field="out")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise InputFileError(f"--out {out}: cannot write in {folder} ({err.strerror})",
+                             field="out") from err
+
+
 def _inputs(args: argparse.Namespace):
     if args.sample:
-        if args.osm or args.gtfs:
-            raise InputFileError("give either --sample or --osm/--gtfs, not both", field="sample")
+        if args.osm or args.gtfs or args.lines:
+            raise InputFileError("give either --sample or --osm/--gtfs/--lines, not both",
+                                 field="sample")
         folder = settings.sample_dir(args.sample_dir)
         if folder is None:
             raise InputFileError("--sample needs the sample data folder: set TANLU_SAMPLE_DIR "

@@ -6,9 +6,12 @@ import json
 import re
 import sys
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from graphs.modes import ModeError, parse_modes
 from planner import model
 from planner.errors import QueryError
+from planner.query import check_service_date, parse_point, parse_when
 
 __all__ = ["add_parser", "run", "OPTION_OF_FIELD"]
 
@@ -99,11 +102,13 @@ def run(args: argparse.Namespace) -> int:
         raise QueryError(f"--pile-distance must be > 0 metres, got {args.pile_distance}",
                          field="pile_distance")
     network = load_network(args.network)
-    tz = network.timezone
     try:
-        query = make_query(timezone=tz, **_options(args))
-        plan = Planner(network, piles=piles, pile_distance_m=distance).plan(
-            query, rules=rules, methodology=methodology)
+        options = _options(args, network.timezone)
+        query = make_query(**options)
+        planner = Planner(network, piles=piles, pile_distance_m=distance)
+        check_service_date(query.when, options["modes"], options.get("transit_modes"),
+                           *planner.service_dates)
+        plan = planner.plan(query, rules=rules, methodology=methodology)
     except QueryError as err:
         option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
         raise type(err)(f"{option}: {err}" if option else str(err), field=err.field) from err
@@ -117,11 +122,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options(args: argparse.Namespace) -> dict:
-    options = {"origin": args.origin, "destination": args.destination,
-               "when": args.at or datetime.now().replace(microsecond=0).isoformat(),
-               "arrive_by": args.arrive_by, "modes": args.modes,
-               "transit_modes": args.transit_modes,
+def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = None) -> dict:
+    """The typed ``make_query`` keywords of the command line; without ``--at``, now in the
+    network's timezone (not the machine's), as ``/v1/plan`` does."""
+    tz = ZoneInfo(timezone)
+    when = (parse_when(args.at, tz) if args.at
+            else (now or datetime.now(tz)).astimezone(tz).replace(microsecond=0))
+    options = {"origin": parse_point(args.origin, field="origin"),
+               "destination": parse_point(args.destination, field="destination"),
+               "when": when, "arrive_by": args.arrive_by,
+               "modes": _modes(args.modes, "modes"),
+               "transit_modes": (None if args.transit_modes is None
+                                 else _modes(args.transit_modes, "transit_modes")),
                "charged_at_public_pile": args.charged_at_public_pile}
     numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,
                "ebike_speed_mps": args.ebike_speed,
@@ -137,6 +149,13 @@ def _options(args: argparse.Namespace) -> dict:
         if value is not None:
             options[field] = _number(value, field) * 60.0
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _modes(text: str, field: str) -> tuple[str, ...]:
+    try:
+        return parse_modes(text)
+    except ModeError as err:
+        raise QueryError(str(err), field=field) from err
 
 
 def _number(text: str, field: str, *, integer: bool = False) -> float:

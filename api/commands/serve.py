@@ -1,23 +1,32 @@
-"""``tanlu serve``: the HTTP API under gunicorn, the network loaded once before the workers fork."""
+"""``tanlu serve``: the HTTP API under gunicorn, the networks loaded once before workers fork."""
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
+import tempfile
+import time
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 __all__ = ["add_parser", "run", "TanluServer", "DEFAULT_HOST", "DEFAULT_PORT",
-           "DEFAULT_WORKERS", "DEFAULT_TIMEOUT_S", "ACCESS_LOG_FORMAT"]
+           "DEFAULT_WORKERS", "DEFAULT_THREADS", "DEFAULT_TIMEOUT_S", "DEFAULT_KEEPALIVE_S",
+           "MAX_REQUEST_LINE"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-#: Planning is CPU-bound: one sync worker per core.
+#: Planning is CPU-bound: one worker process per core...
 DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
+#: ...each with threads, so slow clients (sending headers or a body slowly) occupy a thread,
+#: not the process: the others keep answering. The planner is thread-safe.
+DEFAULT_THREADS = 8
 DEFAULT_TIMEOUT_S = 30
-#: One line per request: client, request line, status, bytes, latency in milliseconds.
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+DEFAULT_KEEPALIVE_S = 5
+#: Longest request line (method, URL, version) accepted; longer ones get 414 ``uri_too_long``.
+MAX_REQUEST_LINE = 4094
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,13 +34,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve the HTTP API and the embeddable map",
         description="Serve /v1/plan, /v1/points, /embed, /docs... with gunicorn. Settings "
-                    "(tile URL, frame ancestors, CORS origins, body limit, points rules) come "
-                    "from TANLU_* environment variables; see docs/api.md.")
-    parser.add_argument("--network", required=True, help="network artifact (.tanlu)")
+                    "(tile URL, frame ancestors, CORS origins, body limit, points rules, keys, "
+                    "rate limits, reload interval) come from TANLU_* environment variables; "
+                    "see docs/api.md.")
+    parser.add_argument("--network", required=True, action="append", metavar="[CITY=]PATH",
+                        help="network artifact (.tanlu); repeat as CITY=PATH to serve several "
+                             "cities at /v1/CITY/...; the first is also served at /v1/...")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     parser.add_argument("--workers", type=_positive_int, default=DEFAULT_WORKERS,
                         help=f"worker processes (default: {DEFAULT_WORKERS}, one per core)")
+    parser.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS,
+                        help=f"threads per worker (default {DEFAULT_THREADS})")
     parser.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds before a stuck worker is restarted "
                              f"(default {DEFAULT_TIMEOUT_S})")
@@ -51,40 +65,81 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the network (errors end the command before any worker starts), then serve."""
-    from graphs.artifact import load_network
+    """Load the networks (errors end the command before any worker starts), then serve."""
+    from ..settings import parse_network_specs, settings_from_env
 
-    from ..app import create_app
+    networks = parse_network_specs(args.network)
+    settings_from_env()  # unusable settings end the command before the slow start begins
+    master_pid = os.getpid()
+    metrics_dir = tempfile.mkdtemp(prefix="tanlu-metrics-")
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)  # before prometheus_client
+    try:
+        from ..app import create_app
+        from ..logs import configure_json_logging
 
-    network = load_network(args.network)
-    config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORK": network}
+        configure_json_logging()
+        if args.no_access_log:
+            import logging
+
+            logging.getLogger("tanlu.access").disabled = True
+        started = time.monotonic()
+        _say(f"loading network(s) {', '.join(str(path) for _, path in networks)} ...")
+        _say("compiling search kernels and warming caches (about 15 s on the first run after an "
+             "install, under 1 s later) ...")
+        app = create_app(_config(args, networks))
+        options = _options(args)
+        _say(f"ready in {time.monotonic() - started:.1f} s; starting {args.workers} worker(s) "
+             f"on {_bracket(args.host)}:{args.port}")
+        # each worker starts its reload watcher as it boots (it checks the files at once)
+        options["post_worker_init"] = lambda worker: app.extensions["tanlu"].watch()
+        TanluServer(app, options).run()
+    finally:
+        # workers are forked inside run() and leave through here too: only the master cleans up
+        if os.getpid() == master_pid:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _config(args: argparse.Namespace, networks) -> dict[str, Any]:
+    """The app's config: the environment's settings, overridden by the command's options."""
+    config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORKS": networks}
     for key, value in (("TANLU_METHODOLOGY", args.methodology),
                        ("TANLU_POINTS_RULES", args.rules), ("TANLU_PILE_LIST", args.pile_list)):
         if value is not None:
             config[key] = value
     if args.allow_methodology is not None:
         config["TANLU_ALLOWED_METHODOLOGIES"] = tuple(args.allow_methodology)
-    app = create_app(config)
-    _warm_up(app)
-    options = {
+    return config
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
         "bind": f"{_bracket(args.host)}:{args.port}",
         "workers": args.workers,
-        "worker_class": "sync",
+        "worker_class": "api.gunicorn.JsonErrorThreadWorker",
+        "threads": args.threads,
         "preload_app": True,
         "timeout": args.timeout,
-        "accesslog": None if args.no_access_log else "-",
-        "access_log_format": ACCESS_LOG_FORMAT,
+        "keepalive": DEFAULT_KEEPALIVE_S,
+        "limit_request_line": MAX_REQUEST_LINE,
+        "accesslog": None,  # the app writes JSON access lines with the request id
         "errorlog": "-",
+        "logger_class": "api.gunicorn.JsonLogger",
+        "child_exit": _child_exit,
         "proc_name": "tanlu",
         # several servers (tests, benchmarks) may run at once: no shared control socket
         "control_socket_disable": True,
     }
-    TanluServer(app, options).run()
-    return 0
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 class TanluServer(BaseApplication):
-    """gunicorn running an already created app (so the network is loaded in the master)."""
+    """gunicorn running an already created app (so the networks are loaded in the master)."""
 
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
         self.application = app
@@ -100,16 +155,9 @@ class TanluServer(BaseApplication):
         return self.application
 
 
-def _warm_up(app: Flask) -> None:
-    """Plan one trip in the master so compiled code and caches are inherited by the workers."""
-    state = app.extensions["tanlu"]
-    west, south, east, north = state.coverage.bbox
-    centre = ((south + north) / 2, (west + east) / 2)
-    when = state.coverage.first_service_date
-    query = {"from": f"{centre[0]},{centre[1]}",
-             "to": f"{centre[0] + (north - south) / 8},{centre[1] + (east - west) / 8}",
-             "at": f"{when.isoformat()}T08:00" if when else None}
-    app.test_client().get("/v1/plan", query_string={k: v for k, v in query.items() if v})
+def _say(message: str) -> None:
+    """A start-up line on stderr, so the slow first start is not silent."""
+    print(f"tanlu serve: {message}", file=sys.stderr, flush=True)
 
 
 def _bracket(host: str) -> str:

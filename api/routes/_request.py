@@ -35,6 +35,13 @@ def json_body() -> dict[str, Any]:
         raise ApiError("invalid_json", detail=detail) from err
     if not isinstance(body, dict):
         raise ApiError("body_not_object")
+    try:  # "\ud800" decodes to a lone surrogate, which no later UTF-8 encoding survives
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ApiError("invalid_json", detail="a string holds a lone UTF-16 surrogate "
+                                              "(\\ud800-\\udfff)") from err
+    except RecursionError as err:
+        raise ApiError("invalid_json", detail="nested too deeply") from err
     if isinstance(body.get("lang"), str):
         g.tanlu_body_lang = body["lang"]
     return body

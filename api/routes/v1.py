@@ -10,7 +10,7 @@ from planner.accounting import account_legs, claim_itinerary
 
 from ..coverage import coverage_to_geojson
 from ..errors import ApiError
-from ..params import (ALL_MODE_NAMES, parse_bool, parse_number,
+from ..params import (parse_bool, parse_mode_name, parse_number,
                       parse_plan_params, parse_points_legs)
 from ..serialize import (baseline_to_dict, itinerary_to_dict, legs_account_to_dict, plan_to_dict,
                          points_to_dict)
@@ -106,10 +106,7 @@ def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
 
 def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     _reject_unknown(body, POINTS_TRIP_KEYS)
-    mode = body.get("mode", "")
-    if not isinstance(mode, str) or mode not in ALL_MODE_NAMES:
-        raise ApiError("unknown_mode", field="mode", value=str(mode)[:40],
-                       allowed=", ".join(ALL_MODE_NAMES))
+    mode = parse_mode_name(body.get("mode", ""), "mode")
     source = {key: body[key] for key in ("from", "to", "at", "lang") if key in body}
     source["modes"] = mode  # the planner adds walks to and from transit
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
