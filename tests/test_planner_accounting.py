@@ -20,7 +20,7 @@ from planner.query import make_query
 from planner.street_search import StreetPath
 
 G_PER_PKM = {"car_petrol": 180.0, "car_bev": 80.0, "bus": 60.0, "metro": 30.0, "walk": 0.0,
-             "bike": 0.0, "taxi": 200.0}
+             "bike": 0.0, "bikeshare": 0.0, "taxi": 200.0}
 
 
 class Factors:
@@ -69,6 +69,14 @@ def test_same_distance_and_given_baselines():
                                                                               None)
     assert {b.method for b in (same, given)} | {"car_network", "crow_fly_detour"} \
         == set(BASELINE_METHODS)
+
+
+def test_a_shared_bike_ride_earns_points_like_an_own_bike(rules):
+    """Carbon-inclusion programmes pay for shared-bike rides (骑行); the default rules must too."""
+    shared = account_legs([("bikeshare", 3000.0)], factors=Factors(), rules=rules,
+                          factor_table="test@1")
+    own = account_legs([("bike", 3000.0)], factors=Factors(), rules=rules, factor_table="test@1")
+    assert shared.points.points == own.points.points == pytest.approx(180.0 * 3.0 / 10)
 
 
 def test_given_legs_against_the_same_distance(rules):
