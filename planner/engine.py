@@ -24,6 +24,7 @@ from .query import localize
 from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
+from .window import window_front, window_journeys, window_tag
 
 __all__ = ["Planner", "plan_trip", "swapped_hint"]
 
@@ -98,7 +99,12 @@ class Planner:
         if not options:
             raise NoRouteError(self._no_route_message(query, notices))
         itineraries = [self._account(legs, query, baseline, rule_set, method) for legs in options]
-        front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query), query)
+        if query.window_s > 0:
+            front, recommended, fastest, lowest, budget = window_tag(
+                window_front(itineraries, query), query)
+        else:
+            front, recommended, fastest, lowest, budget = tag(pareto_front(itineraries, query),
+                                                              query)
         if method.unverified:
             notices.append(f"methodology {method.label} uses values not read in a published text: "
                            f"{', '.join(method.unverified)}")
@@ -267,12 +273,17 @@ class Planner:
         g_walk = float(self.factors.g_per_pkm("walk"))
         out = []
         within_s = None if faster is None else faster.duration_s
-        for journey in self.transit.journeys(query, access, egress, within_s=within_s):
-            legs = self.transit.legs(journey, query, origin_tree=origin_tree,
+        if query.window_s > 0:
+            found, _ = window_journeys(self.transit, query, access, egress, within_s=within_s)
+        else:
+            found = [(query, j) for j in self.transit.journeys(query, access, egress,
+                                                                within_s=within_s)]
+        for at, journey in found:
+            legs = self.transit.legs(journey, at, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
                                      walk_g_per_pkm=g_walk)
-            if _within_limits(legs, query):
+            if _within_limits(legs, at):
                 out.append(legs)
         if not out:
             notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "

@@ -24,6 +24,7 @@ BASELINE_MODE = "car_petrol"
 #: small passenger car (小型载客汽车) at 9 occupants.
 PASSENGERS = 1
 MAX_PASSENGERS = 9
+MAX_WINDOW_S = 180 * 60   # longest departure window
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Query:
     charged_at_public_pile: bool = False
     # people sharing each car leg (carpool, 合乘): the leg's CO2e is divided by it
     passengers: int = PASSENGERS
+    # departure window: also plan every departure up to this many seconds after ``when``
+    # (depart-at only; ``planner.window``); 0 plans the one departure time
+    window_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "budget_slack_s": (0.0, 4 * 3600.0),
     "time_budget_s": (60.0, 24 * 3600.0),
     "passengers": (1, model.MAX_PASSENGERS),
+    "window_s": (0.0, model.MAX_WINDOW_S),
 }
 
 
@@ -57,6 +58,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
                max_snap_m: float = model.MAX_SNAP_M, budget_factor: float = model.BUDGET_FACTOR,
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
                charged_at_public_pile: bool = False, passengers: int = model.PASSENGERS,
+               window_s: float = 0.0,
                timezone: str | tzinfo | None = None) -> Query:
     """A validated query from typed values.
 
@@ -69,6 +71,8 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     (an operator-trusted declaration; the planner also looks for a pile near either end).
     ``passengers`` (a whole number) shares each car leg's CO2e among that many people
     (carpool, 合乘).
+    ``window_s`` > 0 plans every departure from ``when`` to ``when + window_s`` (not with
+    ``arrive_by``).
 
     Raises
     ------
@@ -96,6 +100,11 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     if riders != int(riders):
         raise QueryError(f"passengers must be a whole number, got {passengers!r}",
                          field="passengers")
+    window = _in_range("window_s", window_s)
+    arrive = _parse_bool(arrive_by, "arrive_by")
+    if window > 0 and arrive:
+        raise QueryError("window_s needs a departure time: it cannot be used with arrive_by",
+                         field="window_s")
     if not isinstance(when, datetime):
         raise QueryError(f"when must be a datetime, got {type(when).__name__}", field="when")
     if when.tzinfo is None and timezone is not None:
@@ -103,7 +112,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     _check_year(when, "when")
     return Query(origin_lat=o_lat, origin_lon=o_lon, destination_lat=d_lat,
                  destination_lon=d_lon, when=when,
-                 arrive_by=_parse_bool(arrive_by, "arrive_by"), modes=frozenset(mode_set),
+                 arrive_by=arrive, window_s=window, modes=frozenset(mode_set),
                  transit_modes=frozenset(narrowed) if narrowed else None,
                  max_transfers=int(transfers), time_budget_s=budget,
                  charged_at_public_pile=_parse_bool(charged_at_public_pile,

@@ -1,0 +1,138 @@
+"""Departure windows: transit journeys for every departure in ``[when, when + window_s]``, the
+window's Pareto front over (departure, arrival, CO2e, transfers) and its recommendation.
+
+The search repeats the McRAPTOR pass, each time at the first departure not yet covered
+(a "jumping" range query): a pass at ``t`` returns the Pareto journeys for a traveller ready at
+``t``; each departs at some ``d_i >= t``. Any journey leaving in ``[t, min d_i]`` is dominated in
+arrival, CO2e and transfers by some ``J_i``, which also leaves no earlier, so it is dominated in
+the window too, and the next pass starts at ``min d_i + 1 s``. The number of passes is the
+number of distinct earliest departures in the window (measured by ``bench/bench_window.py``),
+not the number of trips serving the access stops. The kernel keeps its per-pass labels (its
+bags are sized per pass), so passes share the street searches and the compiled day table only.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+
+from ._calendar import at_seconds
+from .model import Itinerary, Query
+from .pareto import (LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL,
+                     time_budget_s)
+from .transit import Journey, TransitRouter, _Ride
+
+__all__ = ["window_journeys", "window_front", "window_tag", "MAX_WINDOW_PASSES"]
+
+#: A window search stops after this many passes (a safety bound; Porto Alegre needs far fewer).
+MAX_WINDOW_PASSES = 200
+
+
+def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
+                    egress_m: np.ndarray, *, within_s: float | None = None
+                    ) -> tuple[list[tuple[Query, Journey]], int]:
+    """Distinct transit journeys leaving within ``query.window_s`` of ``query.when``.
+
+    Each comes with the query of the pass that found it (its ``when`` is the pass start, used
+    to rebuild its legs). ``within_s`` (if given) bounds a journey's own duration (door to
+    door). Returns
+    the journeys and the number of passes run.
+    """
+    end = query.when + timedelta(seconds=query.window_s)
+    speed = query.walk_speed_mps
+    seen: set[Journey] = set()
+    out: list[tuple[Query, Journey]] = []
+    start, passes = query.when, 0
+    while start <= end and passes < MAX_WINDOW_PASSES:
+        passes += 1
+        at = replace(query, when=start, window_s=0.0)
+        # a journey leaving at end and taking within_s arrives by (end - start) + within_s
+        horizon = None if within_s is None else (end - start).total_seconds() + within_s
+        found = router.journeys(at, access_m, egress_m, within_s=horizon)
+        if not found:
+            break
+        service_date = start.astimezone(router.tz).date()
+        departures = [at_seconds(service_date, _departure_s(router, j, access_m, speed),
+                                 router.tz) for j in found]
+        for journey, leaves in zip(found, departures):
+            if journey not in seen and leaves <= end:
+                seen.add(journey)
+                out.append((at, journey))
+        start = max(min(departures), start) + timedelta(seconds=1)
+    return out, passes
+
+
+def _departure_s(router: TransitRouter, journey: Journey, access_m: np.ndarray,
+                 speed: float) -> int:
+    """Seconds of the service day at which the journey's access walk starts."""
+    tt = router.timetable
+    ride = next(step for step in journey.steps if isinstance(step, _Ride))
+    row = int(tt.trip_stop_time_indptr[ride.trip])
+    board_s = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s
+    return board_s - int(np.ceil(access_m[journey.first_stop] / speed))
+
+
+def _key(itinerary: Itinerary) -> tuple[bool, float, float, float, float, int]:
+    """(street only, departure, arrival, duration, CO2e, transfers); a street-only itinerary
+    may leave at any time of the window, so only its duration counts."""
+    flexible = all(leg.trip_id is None for leg in itinerary.legs)
+    return (flexible, itinerary.departure.timestamp(), itinerary.arrival.timestamp(),
+            round(itinerary.duration_s, 3), itinerary.co2e_g, itinerary.transfers)
+
+
+def _covers(a: tuple, b: tuple) -> bool:
+    """Key ``a`` is at least as good as ``b`` for anyone who could take ``b``: it leaves no
+    earlier and arrives no later (a street trip: takes no longer), with ``pareto_front``'s CO2e
+    rule (a slower option must be greener by a margin, more per extra transfer)."""
+    extra = b[5] - a[5]
+    if extra < 0 or a[0] != b[0]:
+        return False
+    if a[0]:
+        if a[3] > b[3]:
+            return False
+        faster = a[3] < b[3]
+    else:
+        if a[1] < b[1] - 1e-3 or a[2] > b[2] + 1e-3:
+            return False
+        faster = a[1] > b[1] + 1e-3 or a[2] < b[2] - 1e-3
+    slack_rel = (LATER_CO2E_REL if faster else 0.0) + TRANSFER_CO2E_REL * extra
+    slack_g = (LATER_CO2E_G if faster else 0.0) + TRANSFER_CO2E_G * extra
+    return a[4] <= b[4] * (1.0 + slack_rel) + slack_g
+
+
+def window_front(itineraries, query: Query) -> list[Itinerary]:
+    """Itineraries whose key no other covers (see ``_covers``), by departure then arrival.
+
+    Candidates are visited shortest first, then greenest, so a cover is always an earlier
+    visit; of equal ones the first is kept.
+    """
+    keyed = sorted(((_key(it), it) for it in itineraries),
+                   key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
+    kept: list[tuple] = []
+    for key, it in keyed:
+        if not any(_covers(k, key) for k, _ in kept):
+            kept.append((key, it))
+    return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
+
+
+def window_tag(front: list[Itinerary], query: Query
+               ) -> tuple[list[Itinerary], int, int, int, float]:
+    """Like ``pareto.tag`` with each itinerary's time counted from its own departure.
+
+    Fastest: shortest door to door; recommended: the lowest CO2e whose duration fits the
+    budget (``time_budget_s`` of the fastest), ties to the shorter, then the earlier.
+    """
+    times = [it.duration_s for it in front]
+    order = range(len(front))
+    fastest = min(order, key=lambda i: (times[i], front[i].co2e_g, front[i].departure))
+    lowest = min(order, key=lambda i: (front[i].co2e_g, times[i], front[i].departure))
+    budget = time_budget_s(times[fastest], query)
+    within = [i for i in order if times[i] <= budget + 1e-6] or [fastest]
+    recommended = min(within, key=lambda i: (front[i].co2e_g, times[i], front[i].departure))
+    tagged = []
+    for i, it in enumerate(front):
+        tags = {name for name, j in (("fastest", fastest), ("lowest_carbon", lowest),
+                                     ("recommended", recommended)) if i == j}
+        tagged.append(replace(it, tags=frozenset(tags)))
+    return tagged, recommended, fastest, lowest, budget
