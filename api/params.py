@@ -53,6 +53,7 @@ class Param:
     unit: str = ""
     required: bool = False
     example: Any = None
+    scale: float = 1.0        # planner option = parameter x scale (minutes -> seconds)
 
 
 def _ranged(name: str, kind: str, option: str, description: str, default: Any,
@@ -108,6 +109,12 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           "Carbon-accounting methodology of reduction_g and points (`<id>` of a preset or "
           "`<id>@<version>`); only those the operator allows (`TANLU_ALLOWED_METHODOLOGIES`). "
           "Default: the operator's.", example="shenzhen-2021"),
+    Param("window", "integer", "window_s",
+          "Departure window: also plan every departure up to this many minutes after `at` "
+          "and return the Pareto set over all of them (each itinerary has its own departure; "
+          "the recommendation's budget counts from each one's own departure). Not with "
+          "arriveBy. 0: the one departure time.", 0, model.MAX_WINDOW_S / 60, 0, " min",
+          example=60, scale=60.0),
     Param("chargedAtPublicPile", "boolean", "charged_at_public_pile",
           "The traveller's electric car (`car_bev`) was charged at a public charging pile: "
           "only then do its itineraries earn points.", default=False),
@@ -250,7 +257,8 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
     if kind in ("number", "integer"):
         number = parse_number(value, param.name, param.minimum, param.maximum, param.unit,
                               integer=kind == "integer")
-        return {param.option: int(number) if kind == "integer" else number}
+        value = int(number) if kind == "integer" else number
+        return {param.option: value * param.scale if param.scale != 1.0 else value}
     if kind == "methodology":
         if not isinstance(value, str):
             raise ApiError("methodology_not_allowed", field=param.name, value=_echo(value),

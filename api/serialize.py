@@ -43,7 +43,7 @@ def query_to_dict(query: Query) -> dict[str, Any]:
         "ebike_speed_mps": query.ebike_speed_mps, "max_walk_m": query.max_walk_m,
         "max_transfers": query.max_transfers, "max_snap_m": query.max_snap_m,
         "budget_factor": query.budget_factor, "budget_slack_s": query.budget_slack_s,
-        "time_budget_s": query.time_budget_s,
+        "time_budget_s": query.time_budget_s, "window_s": query.window_s,
         "charged_at_public_pile": query.charged_at_public_pile,
         "passengers": query.passengers,
     }

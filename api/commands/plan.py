@@ -23,7 +23,8 @@ OPTION_OF_FIELD = {
     "max_walk_m": "--max-walk-m",
     "max_transfers": "--max-transfers", "budget_factor": "--budget-factor",
     "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
-    "max_snap_m": "--max-snap-m", "charged_at_public_pile": "--charged-at-public-pile",
+    "max_snap_m": "--max-snap-m", "window_s": "--window",
+    "charged_at_public_pile": "--charged-at-public-pile",
     "rules": "--rules", "format": "--format", "passengers": "--passengers",
     "methodology": "--methodology",
 }
@@ -55,6 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-factor", help=f"default {model.BUDGET_FACTOR}")
     p.add_argument("--budget-slack-min", help=f"default {model.BUDGET_SLACK_S / 60:g}")
     p.add_argument("--budget-min", help="explicit time budget of the recommendation")
+    p.add_argument("--window", help="departure window in minutes: plan every departure from "
+                                    f"--at to --at + WINDOW (0..{model.MAX_WINDOW_S // 60})")
     p.add_argument("--rules", default="default",
                    help="points rules: a preset (default, flat_per_ride, hubei-tantan, zhengzhou, "
                         "shenzhen-per-km) or a TOML path")
@@ -145,7 +148,7 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
             options[field] = _number(value, field,
                                      integer=field in ("max_transfers", "passengers"))
     for field, value in (("budget_slack_s", args.budget_slack_min),
-                         ("time_budget_s", args.budget_min)):
+                         ("time_budget_s", args.budget_min), ("window_s", args.window)):
         if value is not None:
             options[field] = _number(value, field) * 60.0
     return {k: v for k, v in options.items() if v is not None}

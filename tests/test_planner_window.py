@@ -1,0 +1,91 @@
+"""Departure windows: the window's front against single queries at sampled minutes (oracle)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from api.errors import ApiError
+from api.params import parse_plan_params
+from planner import Planner, make_query
+from planner.errors import QueryError
+from planner.pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
+
+ORIGIN, DESTINATION = (-30.0277, -51.2287), (-30.0346, -51.1777)
+WHEN = datetime(2019, 5, 13, 12, 30)
+WINDOW_MIN = 30
+
+
+@pytest.fixture(scope="module")
+def planner(poa_network) -> Planner:
+    return Planner(poa_network)
+
+
+def _query(tz: tzinfo, when: datetime, window_s: float = 0.0):
+    return make_query(origin=ORIGIN, destination=DESTINATION, when=when.replace(tzinfo=tz),
+                      modes=("walk", "transit"), window_s=window_s)
+
+
+def _as_good(a, b, ready: datetime) -> bool:
+    """``a`` serves a traveller ready at ``ready`` at least as well as ``b`` does, within twice
+    the front's CO2e tolerance (the kernel's and the window's epsilon rules may chain)."""
+    extra = b.transfers - a.transfers
+    if extra < 0:
+        return False
+    transit_a = any(leg.trip_id for leg in a.legs)
+    if transit_a != any(leg.trip_id for leg in b.legs):
+        return False
+    one_s = timedelta(seconds=1)
+    if transit_a:
+        times_ok = a.departure >= ready - one_s and a.arrival <= b.arrival + one_s
+    else:
+        times_ok = a.duration_s <= b.duration_s + 1
+    slack_rel = 2 * (LATER_CO2E_REL + TRANSFER_CO2E_REL * extra)
+    slack_g = 2 * (LATER_CO2E_G + TRANSFER_CO2E_G * extra)
+    return times_ok and a.co2e_g <= b.co2e_g * (1 + slack_rel) + slack_g
+
+
+def test_window_front_covers_every_sampled_minute(planner):
+    tz = planner.tz
+    window = planner.plan(_query(tz, WHEN, WINDOW_MIN * 60.0))
+    departures = {it.departure for it in window.itineraries if any(l.trip_id for l in it.legs)}
+    assert len(departures) > 3  # the window really spans several departures
+    end = WHEN.replace(tzinfo=tz) + timedelta(minutes=WINDOW_MIN)
+    assert all(d <= end + timedelta(seconds=1) for d in departures)
+    for minute in range(0, WINDOW_MIN + 1, 5):
+        ready = WHEN.replace(tzinfo=tz) + timedelta(minutes=minute)
+        single = planner.plan(_query(tz, ready.replace(tzinfo=None)))
+        for b in single.itineraries:
+            if any(leg.trip_id for leg in b.legs) and b.departure > end:
+                continue  # leaves after the window closes
+            assert any(_as_good(a, b, ready) for a in window.itineraries), (minute, b.departure,
+                                                                           b.arrival, b.co2e_g)
+
+
+def test_window_recommendation_counts_from_own_departure(planner):
+    plan = planner.plan(_query(planner.tz, WHEN, WINDOW_MIN * 60.0))
+    rec = plan.itineraries[plan.recommended]
+    fastest = plan.itineraries[plan.fastest]
+    assert fastest.duration_s == min(it.duration_s for it in plan.itineraries)
+    fitting = [it for it in plan.itineraries if it.duration_s <= plan.time_budget_s + 1e-6]
+    assert rec.co2e_g == min(it.co2e_g for it in fitting)
+    assert plan.query.window_s == WINDOW_MIN * 60.0
+
+
+def test_window_refused_out_of_range_and_with_arrive_by():
+    tz = ZoneInfo("America/Sao_Paulo")
+    with pytest.raises(QueryError, match="window_s"):
+        _query(tz, WHEN, 181 * 60.0)
+    with pytest.raises(QueryError, match="arrive_by"):
+        make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN.replace(tzinfo=tz),
+                   arrive_by=True, window_s=600.0)
+
+
+def test_window_http_parameter_in_minutes():
+    tz = ZoneInfo("America/Sao_Paulo")
+    base = {"from": "-30.0277,-51.2287", "to": "-30.0346,-51.1777", "at": "2019-05-13T12:30"}
+    assert parse_plan_params({**base, "window": "60"}, coverage=None, tz=tz)["window_s"] == 3600
+    with pytest.raises(ApiError) as err:
+        parse_plan_params({**base, "window": "181"}, coverage=None, tz=tz)
+    assert err.value.field == "window"
