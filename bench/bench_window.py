@@ -48,7 +48,7 @@ def main() -> None:
         plan = planner.plan(many)
         window.append(time.perf_counter() - t)
         sizes.append(len(plan.itineraries))
-    ratio = [w / s for w, s in zip(window, single)]
+    ratio = [w / s for w, s in zip(window, single, strict=True)]
     med = statistics.median
     print(f"{len(single)} pairs, window {args.window} min")
     print(f"one query      p50 {med(single) * 1e3:7.1f} ms")

@@ -55,7 +55,7 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
         service_date = start.astimezone(router.tz).date()
         departures = [at_seconds(service_date, _departure_s(router, j, access_m, speed),
                                  router.tz) for j in found]
-        for journey, leaves in zip(found, departures):
+        for journey, leaves in zip(found, departures, strict=True):
             if journey not in seen and leaves <= end:
                 seen.add(journey)
                 out.append((at, journey))

@@ -49,7 +49,7 @@ def _as_good(a, b, ready: datetime) -> bool:
 def test_window_front_covers_every_sampled_minute(planner):
     tz = planner.tz
     window = planner.plan(_query(tz, WHEN, WINDOW_MIN * 60.0))
-    departures = {it.departure for it in window.itineraries if any(l.trip_id for l in it.legs)}
+    departures = {it.departure for it in window.itineraries if any(leg.trip_id for leg in it.legs)}
     assert len(departures) > 3  # the window really spans several departures
     end = WHEN.replace(tzinfo=tz) + timedelta(minutes=WINDOW_MIN)
     assert all(d <= end + timedelta(seconds=1) for d in departures)
