@@ -67,6 +67,7 @@ def _departure_s(router: TransitRouter, journey: Journey, access_m: np.ndarray,
                  speed: float) -> int:
     """Seconds of the service day at which the journey's access walk starts."""
     tt = router.timetable
+    assert tt is not None  # a TransitRouter exists only for a network with a timetable
     ride = next(step for step in journey.steps if isinstance(step, _Ride))
     row = int(tt.trip_stop_time_indptr[ride.trip])
     board_s = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s

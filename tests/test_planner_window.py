@@ -89,3 +89,16 @@ def test_window_http_parameter_in_minutes():
     with pytest.raises(ApiError) as err:
         parse_plan_params({**base, "window": "181"}, coverage=None, tz=tz)
     assert err.value.field == "window"
+
+
+def test_cli_window(poa_artifact, capsys):
+    from api.cli import main
+
+    argv = ["plan", "--network", str(poa_artifact), "--from", "-30.0277,-51.2287",
+            "--to", "-30.0346,-51.1777", "--at", "2019-05-13T12:30", "--modes", "walk,transit"]
+    assert main([*argv, "--window", "181"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--window" in err
+    assert main([*argv, "--window", "10"]) == 0
+    out = capsys.readouterr().out
+    assert '"window_s": 600.0' in out
