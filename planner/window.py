@@ -19,8 +19,7 @@ import numpy as np
 
 from ._calendar import at_seconds
 from .model import Itinerary, Query
-from .pareto import (LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL,
-                     time_budget_s)
+from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL, time_budget_s
 from .transit import Journey, TransitRouter, _Ride
 
 __all__ = ["window_journeys", "window_front", "window_tag", "MAX_WINDOW_PASSES"]
