@@ -296,6 +296,12 @@ def _localize(node: Any, lang: str) -> None:
         node["notices"] = [t for t in (coded_text(n, lang) for n in node["notices"]) if t]
     if "explanation" in node and "points" in node:
         node["explanation"] = _explanation_zh(node)
+    if isinstance(node.get("reduction_explanation"), str) and "reduction_g" in node:
+        # the methodology's formula text is English; in Chinese the numbers it arrives at
+        co2e = node.get("co2e_g")
+        node["reduction_explanation"] = (
+            f"按所用碳核算方法减排 {float(node['reduction_g']):.0f} g"
+            + (f"，行程排放 {float(co2e):.0f} g" if isinstance(co2e, (int, float)) else ""))
     if isinstance(node.get("name"), str) and node["name"] in _PLACE_ZH and "lat" in node:
         node["name"] = _PLACE_ZH[node["name"]]
     for key, value in node.items():

@@ -25,7 +25,8 @@ WHEN = "2019-05-07T12:00:00"
 MACHINE_KEYS = {"code", "field", "mode", "modes", "transit_modes", "route_id", "trip_id",
                 "stop_id", "rules_id", "rule", "factor_table", "points_rules", "tags",
                 "co2e_factor", "method", "crs", "departure", "arrival", "at", "polyline6",
-                "type", "request_id", "headsign", "route_short_name", "name"}
+                "type", "request_id", "headsign", "route_short_name", "name", "grid",
+                "methodology"}
 #: ASCII words allowed in human text: units, symbols, parameter and standard names.
 ALLOWED = ({"km", "g", "kg", "CO", "CO2e", "WGS84", "ISO", "JSON", "API", "HTTP", "true",
             "false", "lat", "lon", "crs", "wgs84", "gcj02", "bd09", "tanlu", "OpenStreetMap",
@@ -91,7 +92,8 @@ CASES = {
 
 def _ids(client) -> set[str]:
     plan = client.get("/v1/plan", query_string=_params(modes="walk")).get_json()
-    return {w for key in ("points_rules", "factor_table") for w in WORD.findall(plan[key])}
+    return {w for key in ("points_rules", "factor_table", "methodology", "grid")
+            for w in WORD.findall(str(plan.get(key) or ""))}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
