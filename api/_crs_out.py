@@ -54,7 +54,7 @@ def convert_answer(answer: Any, crs: Crs | str) -> Any:
     if not lats:
         return answer
     new_lat, new_lon = from_wgs84(np.asarray(lats), np.asarray(lons), crs)
-    for setter in setters:
+    for setter in setters:  # a leg's polyline setter follows its geometry's (see below)
         setter(new_lat, new_lon)
     return answer
 
@@ -76,7 +76,7 @@ def _collect(node: Any, lats: list[float], lons: list[float],
         def set_place(lat: np.ndarray, lon: np.ndarray, node=node, i=start) -> None:
             node["lat"], node["lon"] = float(lat[i]), float(lon[i])
         setters.append(set_place)
-    for key, value in node.items():
+    for key, value in sorted(node.items(), key=lambda item: item[0] == "polyline6"):
         if key == "coordinates" and node.get("type") in _GEOJSON_TYPES:
             _collect_positions(value, lats, lons, setters, lon_first=True)
         elif key == "line" and isinstance(value, list):
@@ -110,6 +110,15 @@ def _collect_positions(positions: Any, lats: list[float], lons: list[float],
 
 def _collect_polyline(node: dict, key: str, lats: list[float], lons: list[float],
                       setters: list[Callable[[np.ndarray, np.ndarray], None]]) -> None:
+    geometry = node.get("geometry")
+    if isinstance(geometry, dict) and geometry.get("type") == "LineString":
+        # the polyline encodes the leg's geometry: re-encode it once that is converted
+        # (setters run in order; the geometry's were queued while walking ``node``)
+        def from_geometry(_lat: np.ndarray, _lon: np.ndarray, node=node) -> None:
+            coords = node["geometry"]["coordinates"]
+            node[key] = polyline.encode([(lat, lon) for lon, lat in coords], POLYLINE_PRECISION)
+        setters.append(from_geometry)
+        return
     points = polyline.decode(node[key], POLYLINE_PRECISION)
     start = len(lats)
     lats.extend(p[0] for p in points)
