@@ -21,7 +21,7 @@ from .logs import REQUEST_ID_HEADER, log_access, start_request
 from .metrics import LATENCY, REQUESTS
 from .ratelimit import EXEMPT_ENDPOINTS, init_rate_limits
 from .routes import register_blueprints
-from .settings import DEFAULT_CITY, Settings, parse_network_specs, settings_from_env
+from .settings import DEFAULT_CITY, Settings, parse_network_specs, settings_from_env, tile_crs
 from .state import CITY_KEY, EXTENSION_KEY, AppState, make_state, warm_up
 
 __all__ = ["create_app", "HtmlSafeJSONProvider"]
@@ -104,6 +104,8 @@ def _settings(config: Mapping[str, Any]) -> Settings:
         overrides["networks"] = parse_network_specs(
             spec if isinstance(spec, str) else f"{spec[0]}={spec[1]}"
             for spec in overrides["networks"])
+    if overrides.get("tile_crs") is not None:
+        overrides["tile_crs"] = tile_crs(overrides["tile_crs"])
     for name in ("keys_file", "pile_list"):
         if overrides.get(name) is not None:
             overrides[name] = Path(overrides[name])

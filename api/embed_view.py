@@ -6,7 +6,7 @@ from typing import Any
 from graphs.modes import MODES
 from planner.model import Itinerary, Leg, Plan
 
-from .i18n import mode_label
+from .i18n import mode_label, place_name
 
 __all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR",
            "DASHED_MODES"]
@@ -78,7 +78,8 @@ def _leg(leg: Leg, lang: str) -> dict[str, Any]:
             "dashed": leg.mode in DASHED_MODES,
             "color": mode.color if mode else FALLBACK_COLOR,
             "route": leg.route_short_name or "", "headsign": leg.headsign or "",
-            "from": leg.from_place.name, "to": leg.to_place.name,
+            "from": place_name(leg.from_place.name, lang),
+            "to": place_name(leg.to_place.name, lang),
             "departure": leg.departure.strftime("%H:%M"),
             "duration_min": round(leg.duration_s / 60.0), "distance_m": round(leg.distance_m),
             "co2e_g": leg.co2e_g, "line": line}

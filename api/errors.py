@@ -49,7 +49,7 @@ ERROR_STATUSES: dict[str, int] = {
     "missing_parameter": 400, "unknown_parameter": 400, "invalid_coordinates": 400,
     "invalid_number": 400, "invalid_integer": 400, "invalid_boolean": 400,
     "invalid_datetime": 400, "date_out_of_service": 400, "unknown_mode": 400,
-    "invalid_list": 400, "invalid_language": 400, "invalid_legs": 400,
+    "invalid_list": 400, "invalid_language": 400, "invalid_crs": 400, "invalid_legs": 400,
     "invalid_parameter": 400, "methodology_not_allowed": 400, "invalid_json": 400, "body_not_object": 400, "bad_request": 400,
     "outside_coverage": 422, "no_route": 422, "not_found": 404, "method_not_allowed": 405,
     "payload_too_large": 413, "not_ready": 503, "internal_error": 500,
@@ -111,16 +111,18 @@ def register_error_handlers(app: Flask) -> None:
 
 def _from_tanlu(err: TanluError) -> ApiError:
     detail = str(err)
+    coded = {"detail_code": getattr(err, "code", None),
+             "detail_params": getattr(err, "params", None)}
     field = getattr(err, "field", None)
     param = _QUERY_FIELD_TO_PARAM.get(field, field) if field else None
     if isinstance(err, OutsideCoverageError):
         if param == "at":
-            return ApiError("invalid_parameter", field="at", detail=detail)
-        return ApiError("outside_coverage", field=param, detail=detail)
+            return ApiError("invalid_parameter", field="at", detail=detail, **coded)
+        return ApiError("outside_coverage", field=param, detail=detail, **coded)
     if isinstance(err, QueryError):
-        return ApiError("invalid_parameter", field=param, detail=detail)
+        return ApiError("invalid_parameter", field=param, detail=detail, **coded)
     if isinstance(err, NoRouteError):
-        return ApiError("no_route", detail=detail)
+        return ApiError("no_route", detail=detail, **coded)
     if isinstance(err, MethodologyError):
         return ApiError("invalid_parameter", field="methodology", detail=detail)
     _log.error("unexpected tanlu error on %s %s: %s", request.method, request.path, detail)

@@ -1,13 +1,16 @@
 """Messages in English and Simplified Chinese, and choosing the language of a request."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from graphs.modes import MODES
+from planner.itineraries import DESTINATION_NAME, ORIGIN_NAME
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "normalize_language", "choose_language",
-           "message", "ui_strings", "mode_label"]
+           "message", "ui_strings", "mode_label", "coded_text", "localize_answer",
+           "place_name"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -23,10 +26,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未知参数 {field}；可用参数：{allowed}",
     },
     "invalid_coordinates": {
-        "en": "{field} must be \"lat,lon\" in WGS84 degrees with latitude in [-90, 90] and "
-              "longitude in [-180, 180], got {value}",
-        "zh": "{field} 须为 WGS84 坐标 \"纬度,经度\"，纬度在 [-90, 90]、经度在 [-180, 180] 之间，"
-              "收到 {value}",
+        "en": "{field} must be \"lat,lon\" in degrees (in the system named by crs, WGS84 by "
+              "default) with latitude in [-90, 90] and longitude in [-180, 180], got {value}",
+        "zh": "{field} 须为 \"纬度,经度\"（单位为度，坐标系由 crs 指定，默认 WGS84），纬度在 "
+              "[-90, 90]、经度在 [-180, 180] 之间，收到 {value}",
     },
     "invalid_number": {
         "en": "{field} must be a number between {min} and {max}{unit}, got {value}",
@@ -60,6 +63,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "invalid_language": {
         "en": "{field} must be one of {allowed}, got {value}",
         "zh": "{field} 须为 {allowed} 之一，收到 {value}",
+    },
+    "invalid_crs": {
+        "en": "{field} must be a coordinate system: one of {allowed}, got {value}",
+        "zh": "{field} 须为坐标系 {allowed} 之一，收到 {value}",
     },
     "invalid_legs": {
         "en": "{field} must be a list of 1 to {max} legs, each {{\"mode\": ..., "
@@ -145,6 +152,23 @@ _MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+#: Chinese texts of the planner's coded messages (``planner.errors.CodedText`` and the
+#: ``code``/``params`` of planner exceptions): the planner says them in English, the edge here.
+_CODED_ZH: dict[str, str] = {
+    "outside_network": "坐标 {lat:.5f},{lon:.5f} 距最近可用道路 {distance_m:.0f} 米，超过允许的 "
+                       "{max_snap_m:g} 米{swapped_zh}",
+    "date_outside_service": "日期 {date} 不在公交时刻表的服务日期内（{first} 至 {last}）",
+    "no_route": "出行方式 {modes_zh} 均无可行路线{notices_zh}",
+    "no_timetable": "无公交：本路网没有时刻表",
+    "no_transit_date": "无公交：日期 {date} 不在服务日期内（{first} 至 {last}）",
+    "no_transit_journey": "步行 {max_walk_m:g} 米范围内，{date} 没有{faster_zh}公交方案",
+    "bbox": "{lat:.6f},{lon:.6f} 不在本路网范围内（纬度 {south:.4f}..{north:.4f}，经度 "
+            "{west:.4f}..{east:.4f}，外加 {snap_m:g} 米）{swapped_zh}",
+}
+_SWAPPED_ZH = "；是否把纬度和经度写反了？"
+_PLACE_ZH = {ORIGIN_NAME: "起点", DESTINATION_NAME: "终点"}
+_DETAIL = re.compile(r"[：:]?\s*[（(]?\{detail\}[）)]?")
+
 #: Text of the embeddable page.
 _UI: dict[str, dict[str, str]] = {
     "title": {"en": "Low-carbon trip", "zh": "低碳出行路线"},
@@ -206,7 +230,95 @@ def message(code: str, lang: str, params: Mapping[str, Any]) -> str:
     """The message of error ``code`` in ``lang`` with ``params`` filled in (missing ones: ``?``)."""
     texts = _MESSAGES.get(code) or _MESSAGES["http_error"]
     template = texts.get(lang) or texts[DEFAULT_LANGUAGE]
+    if lang != DEFAULT_LANGUAGE and "{detail}" in template:
+        # the detail is English; say it in ``lang`` from its code, or leave it out
+        detail = _coded(params.get("detail_code"), params.get("detail_params") or {}, lang)
+        if detail is None:
+            template = _DETAIL.sub("", template)
+        else:
+            params = {**params, "detail": detail}
     return template.format_map(_Defaulting(params))
+
+
+def coded_text(text: str, lang: str) -> str | None:
+    """``text`` (a ``planner.errors.CodedText`` or plain str) in ``lang``; None when it has no
+    code to translate from and ``lang`` is not English."""
+    if lang == DEFAULT_LANGUAGE:
+        return str(text)
+    return _coded(getattr(text, "code", None), getattr(text, "params", {}), lang)
+
+
+def _coded(code: str | None, params: Mapping[str, Any], lang: str) -> str | None:
+    template = _CODED_ZH.get(code or "")
+    if template is None or lang != "zh":
+        return None
+    values = dict(params)
+    values["swapped_zh"] = _SWAPPED_ZH if values.get("swapped") else ""
+    values["modes_zh"] = "、".join("公共交通" if m == "transit" else mode_label(m, lang)
+                                  for m in values.get("modes", ()))
+    notices = [coded_text(n, lang) for n in values.get("notices", ())]
+    values["notices_zh"] = ("（" + "；".join(n for n in notices if n) + "）"
+                            if any(notices) else "")
+    faster = values.get("faster")
+    values["faster_zh"] = f"比{mode_label(faster, lang)}更快的" if faster else ""
+    try:
+        return template.format_map(_Defaulting(values))
+    except (ValueError, TypeError):  # a parameter of an unexpected type: say nothing wrong
+        return None
+
+
+def place_name(name: str, lang: str) -> str:
+    """A place's name in ``lang``: the planner's fallbacks (``Origin``) translated, data as is."""
+    return _PLACE_ZH.get(name, name) if lang == "zh" else name
+
+
+def localize_answer(answer: Any, lang: str) -> Any:
+    """A serialized plan or points answer with its human texts in ``lang``, in place.
+
+    Notices (coded by the planner), fallback place names (``Origin``/``Destination``) and
+    points explanations (rebuilt from the award's numbers) are said in ``lang``; machine fields
+    (codes, ids, modes) stay as they are. English answers are returned unchanged.
+    """
+    if lang == DEFAULT_LANGUAGE:
+        return answer
+    _localize(answer, lang)
+    return answer
+
+
+def _localize(node: Any, lang: str) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _localize(item, lang)
+        return
+    if not isinstance(node, dict):
+        return
+    if isinstance(node.get("notices"), list):
+        node["notices"] = [t for t in (coded_text(n, lang) for n in node["notices"]) if t]
+    if "explanation" in node and "points" in node:
+        node["explanation"] = _explanation_zh(node)
+    if isinstance(node.get("reduction_explanation"), str) and "reduction_g" in node:
+        # the methodology's formula text is English; in Chinese the numbers it arrives at
+        co2e = node.get("co2e_g")
+        node["reduction_explanation"] = (
+            f"按所用碳核算方法减排 {float(node['reduction_g']):.0f} g"
+            + (f"，行程排放 {float(co2e):.0f} g" if isinstance(co2e, (int, float)) else ""))
+    if isinstance(node.get("name"), str) and node["name"] in _PLACE_ZH and "lat" in node:
+        node["name"] = _PLACE_ZH[node["name"]]
+    for key, value in node.items():
+        if key != "notices" and isinstance(value, (dict, list)):
+            _localize(value, lang)
+
+
+def _explanation_zh(award: Mapping[str, Any]) -> str:
+    points, reduction = float(award["points"]), float(award.get("reduction_g") or 0.0)
+    rules = award.get("rules_id", "")
+    if points <= 0 and reduction <= 0:
+        return "无减排：该行程的碳排放不低于驾车基准，不计积分"
+    if points <= 0:
+        return f"该行程的出行方式或距离不符合积分规则 {rules}，不计积分"
+    shown = f"{points:.0f}" if points.is_integer() else f"{points:.1f}"
+    text = f"较驾车减排 {reduction:.0f} g，按积分规则 {rules} 计 {shown} 积分"
+    return text + ("（已按单次上限封顶）" if award.get("capped") else "")
 
 
 def ui_strings(lang: str) -> dict[str, str]:

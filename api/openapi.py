@@ -183,6 +183,8 @@ def _param_schema(param: Param, *, query: bool) -> dict[str, Any]:
         return schema
     if kind == "methodology":
         return {"type": "string"}
+    if kind == "crs":
+        return {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}
     return {"type": "string", "enum": ["en", "zh"]}
 
 
@@ -215,6 +217,7 @@ def _points_request_schema() -> dict[str, Any]:
                            "to": _param_schema(by_name["to"], query=False),
                            "at": _param_schema(by_name["at"], query=False),
                            "mode": {"enum": list(ALL_MODE_NAMES)},
+                           "crs": _param_schema(by_name["crs"], query=False),
                            "charged_at_public_pile": _PILE,
                            "methodology": _METHODOLOGY,
                            "lang": {"enum": ["en", "zh"]}}}

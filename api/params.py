@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from graphs.crs import Crs, parse_crs, to_wgs84
+from graphs.errors import CrsError
 from graphs.modes import ALL_MODE_NAMES, MODES, TRANSIT_MODES, ModeError, parse_mode, parse_modes
 from planner import model
 from planner.engine import swapped_hint
@@ -26,7 +28,7 @@ from .i18n import LANGUAGES, normalize_language
 
 __all__ = ["Param", "PLAN_PARAMETERS", "ALL_MODE_NAMES", "MAX_LEGS",
            "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_mode_name",
-           "parse_language",
+           "parse_language", "parse_crs_param", "request_crs",
            "parse_bool", "parse_number"]
 
 MAX_LIST_ITEMS = 20
@@ -44,7 +46,8 @@ class Param:
     """One HTTP parameter: its kind, the planner option it sets, its range and meaning."""
 
     name: str
-    kind: str                 # point | datetime | boolean | modes | transit_modes | number | integer | language
+    # point | datetime | boolean | modes | transit_modes | number | integer | language | crs
+    kind: str
     option: str | None        # keyword of planner.make_query (None: not a planner option)
     description: str
     minimum: float | None = None
@@ -63,10 +66,15 @@ def _ranged(name: str, kind: str, option: str, description: str, default: Any,
 
 
 PLAN_PARAMETERS: tuple[Param, ...] = (
-    Param("from", "point", "origin", "Origin as \"lat,lon\" (WGS84 degrees).", required=True,
-          example="-30.0277,-51.2287"),
-    Param("to", "point", "destination", "Destination as \"lat,lon\" (WGS84 degrees).",
+    Param("from", "point", "origin", "Origin as \"lat,lon\" (degrees, in `crs`).",
+          required=True, example="-30.0277,-51.2287"),
+    Param("to", "point", "destination", "Destination as \"lat,lon\" (degrees, in `crs`).",
           required=True, example="-30.0346,-51.2177"),
+    Param("crs", "crs", None,
+          "Coordinate system of `from` and `to` and of every coordinate in the answer "
+          "(places, geometry, polylines): `wgs84` (GPS, default), `gcj02` (AMap/Gaode, "
+          "Tencent) or `bd09` (Baidu). The answer's top-level `crs` says which.",
+          default="wgs84", example="gcj02"),
     Param("at", "datetime", "when",
           "Departure time (arrival time with arriveBy), ISO 8601. Without a UTC offset it is "
           "the network's local time. Default: now. When the trip may use transit it must fall "
@@ -148,14 +156,24 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
                 raise ApiError("missing_parameter", field=param.name)
             continue
         options.update(_parse_one(param, value, tz))
+    crs = request_crs(source)
+    if crs is not Crs.WGS84:  # converted once, here: inside tanlu all is WGS-84
+        for option in ("origin", "destination"):
+            lat, lon = to_wgs84(*options[option], crs)
+            options[option] = (float(lat), float(lon))
     snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
     for name, option in (("from", "origin"), ("to", "destination")):
         lat, lon = options[option]
         if coverage is not None and not coverage.contains(lat, lon, margin_m=snap_m):
+            west, south, east, north = coverage.bbox
+            hint = swapped_hint(lat, lon, coverage.bbox)
             raise ApiError("outside_coverage", field=name,
                            detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
-                                  f"{_bbox_text(coverage)} (+{snap_m:g} m)"
-                                  f"{swapped_hint(lat, lon, coverage.bbox)}")
+                                  f"{_bbox_text(coverage)} (+{snap_m:g} m){hint}",
+                           detail_code="bbox",
+                           detail_params={"lat": lat, "lon": lon, "west": west, "south": south,
+                                          "east": east, "north": north, "snap_m": snap_m,
+                                          "swapped": bool(hint)})
     if "when" not in options:
         options["when"] = (now or datetime.now(tz)).astimezone(tz)
     if coverage is not None:
@@ -201,6 +219,37 @@ def parse_mode_name(value: Any, field: str, allowed: tuple[str, ...] = ALL_MODE_
     if mode not in allowed:
         raise ApiError("unknown_mode", field=field, value=_echo(value), allowed=", ".join(allowed))
     return mode
+
+
+def parse_crs_param(value: Any, field: str = "crs") -> Crs:
+    """``crs`` as a :class:`graphs.crs.Crs` (``wgs84``, ``gcj02``, ``bd09``; ``GCJ-02`` too).
+
+    Raises
+    ------
+    ApiError
+        ``invalid_crs`` naming ``field`` for anything else.
+    """
+    try:
+        if not isinstance(value, str) or len(value) > MAX_VALUE_CHARS:
+            raise CrsError(f"{value!r}", field=field)
+        return parse_crs(value)
+    except CrsError as err:
+        raise ApiError("invalid_crs", field=field, value=_echo(value),
+                       allowed=", ".join(c.value for c in Crs)) from err
+
+
+def request_crs(source: Mapping[str, Any]) -> Crs:
+    """The ``crs`` of a query string or JSON body (``wgs84`` when absent or empty).
+
+    Raises
+    ------
+    ApiError
+        ``invalid_crs`` for an unknown system.
+    """
+    value = source.get("crs")
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return Crs.WGS84
+    return parse_crs_param(value)
 
 
 def parse_language(value: Any) -> str:
@@ -264,6 +313,9 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
             raise ApiError("methodology_not_allowed", field=param.name, value=_echo(value),
                            allowed="")
         return {"methodology": value.strip()}
+    if kind == "crs":
+        parse_crs_param(value, param.name)
+        return {}
     parse_language(value)
     return {}
 

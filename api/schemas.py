@@ -56,6 +56,9 @@ SCHEMAS: dict[str, Any] = {
                                            "methodology that gave each reduction_g"},
             "points_rules": {"type": "string", "description": "<id>@<version>"},
             "notices": {"type": "array", "items": _STRING},
+            "crs": {"enum": ["wgs84", "gcj02", "bd09"],
+                    "description": "coordinate system of every coordinate in the answer "
+                                   "(the request's crs)"},
         },
     },
     "PlanQuery": {
@@ -150,6 +153,9 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"mode": _STRING, "distance_m": _NUMBER, "co2e_g": _NUMBER,
                                "co2e_g_per_pkm": _NUMBER, "co2e_factor": _STRING}}},
             "itinerary": {"$ref": "#/components/schemas/Itinerary"},
+            "crs": {"enum": ["wgs84", "gcj02", "bd09"],
+                    "description": "coordinate system of every coordinate in the answer "
+                                   "(the request's crs)"},
         },
     },
     "PointsRules": {"type": "object", "description": "planner.points rules (PointsRules.to_dict)"},

@@ -13,7 +13,9 @@ __all__ = ["plan_to_dict", "itinerary_to_dict", "leg_to_dict", "query_to_dict", 
            "points_to_dict", "legs_account_to_dict", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
-_POLYLINE_PRECISION = 6
+#: Decimal digits of ``polyline6`` (also used by api._crs_out to re-encode converted lines).
+POLYLINE_PRECISION = 6
+_POLYLINE_PRECISION = POLYLINE_PRECISION
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

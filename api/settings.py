@@ -11,7 +11,7 @@ from graphs.errors import TanluError
 
 __all__ = [
     "sample_dir", "SAMPLE_DIR_VARIABLE", "Settings", "settings_from_env", "SettingsError",
-    "DEFAULT_TILE_URL", "DEFAULT_TILE_ATTRIBUTION", "DEFAULT_FRAME_ANCESTORS",
+    "DEFAULT_TILE_URL", "DEFAULT_TILE_ATTRIBUTION", "DEFAULT_TILE_CRS", "tile_crs", "DEFAULT_FRAME_ANCESTORS",
     "DEFAULT_CORS_ORIGINS", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_POINTS_RULES",
     "DEFAULT_METHODOLOGY", "DEFAULT_PILE_DISTANCE_M",
     "DEFAULT_RATELIMIT_STORAGE", "DEFAULT_RELOAD_INTERVAL_S", "DEFAULT_CITY",
@@ -23,6 +23,8 @@ SAMPLE_DIR_VARIABLE = "TANLU_SAMPLE_DIR"
 #: OpenStreetMap's standard tiles; cities running their own tile server set ``TANLU_TILE_URL``.
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+#: OpenStreetMap tiles are WGS-84 (Web Mercator of WGS-84 coordinates).
+DEFAULT_TILE_CRS = "wgs84"
 #: Who may put ``/embed`` in an iframe (CSP ``frame-ancestors``): only this origin by default.
 DEFAULT_FRAME_ANCESTORS = "'self'"
 #: Origins allowed to call the JSON API from a browser; ``*`` since it is public and cookie-less.
@@ -70,6 +72,9 @@ class Settings:
     networks: tuple[tuple[str, Path], ...] = ()
     tile_url: str = DEFAULT_TILE_URL
     tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
+    #: Coordinate system of the tiles (``wgs84``, ``gcj02`` for AMap/Tencent, ``bd09``): the
+    #: embed draws routes in it so they lie on the streets of the background.
+    tile_crs: str = DEFAULT_TILE_CRS
     frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
     cors_origins: tuple[str, ...] = (DEFAULT_CORS_ORIGINS,)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -151,6 +156,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
                                      name="TANLU_NETWORK"),
         tile_url=_tile_url(env.get("TANLU_TILE_URL") or DEFAULT_TILE_URL),
         tile_attribution=env.get("TANLU_TILE_ATTRIBUTION", DEFAULT_TILE_ATTRIBUTION),
+        tile_crs=tile_crs(env.get("TANLU_TILE_CRS") or DEFAULT_TILE_CRS),
         frame_ancestors=_csp_sources(env.get("TANLU_FRAME_ANCESTORS") or DEFAULT_FRAME_ANCESTORS,
                                      "TANLU_FRAME_ANCESTORS"),
         cors_origins=tuple(o.strip() for o in cors.split(",") if o.strip()),
@@ -172,6 +178,23 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
                                    DEFAULT_RELOAD_INTERVAL_S, "TANLU_RELOAD_INTERVAL_S"),
         trusted_proxies=_count(env.get("TANLU_TRUSTED_PROXIES"), "TANLU_TRUSTED_PROXIES"),
     )
+
+
+def tile_crs(value: str, name: str = "TANLU_TILE_CRS") -> str:
+    """The canonical name (``wgs84``, ``gcj02``, ``bd09``) of a tile coordinate system.
+
+    Raises
+    ------
+    SettingsError
+        If ``value`` names no known system.
+    """
+    from graphs.crs import parse_crs
+    from graphs.errors import CrsError
+
+    try:
+        return parse_crs(value).value
+    except CrsError as err:
+        raise SettingsError(f"{name}={value!r}: expected wgs84, gcj02 or bd09") from err
 
 
 def rate_limit(value: str | None, name: str) -> str | None:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from graphs.artifact import read_manifest
+from graphs.crs import from_wgs84, parse_crs
 from graphs.network import manifest_bbox, manifest_timezone
 
 from graphs.geodesy import haversine_m
@@ -98,7 +99,7 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
         evidence.read_inputs()
     return audit_trips(trips_path, out_path, evaluator=evaluator,
                        timezone=manifest_timezone(manifest), bbox=manifest_bbox(manifest),
-                       evidence=evidence, **options)
+                       evidence=evidence, crs=crs, **options)
 
 
 def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
@@ -108,7 +109,7 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
                 workers: int | None = None, scheduler: str | None = None, client=None,
                 resume: bool = True, keep_parts: bool = False, progress: bool = False,
                 on_chunk_done: Callable[[int], None] | None = None,
-                evidence=None) -> AuditOutcome:
+                evidence=None, crs: str = "wgs84") -> AuditOutcome:
     """Audit every row of ``trips_path``; write results (parquet) and errors (CSV or parquet).
 
     Parameters
@@ -129,13 +130,17 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     evidence
         An :class:`~audit.evidence.EvidenceAuditor` (GPS traces, card taps): its columns and
         flags are added after the checks, its rejected rows to the errors.
+    crs
+        Coordinate system of the trips' coordinate columns (``wgs84``, ``gcj02``, ``bd09``):
+        converted to WGS-84 for the planner, and the results' coordinate columns back to it.
     """
     if chunk_size < 1:
         raise AuditInputError(f"chunk_size must be >= 1, got {chunk_size}", field="chunk_size")
     out_path = Path(out_path)
     errors_path = Path(errors_path) if errors_path else default_errors_path(out_path)
-    validated = validate_trips(read_trips(trips_path), timezone=timezone, bbox=bbox)
-    fingerprint = _fingerprint(trips_path, evaluator, chunk_size, timezone, bbox)
+    crs = parse_crs(crs).value
+    validated = validate_trips(read_trips(trips_path), timezone=timezone, bbox=bbox, crs=crs)
+    fingerprint = _fingerprint(trips_path, evaluator, chunk_size, timezone, bbox, crs)
     chunks = _chunks(validated, chunk_size)
     store = _ChunkStore(parts_dir(out_path), fingerprint, resume=resume)
     reused = sorted(store.done() & set(chunks))
@@ -160,6 +165,11 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     if evidence is not None:
         results, errors, intake = evidence.apply(results, errors, timezone=timezone, workers=workers,
                                             client=client, scheduler=scheduler)
+    if crs != "wgs84" and len(results):  # the results say where trips were in the input's system
+        for end in ("origin", "dest"):
+            lat, lon = from_wgs84(results[f"{end}_lat"].to_numpy(dtype="float64"),
+                                  results[f"{end}_lon"].to_numpy(dtype="float64"), crs)
+            results[f"{end}_lat"], results[f"{end}_lon"] = lat, lon
     write_table(results, out_path)
     write_table(errors, errors_path)
     if not keep_parts:
@@ -195,10 +205,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
-def _fingerprint(trips_path, evaluator, chunk_size, timezone, bbox) -> str:
+def _fingerprint(trips_path, evaluator, chunk_size, timezone, bbox, crs="wgs84") -> str:
     identity = getattr(evaluator, "fingerprint", None) or repr(evaluator)
-    text = json.dumps([AUDIT_FORMAT_VERSION, file_sha256(trips_path), identity, chunk_size,
-                       timezone, list(bbox) if bbox else None])
+    parts = [AUDIT_FORMAT_VERSION, file_sha256(trips_path), identity, chunk_size, timezone,
+             list(bbox) if bbox else None]
+    text = json.dumps(parts if crs == "wgs84" else [*parts, crs])  # wgs84: fingerprints as before
     return hashlib.sha256(text.encode()).hexdigest()
 
 

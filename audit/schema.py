@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from graphs.crs import to_wgs84
 from graphs.modes import TRANSIT, TRANSIT_MODES, ModeError, parse_modes
 
 from .errors import AuditInputError
@@ -167,7 +168,8 @@ def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str],
 
 
 def validate_trips(raw: pd.DataFrame, *, timezone: str,
-                   bbox: tuple[float, float, float, float] | None = None) -> ValidatedTrips:
+                   bbox: tuple[float, float, float, float] | None = None,
+                   crs: str = "wgs84") -> ValidatedTrips:
     """Parse and check every row; split valid rows from bad ones.
 
     Parameters
@@ -178,6 +180,9 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
         IANA name of the network's timezone: times without an offset are local times there.
     bbox
         Coverage ``(min_lon, min_lat, max_lon, max_lat)``; points outside are bad rows.
+    crs
+        Coordinate system of the coordinate columns (``wgs84``, ``gcj02``, ``bd09``); the valid
+        trips hold them converted to WGS-84 (error rows keep the values as given).
     """
     n = len(raw)
     rows = np.arange(1, n + 1, dtype=np.int64)
@@ -201,6 +206,11 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
         limit = 90.0 if name.endswith("lat") else 180.0
         checks.append((~parsed[name].between(-limit, limit), name,
                        f"{name} is not a number in [-{limit:g}, {limit:g}]"))
+    for end in ("origin", "dest"):  # converted once, here: inside tanlu all is WGS-84
+        lat, lon = to_wgs84(parsed[f"{end}_lat"].to_numpy(), parsed[f"{end}_lon"].to_numpy(),
+                            crs)
+        parsed[f"{end}_lat"] = pd.Series(lat, index=raw.index, dtype="float64")
+        parsed[f"{end}_lon"] = pd.Series(lon, index=raw.index, dtype="float64")
     if bbox is not None:
         for end in ("origin", "dest"):
             lat, lon = parsed[f"{end}_lat"], parsed[f"{end}_lon"]

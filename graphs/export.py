@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .crs import Crs, from_wgs84, parse_crs
 from .factors import FactorTable
 from .modes import MODES
 from .network import ChargingStations, Network, StreetLayer, Timetable
@@ -167,14 +169,41 @@ def _select(builders: dict, layers: Iterable[str] | None) -> list[str]:
     return chosen
 
 
+def _in_crs(frame: gpd.GeoDataFrame, crs: Crs) -> gpd.GeoDataFrame:
+    """``frame`` (EPSG:4326) with its geometry, and ``x``/``y`` columns, in ``crs``."""
+    if crs is Crs.WGS84:
+        return frame
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        lat, lon = from_wgs84(xy[:, 1], xy[:, 0], crs)
+        return np.column_stack([lon, lat])
+
+    geometry = shapely.transform(frame.geometry.to_numpy(), shift)
+    out = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
+                           geometry=gpd.GeoSeries(geometry, crs=None))
+    if "x" in out.columns and "y" in out.columns:
+        lat, lon = from_wgs84(out["y"].to_numpy(dtype="float64"),
+                              out["x"].to_numpy(dtype="float64"), crs)
+        out["x"], out["y"] = lon, lat
+    return out
+
+
 def export_network(network: Network, path: str | os.PathLike, *,
-                   layers: Iterable[str] | None = None) -> list[Path]:
+                   layers: Iterable[str] | None = None, crs: Crs | str = Crs.WGS84
+                   ) -> list[Path]:
     """Write the network's layers as a GeoPackage or as GeoJSON files; return the paths.
 
     A ``.gpkg`` path gets one table per layer (``<mode>_edges``, ``<mode>_nodes``, ``stops``,
     ``transit_hops``, ``charging_stations``); a ``.geojson`` path ``out.geojson`` gets one file
     per layer next to it, ``out.<layer>.geojson``. ``layers`` picks layers by name; a street
     mode (``"car"``) stands for its edges and nodes. Transit layers need a timetable.
+
+    ``crs`` (``wgs84``, ``gcj02``, ``bd09``) is the system of every written coordinate
+    (geometries and the nodes' ``x``/``y``). WGS-84 layers are tagged EPSG:4326. GCJ-02 and
+    BD-09 have no EPSG code: their layers are written **without** a CRS (GeoPackage SRS
+    "undefined", GeoJSON without a ``crs`` member) rather than mislabelled as EPSG:4326, and
+    GCJ-02/BD-09 GeoJSON is not RFC 7946 (which is WGS-84 only): load it against tiles of
+    the same system (AMap/Tencent for GCJ-02, Baidu for BD-09).
 
     Raises
     ------
@@ -185,8 +214,18 @@ def export_network(network: Network, path: str | os.PathLike, *,
     suffix = path.suffix.lower()
     if suffix not in (GPKG_SUFFIX, GEOJSON_SUFFIX):
         raise ValueError(f"{path}: export path must end in {GPKG_SUFFIX} or {GEOJSON_SUFFIX}")
-    builders = _layer_builders(network)
-    chosen = _select(builders, layers)
+    crs = parse_crs(crs)
+    layer_builders = _layer_builders(network)
+    chosen = _select(layer_builders, layers)
+    builders = {name: (lambda build=build: _in_crs(build(), crs))
+                for name, build in layer_builders.items()}
+    with warnings.catch_warnings():
+        # GCJ-02/BD-09 are written without a CRS on purpose (see above); pyogrio warns so
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        return _write(builders, chosen, path, suffix)
+
+
+def _write(builders: dict, chosen: list[str], path: Path, suffix: str) -> list[Path]:
     if suffix == GPKG_SUFFIX:
         path.unlink(missing_ok=True)
         for name in chosen:

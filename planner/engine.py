@@ -16,7 +16,7 @@ from .methodology import Methodology, methodology_of, reduction_for_legs
 from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
 from .points import PILE_MODES, award_points
 from .baseline import plan_baseline
-from .errors import NoRouteError, OutsideCoverageError, QueryError
+from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .model import Baseline, Leg, Plan, Query
 from .pareto import covering_leg, pareto_front, tag
@@ -97,7 +97,8 @@ class Planner:
         if "transit" in query.modes:
             options += self._transit_options(query, snaps, notices, covering_leg(options))
         if not options:
-            raise NoRouteError(self._no_route_message(query, notices))
+            raise NoRouteError(self._no_route_message(query, notices), code="no_route",
+                               params={"modes": sorted(query.modes), "notices": list(notices)})
         itineraries = [self._account(legs, query, baseline, rule_set, method) for legs in options]
         if query.window_s > 0:
             front, recommended, fastest, lowest, budget = window_tag(
@@ -173,8 +174,12 @@ class Planner:
                 if dist <= query.max_snap_m:
                     snaps[(end, name)] = _Snap(node, dist)
             if nearest > query.max_snap_m:
-                raise OutsideCoverageError(self._coverage_message(end, lat, lon, nearest, query),
-                                           field=end)
+                raise OutsideCoverageError(
+                    self._coverage_message(end, lat, lon, nearest, query), field=end,
+                    code="outside_network",
+                    params={"lat": lat, "lon": lon, "distance_m": nearest,
+                            "max_snap_m": query.max_snap_m,
+                            "swapped": bool(swapped_hint(lat, lon, self.bbox))})
         return snaps
 
     def _coverage_message(self, end: str, lat: float, lon: float, dist: float,
@@ -248,15 +253,19 @@ class Planner:
                          faster: Leg | None) -> list[list[Leg]]:
         """Transit journeys; with ``faster`` (a clean street option) only those that beat it."""
         if self.transit is None:
-            notices.append("no transit: the network has no timetable")
+            notices.append(CodedText("no transit: the network has no timetable",
+                                     "no_timetable"))
             return []
         service_date = query.when.date()
         if not self.transit.covers(service_date):
             message = (f"date {service_date} is outside the feeds' service dates "
                        f"({self.transit.first_date}..{self.transit.last_date})")
+            dates = {"date": str(service_date), "first": str(self.transit.first_date),
+                     "last": str(self.transit.last_date)}
             if not (query.modes - {"transit"}):
-                raise OutsideCoverageError(message, field="date")
-            notices.append(f"no transit: {message}")
+                raise OutsideCoverageError(message, field="date", code="date_outside_service",
+                                           params=dates)
+            notices.append(CodedText(f"no transit: {message}", "no_transit_date", **dates))
             return []
         o, d = snaps.get(("origin", "walk")), snaps.get(("destination", "walk"))
         if o is None or d is None:
@@ -286,9 +295,11 @@ class Planner:
             if _within_limits(legs, at):
                 out.append(legs)
         if not out:
-            notices.append(f"no transit journey within {query.max_walk_m:g} m of walking "
-                           f"on {service_date}"
-                           + ("" if faster is None else f" arrives before {faster.mode} would"))
+            notices.append(CodedText(
+                f"no transit journey within {query.max_walk_m:g} m of walking on {service_date}"
+                + ("" if faster is None else f" arrives before {faster.mode} would"),
+                "no_transit_journey", max_walk_m=query.max_walk_m, date=str(service_date),
+                faster=None if faster is None else faster.mode))
         return out
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:

@@ -144,3 +144,56 @@ def test_embed_on_real_data_draws_each_leg_in_its_mode_colour(real_server, brows
     assert f"{points:.0f} points" in summary or f"{points:.1f} points" in summary, summary
     assert re.search(r"\d+(\.\d+)? k?g CO₂e", summary), summary
     browser.save_screenshot(str(tmp_path / "embed-porto-alegre.png"))
+
+
+def _serve(app) -> tuple[object, threading.Thread, str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return httpd, thread, f"http://127.0.0.1:{httpd.server_port}"
+
+
+@pytest.fixture(scope="module")
+def wuxi_servers(wuxi_network) -> Iterator[dict[str, str]]:
+    """poa-in-wuxi served twice: tiles in WGS-84 (the default) and in GCJ-02 (AMap-style)."""
+    from api.app import create_app
+
+    running = {}
+    for crs in ("wgs84", "gcj02"):
+        running[crs] = _serve(create_app({"TESTING": True, "TANLU_NETWORK": wuxi_network,
+                                          "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png",
+                                          "TANLU_TILE_CRS": crs}))
+    yield {crs: url for crs, (_h, _t, url) in running.items()}
+    for httpd, thread, _url in running.values():
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+_DRAWN_LINES = """return window.tanluRouteLayer.getLayers()
+  .filter(function (l) { return l.getLatLngs; })
+  .map(function (l) { return l.getLatLngs().map(function (p) { return [p.lat, p.lng]; }); });"""
+
+
+def test_embed_draws_in_the_tiles_crs(wuxi_servers, browser):
+    """With TANLU_TILE_CRS=gcj02 the drawn route is the GCJ-02 transform of the WGS-84 page's."""
+    import numpy as np
+
+    from graphs.crs import wgs84_to_gcj02
+
+    query = "from=31.4923,120.2913&to=31.5200,120.3700&at=2019-05-07T12:00:00&modes=walk,transit"
+    drawn = {}
+    for crs, url in wuxi_servers.items():
+        browser.get(f"{url}/embed?{query}")
+        _wait(browser, lambda d: d.execute_script(
+            "return window.tanluRouteLayer && window.tanluRouteLayer.getLayers().length"))
+        lines = browser.execute_script(_DRAWN_LINES)
+        drawn[crs] = np.array([p for line in lines for p in line], dtype=float)
+    wgs, gcj = drawn["wgs84"], drawn["gcj02"]
+    assert wgs.shape == gcj.shape and len(wgs) > 10
+    lat, lon = wgs84_to_gcj02(wgs[:, 0], wgs[:, 1])
+    error_m = np.hypot((gcj[:, 0] - lat) * 111_320.0,
+                       (gcj[:, 1] - lon) * 111_320.0 * np.cos(np.radians(lat)))
+    assert error_m.max() < 1.0
+    shift_m = np.hypot((gcj[:, 0] - wgs[:, 0]) * 111_320.0,
+                       (gcj[:, 1] - wgs[:, 1]) * 111_320.0 * np.cos(np.radians(lat)))
+    assert shift_m.min() > 100.0   # the shift is real: a WGS-84 route would fail the check

@@ -42,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--taps", help="transit-card taps (.csv or .parquet: card_id, time, "
                                   "stop_id and/or route_id)")
     p.add_argument("--crs", choices=CRS_NAMES, default="wgs84",
-                   help="coordinate system of --traces (default wgs84)")
+                   help="coordinate system of --traces and of the trips' origin/dest columns, "
+                        "in and out (the results' columns are in it too; default wgs84)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                         crs=args.crs)
     about = {"trips": Path(args.trips).name, "network": Path(args.network).name,
              "factor table": manifest.get("factor_table"), "grid": manifest.get("grid") or "-",
-             "methodology": method.label, "rules": args.rules}
+             "methodology": method.label, "rules": args.rules, "crs": args.crs}
     summary = summarize(outcome.results, outcome.errors, n_rows=outcome.n_rows, about=about)
     if outcome.evidence_intake:
         summary.setdefault("evidence", {})["intake"] = dict(outcome.evidence_intake)

@@ -25,7 +25,7 @@ OPTION_OF_FIELD = {
     "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
     "max_snap_m": "--max-snap-m", "window_s": "--window",
     "charged_at_public_pile": "--charged-at-public-pile",
-    "rules": "--rules", "format": "--format", "passengers": "--passengers",
+    "rules": "--rules", "format": "--format", "crs": "--crs", "passengers": "--passengers",
     "methodology": "--methodology",
 }
 
@@ -74,6 +74,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="the electric car (car_bev) was charged at a public charging pile: "
                         "its trips earn points against the petrol-car baseline")
     p.add_argument("--format", default="json", help="json (default) or table")
+    p.add_argument("--crs", default="wgs84",
+                   help="coordinate system of --from/--to and of every coordinate printed: "
+                        "wgs84 (default), gcj02 (AMap/Gaode, Tencent) or bd09 (Baidu)")
     # "-30.03,-51.23" would otherwise read as an option; argparse only knows bare negatives.
     p._negative_number_matcher = _NEGATIVE_POINT
     p.set_defaults(func=run)
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.format not in ("json", "table"):
         raise QueryError(f"--format must be json or table, got {args.format!r}", field="format")
+    crs = _crs(args.crs)
     try:
         rules = load_points_rules(args.rules)
     except PointsRulesError as err:
@@ -115,10 +119,12 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as err:
         option = OPTION_OF_FIELD.get(err.field or "", err.field or "")
         raise type(err)(f"{option}: {err}" if option else str(err), field=err.field) from err
+    from .._crs_out import convert_answer
     from ..serialize import plan_to_dict
 
     if args.format == "json":
-        json.dump(plan_to_dict(plan), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(convert_answer(plan_to_dict(plan), crs), sys.stdout, ensure_ascii=False,
+                  indent=1)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_table(plan))
@@ -131,8 +137,9 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
     tz = ZoneInfo(timezone)
     when = (parse_when(args.at, tz) if args.at
             else (now or datetime.now(tz)).astimezone(tz).replace(microsecond=0))
-    options = {"origin": parse_point(args.origin, field="origin"),
-               "destination": parse_point(args.destination, field="destination"),
+    crs = _crs(getattr(args, "crs", "wgs84"))
+    options = {"origin": _point(args.origin, "origin", crs),
+               "destination": _point(args.destination, "destination", crs),
                "when": when, "arrive_by": args.arrive_by,
                "modes": _modes(args.modes, "modes"),
                "transit_modes": (None if args.transit_modes is None
@@ -152,6 +159,25 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
         if value is not None:
             options[field] = _number(value, field) * 60.0
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _crs(text: str):
+    """``--crs`` as a :class:`graphs.crs.Crs` (a bad name: a QueryError naming ``--crs``)."""
+    from graphs.crs import parse_crs
+    from graphs.errors import CrsError
+
+    try:
+        return parse_crs(text)
+    except CrsError as err:
+        raise QueryError(f"--crs: {err}", field="crs") from err
+
+
+def _point(text: str, field: str, crs) -> tuple[float, float]:
+    """``LAT,LON`` in ``crs`` as WGS-84 (converted once, here)."""
+    from graphs.crs import to_wgs84
+
+    lat, lon = to_wgs84(*parse_point(text, field=field), crs)
+    return float(lat), float(lon)
 
 
 def _modes(text: str, field: str) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from .._crs_out import convert_answer
 from ..embed_view import plan_to_view
 from ..errors import request_language
 from ..i18n import ui_strings
@@ -18,16 +19,21 @@ blueprint = Blueprint("embed", __name__)
 
 @blueprint.get("/embed")
 def embed() -> str:
+    """The page; ``crs`` is the system of ``from``/``to``, and the route is drawn in the tiles'
+    system (``TANLU_TILE_CRS``), converted here so that the page's script only draws."""
     state = ready_state()
-    options = parse_plan_params(request.args.to_dict(flat=True), coverage=state.coverage,
-                                tz=state.timezone, allow_unknown=True)
+    source = request.args.to_dict(flat=True)
+    options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone,
+                                allow_unknown=True)
     lang = request_language()
     if "methodology" in options:  # only those the operator allows, as on /v1/plan
         options["methodology"] = state.choose_methodology(options["methodology"])
-    view = plan_to_view(state.plan(options), lang=lang)
+    tile_crs = current_app.config["TANLU_TILE_CRS"]
+    view = convert_answer(plan_to_view(state.plan(options), lang=lang), tile_crs)
     return render_template("embed.html", lang=lang, ui=ui_strings(lang), view=view,
                            tiles={"url": current_app.config["TANLU_TILE_URL"],
-                                  "attribution": current_app.config["TANLU_TILE_ATTRIBUTION"]})
+                                  "attribution": current_app.config["TANLU_TILE_ATTRIBUTION"],
+                                  "crs": tile_crs})
 
 
 @blueprint.after_request

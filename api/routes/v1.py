@@ -8,10 +8,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from planner.accounting import account_legs, claim_itinerary
 
+from .._crs_out import convert_answer
 from ..coverage import coverage_to_geojson
-from ..errors import ApiError
+from ..errors import ApiError, request_language
+from ..i18n import localize_answer
 from ..params import (parse_bool, parse_mode_name, parse_number,
-                      parse_plan_params, parse_points_legs)
+                      parse_plan_params, parse_points_legs, request_crs)
 from ..serialize import (baseline_to_dict, itinerary_to_dict, legs_account_to_dict, plan_to_dict,
                          points_to_dict)
 from ..state import AppState, ready_state
@@ -24,7 +26,7 @@ blueprint = Blueprint("v1", __name__, url_prefix="/v1")
 #: Keys of a POST /v1/points body describing legs (snake_case, like the plan JSON).
 POINTS_LEGS_KEYS = ("legs", "baseline_co2e_g", "charged_at_public_pile", "methodology", "lang")
 #: Keys of a POST /v1/points body describing a trip to plan (camelCase, like /v1/plan).
-POINTS_TRIP_KEYS = ("from", "to", "at", "mode", "charged_at_public_pile", "methodology", "lang")
+POINTS_TRIP_KEYS = ("from", "to", "at", "mode", "crs", "charged_at_public_pile", "methodology", "lang")
 MAX_BASELINE_CO2E_G = 10_000_000.0
 _CACHE_SECONDS = 300
 
@@ -70,7 +72,7 @@ def points() -> Response:
     state = ready_state()
     body = json_body()
     if "legs" in body:
-        return jsonify(_points_for_legs(state, body))
+        return jsonify(localize_answer(_points_for_legs(state, body), request_language()))
     if "from" in body or "to" in body:
         return jsonify(_points_for_trip(state, body))
     raise ApiError("missing_parameter", field="legs")
@@ -80,7 +82,8 @@ def _plan(source: Mapping[str, Any]) -> Response:
     state = ready_state()
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
     _choose_methodology(state, options)
-    return jsonify(plan_to_dict(state.plan(options)))
+    answer = convert_answer(plan_to_dict(state.plan(options)), request_crs(source))
+    return jsonify(localize_answer(answer, request_language()))
 
 
 def _choose_methodology(state: AppState, options: dict[str, Any]) -> None:
@@ -107,7 +110,7 @@ def _points_for_legs(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
 def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     _reject_unknown(body, POINTS_TRIP_KEYS)
     mode = parse_mode_name(body.get("mode", ""), "mode")
-    source = {key: body[key] for key in ("from", "to", "at", "lang") if key in body}
+    source = {key: body[key] for key in ("from", "to", "at", "crs", "lang") if key in body}
     source["modes"] = mode  # the planner adds walks to and from transit
     charged = parse_bool(body.get("charged_at_public_pile", False), "charged_at_public_pile")
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone)
@@ -116,14 +119,16 @@ def _points_for_trip(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]
         options["methodology"] = state.choose_methodology(_methodology_name(body))
     plan = state.plan(options)
     chosen = claim_itinerary(plan, (mode,))  # NoRouteError -> 422 no_route
-    return {"mode": mode, "itinerary": itinerary_to_dict(chosen),
-            "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
-            "baseline": baseline_to_dict(plan.baseline),
-            "reduction_g": chosen.reduction_g,
-            "reduction_explanation": chosen.reduction_explanation,
-            "points": points_to_dict(chosen.points), "pile": itinerary_to_dict(chosen)["pile"],
-            "factor_table": plan.factor_table, "grid": plan.grid or None,
-            "methodology": plan.methodology, "points_rules": plan.points_rules}
+    answer = {"mode": mode, "itinerary": itinerary_to_dict(chosen),
+              "co2e_g": chosen.co2e_g, "distance_m": chosen.distance_m,
+              "baseline": baseline_to_dict(plan.baseline),
+              "reduction_g": chosen.reduction_g,
+              "reduction_explanation": chosen.reduction_explanation,
+              "points": points_to_dict(chosen.points),
+              "pile": itinerary_to_dict(chosen)["pile"],
+              "factor_table": plan.factor_table, "grid": plan.grid or None,
+              "methodology": plan.methodology, "points_rules": plan.points_rules}
+    return localize_answer(convert_answer(answer, request_crs(source)), request_language())
 
 
 def _methodology_name(body: Mapping[str, Any]) -> str | None:

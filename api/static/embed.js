@@ -7,6 +7,8 @@
   var map = L.map("map", { zoomControl: true, attributionControl: true });
   map.attributionControl.setPrefix("Leaflet");
   var routeLayer = L.layerGroup().addTo(map);
+  // The drawn route, for tests and page scripts reading what is on the map (data.tiles.crs).
+  window.tanluRouteLayer = routeLayer;
   var tilesFailed = document.getElementById("tiles-failed");
 
   var tiles = L.tileLayer(data.tiles.url, { maxZoom: 19, attribution: data.tiles.attribution });
