@@ -33,7 +33,7 @@ from .checks import apply_checks, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
 from .evaluate import (DEFAULT_RULES, EVALUATION_COLUMNS, TRIP_INPUT_COLUMNS, PlannerEvaluator,
                        TripEvaluator, empty_evaluation, evaluate_chunk, file_sha256)
-from .schema import ERROR_COLUMNS, ROW_COLUMN, ValidatedTrips, read_trips, validate_trips
+from .schema import ERROR_COLUMNS, LINE_COLUMN, ROW_COLUMN, ValidatedTrips, read_trips, validate_trips
 
 __all__ = [
     "CHUNK_SIZE", "AUDIT_FORMAT_VERSION", "PARTS_SUFFIX", "RESULT_COLUMNS", "AuditOutcome",
@@ -330,8 +330,12 @@ def _finalize(validated: ValidatedTrips, evaluation: pd.DataFrame,
         raise AuditConsistencyError("chunk results do not cover the valid rows exactly once")
     merged = trips.merge(evaluation, on=ROW_COLUMN, how="left", validate="one_to_one")
     failed = (merged["status"] == "error").to_numpy()
+    late_rows = merged[ROW_COLUMN][failed].to_numpy()
+    all_lines = validated.lines if validated.lines is not None else \
+        pd.array([pd.NA] * validated.n_rows, dtype="Int64")
     late_errors = pd.DataFrame({
-        ROW_COLUMN: merged[ROW_COLUMN][failed].to_numpy(),
+        ROW_COLUMN: late_rows,
+        LINE_COLUMN: all_lines[late_rows - 1],
         "trip_id": merged["trip_id"][failed].astype(str).to_numpy(dtype=object),
         "field": merged["error_field"][failed].astype(str).to_numpy(dtype=object),
         "reason": merged["error_reason"][failed].astype(str).to_numpy(dtype=object)})
