@@ -8,6 +8,7 @@ deterministic: sorted by input row, with no timestamps of the run inside.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import multiprocessing
@@ -38,6 +39,7 @@ from .schema import ERROR_COLUMNS, LINE_COLUMN, ROW_COLUMN, ValidatedTrips, read
 __all__ = [
     "CHUNK_SIZE", "AUDIT_FORMAT_VERSION", "PARTS_SUFFIX", "RESULT_COLUMNS", "AuditOutcome",
     "run_audit", "audit_trips", "parts_dir", "default_errors_path", "write_table",
+    "FORMULA_PREFIXES", "escape_formula_cells",
 ]
 
 #: Input rows per chunk: the unit of parallel work and of resume.
@@ -182,13 +184,43 @@ def default_errors_path(out_path: str | os.PathLike) -> Path:
     return out_path.with_name(out_path.stem + ".errors.csv")
 
 
+#: A text cell starting with one of these is read as a formula by spreadsheet programs
+#: (OWASP "CSV injection"); in CSV output it is prefixed with a single quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells starting with :data:`FORMULA_PREFIXES` get a ``'`` prefix.
+
+    Only text (object/string) columns change: numbers stay numbers (``-3.5`` in a float column
+    is no formula). Column names are escaped the same way.
+    """
+    def escape(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) \
+            else value
+
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out[name] = column.map(escape, na_action="ignore")
+    out.columns = [escape(str(name)) for name in out.columns]
+    return out
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` atomically as parquet, or CSV when ``path`` ends in ``.csv``."""
+    """Write ``frame`` atomically as parquet, or CSV when ``path`` ends in ``.csv``.
+
+    CSV text cells that a spreadsheet would run as formulas are escaped
+    (:func:`escape_formula_cells`); parquet keeps values as they are.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     if path.suffix.lower() == ".csv":
-        frame.to_csv(tmp, index=False)
+        # every text cell quoted: QUOTE_MINIMAL leaves a lone \r bare, which readers take
+        # for a line break
+        escape_formula_cells(frame).to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC)
     else:
         frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
