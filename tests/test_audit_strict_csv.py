@@ -128,3 +128,16 @@ def test_duplicate_header_names_are_refused(tmp_path):
     lines[1:] = [line + ",x" for line in lines[1:]]
     with pytest.raises(AuditInputError, match="duplicate column names.*'trip_id'"):
         read_trips(_write(tmp_path, lines))
+
+
+def test_cli_exit_2_with_one_line_naming_the_broken_line(tmp_path, poa_artifact, capsys):
+    from api.cli import main
+
+    lines = _lines(10)
+    lines[3] = lines[3].replace(",walk", ',"walk', 1).replace(",bike", ',"bike', 1)
+    path = _write(tmp_path, lines)
+    code = main(["audit", str(path), "--network", str(poa_artifact),
+                 "--out", str(tmp_path / "r.parquet"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "line 4: unterminated quoted field" in err
+    assert not (tmp_path / "r.parquet").exists()
