@@ -8,18 +8,12 @@ deterministic: sorted by input row, with no timestamps of the run inside.
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +27,7 @@ from graphs.artifact import read_manifest
 from graphs.geodesy import haversine_m
 from graphs.network import manifest_bbox, manifest_timezone
 
+from ._pool import worker_pool
 from .checks import apply_checks, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
 from .evaluate import (
@@ -60,7 +55,6 @@ AUDIT_FORMAT_VERSION = 2
 PARTS_SUFFIX = ".parts"
 _FINGERPRINT_FILE = "fingerprint.txt"
 _FINGERPRINT_KEY = b"tanlu_audit_fingerprint"
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: Audit columns of a result row, after the input columns.
 RESULT_COLUMNS = (
     "status", "itinerary_modes", "recorded_duration_s", "expected_distance_m",
@@ -281,90 +275,19 @@ def _run_chunks(todo: list[tuple[int, pd.DataFrame]], evaluator: TripEvaluator,
 
 def _run_on_processes(chunks: Iterator[tuple[int, pd.DataFrame]], evaluator: TripEvaluator,
                       on_done, *, workers: int) -> None:
-    """Chunks on a pool of spawned processes that never outlive the run.
+    """Chunks on a pool of spawned processes that never outlive the run (``audit._pool``).
 
-    SIGTERM (like Ctrl-C's SIGINT) becomes an exception here, so the pool's worker processes
-    are terminated before the exception leaves; each worker also exits by itself when its
-    parent dies (a SIGKILLed driver): ``PR_SET_PDEATHSIG`` on Linux plus a parent watchdog.
-    Finished chunks are on disk already, so a rerun resumes.
+    On SIGTERM, Ctrl-C or any error the workers are terminated before the exception leaves;
+    finished chunks are on disk already, so a rerun resumes.
     """
-    context = multiprocessing.get_context("spawn")  # same behaviour on Linux, macOS, Windows
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(evaluator, os.getpid()))
     futures: dict = {}
-    with _signals_raise():
-        try:
-            for index, frame in chunks:
-                futures[pool.submit(evaluate_chunk, frame, evaluator)] = index
-                while len(futures) >= 2 * workers:
-                    _drain(futures, on_done, FIRST_COMPLETED)
-            while futures:
+    with worker_pool(workers, initializer=_warm_up, initargs=(evaluator,)) as pool:
+        for index, frame in chunks:
+            futures[pool.submit(evaluate_chunk, frame, evaluator)] = index
+            while len(futures) >= 2 * workers:
                 _drain(futures, on_done, FIRST_COMPLETED)
-        except BaseException:
-            _terminate_pool(pool)
-            raise
-        pool.shutdown(wait=True)
-
-
-class _Terminated(SystemExit):
-    """SIGTERM received: unwinds like ``sys.exit(128 + SIGTERM)`` so clean-up code runs."""
-
-
-@contextlib.contextmanager
-def _signals_raise():
-    """Within: SIGTERM raises :class:`_Terminated` (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise _Terminated(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate_pool(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's worker processes now (running chunks are lost; finished ones are saved)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-
-
-def _start_worker(evaluator: TripEvaluator, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    _warm_up(evaluator)
-
-
-def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
-    """End this worker process when ``parent_pid`` is gone (it was killed without clean-up)."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass  # the watchdog below still applies
-    if os.getppid() != parent_pid:
-        os._exit(1)  # the parent died before we got here
-
-    def watch() -> None:
-        while True:
-            time.sleep(poll_s)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="tanlu-parent-watchdog", daemon=True).start()
+        while futures:
+            _drain(futures, on_done, FIRST_COMPLETED)
 
 
 def _drain(futures: dict, on_done, return_when) -> None:
