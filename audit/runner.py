@@ -412,7 +412,7 @@ def _points_due(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.Series:
     values = raw.to_numpy(dtype=float)[order]
     capped = np.empty_like(values)
     bounds = list(starts) + [len(order)]
-    for first, last in zip(bounds[:-1], bounds[1:]):
+    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
         capped[first:last] = cap(values[first:last].tolist())
     due = np.empty_like(values)
     due[order] = capped
