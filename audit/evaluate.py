@@ -125,11 +125,15 @@ def cached_planner(path: str | os.PathLike, sha256: str):
     """A ``planner.Planner`` on :func:`cached_network`, built once per process."""
     from planner import Planner
 
+    found = _PLANNERS.get((str(path), sha256))  # per-trip fast path: no filesystem call
+    if found is not None:
+        return found
     key = (str(Path(path).resolve()), sha256)
     network = cached_network(path, sha256)
     with _NETWORKS_LOCK:
         if key not in _PLANNERS:
             _PLANNERS[key] = Planner(network)
+        _PLANNERS[(str(path), sha256)] = _PLANNERS[key]
         return _PLANNERS[key]
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +26,7 @@ import pandas as pd
 from graphs.modes import MODES, TRANSIT, TRANSIT_MODES, parse_modes
 from planner.accounting import account_legs, claims_transit
 
+from ._pool import worker_pool
 from .evaluate import _cached_rules, cached_planner
 from .match import TAP_WINDOW_S, StreetMatcher, TransitMatcher
 from .segment import (
@@ -414,8 +413,7 @@ def _run_chunks(spec, results, fixes_by_trip, taps, *, workers, client, schedule
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(payloads) < 2:
         return [record for payload in payloads for record in evidence_chunk(spec, *payload)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(payloads)), mp_context=context) as pool:
+    with worker_pool(min(workers, len(payloads))) as pool:  # dies with the run
         parts = pool.map(evidence_chunk, *zip(*[(spec, *p) for p in payloads], strict=True))
         return [record for part in parts for record in part]
 

@@ -8,13 +8,12 @@ deterministic: sorted by input row, with no timestamps of the run inside.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
-import multiprocessing
 import os
-import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,19 +25,28 @@ from tqdm.auto import tqdm
 
 from graphs.artifact import read_manifest
 from graphs.crs import from_wgs84, parse_crs
+from graphs.geodesy import haversine_m
 from graphs.network import manifest_bbox, manifest_timezone
 
-from graphs.geodesy import haversine_m
-
+from ._pool import worker_pool
 from .checks import apply_checks, duplicate_mask, implied_speed_kph
 from .errors import AuditConsistencyError, AuditInputError
-from .evaluate import (DEFAULT_RULES, EVALUATION_COLUMNS, TRIP_INPUT_COLUMNS, PlannerEvaluator,
-                       TripEvaluator, empty_evaluation, evaluate_chunk, file_sha256)
-from .schema import ERROR_COLUMNS, ROW_COLUMN, ValidatedTrips, read_trips, validate_trips
+from .evaluate import (
+    DEFAULT_RULES,
+    EVALUATION_COLUMNS,
+    TRIP_INPUT_COLUMNS,
+    PlannerEvaluator,
+    TripEvaluator,
+    empty_evaluation,
+    evaluate_chunk,
+    file_sha256,
+)
+from .schema import ERROR_COLUMNS, LINE_COLUMN, ROW_COLUMN, ValidatedTrips, read_trips, validate_trips
 
 __all__ = [
     "CHUNK_SIZE", "AUDIT_FORMAT_VERSION", "PARTS_SUFFIX", "RESULT_COLUMNS", "AuditOutcome",
     "run_audit", "audit_trips", "parts_dir", "default_errors_path", "write_table",
+    "FORMULA_PREFIXES", "escape_formula_cells",
 ]
 
 #: Input rows per chunk: the unit of parallel work and of resume.
@@ -192,13 +200,43 @@ def default_errors_path(out_path: str | os.PathLike) -> Path:
     return out_path.with_name(out_path.stem + ".errors.csv")
 
 
+#: A text cell starting with one of these is read as a formula by spreadsheet programs
+#: (OWASP "CSV injection"); in CSV output it is prefixed with a single quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells starting with :data:`FORMULA_PREFIXES` get a ``'`` prefix.
+
+    Only text (object/string) columns change: numbers stay numbers (``-3.5`` in a float column
+    is no formula). Column names are escaped the same way.
+    """
+    def escape(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) \
+            else value
+
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out[name] = column.map(escape, na_action="ignore")
+    out.columns = [escape(str(name)) for name in out.columns]
+    return out
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` atomically as parquet, or CSV when ``path`` ends in ``.csv``."""
+    """Write ``frame`` atomically as parquet, or CSV when ``path`` ends in ``.csv``.
+
+    CSV text cells that a spreadsheet would run as formulas are escaped
+    (:func:`escape_formula_cells`); parquet keeps values as they are.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     if path.suffix.lower() == ".csv":
-        frame.to_csv(tmp, index=False)
+        # every text cell quoted: QUOTE_MINIMAL leaves a lone \r bare, which readers take
+        # for a line break
+        escape_formula_cells(frame).to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC)
     else:
         frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
@@ -248,20 +286,19 @@ def _run_chunks(todo: list[tuple[int, pd.DataFrame]], evaluator: TripEvaluator,
 
 def _run_on_processes(chunks: Iterator[tuple[int, pd.DataFrame]], evaluator: TripEvaluator,
                       on_done, *, workers: int) -> None:
-    context = multiprocessing.get_context("spawn")  # same behaviour on Linux, macOS, Windows
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up,
-                             initargs=(evaluator,)) as pool:
-        futures = {}
-        try:
-            for index, frame in chunks:
-                futures[pool.submit(evaluate_chunk, frame, evaluator)] = index
-                while len(futures) >= 2 * workers:
-                    _drain(futures, on_done, FIRST_COMPLETED)
-            while futures:
+    """Chunks on a pool of spawned processes that never outlive the run (``audit._pool``).
+
+    On SIGTERM, Ctrl-C or any error the workers are terminated before the exception leaves;
+    finished chunks are on disk already, so a rerun resumes.
+    """
+    futures: dict = {}
+    with worker_pool(workers, initializer=_warm_up, initargs=(evaluator,)) as pool:
+        for index, frame in chunks:
+            futures[pool.submit(evaluate_chunk, frame, evaluator)] = index
+            while len(futures) >= 2 * workers:
                 _drain(futures, on_done, FIRST_COMPLETED)
-        finally:
-            for future in futures:
-                future.cancel()
+        while futures:
+            _drain(futures, on_done, FIRST_COMPLETED)
 
 
 def _drain(futures: dict, on_done, return_when) -> None:
@@ -341,8 +378,12 @@ def _finalize(validated: ValidatedTrips, evaluation: pd.DataFrame,
         raise AuditConsistencyError("chunk results do not cover the valid rows exactly once")
     merged = trips.merge(evaluation, on=ROW_COLUMN, how="left", validate="one_to_one")
     failed = (merged["status"] == "error").to_numpy()
+    late_rows = merged[ROW_COLUMN][failed].to_numpy()
+    all_lines = validated.lines if validated.lines is not None else \
+        pd.array([pd.NA] * validated.n_rows, dtype="Int64")
     late_errors = pd.DataFrame({
-        ROW_COLUMN: merged[ROW_COLUMN][failed].to_numpy(),
+        ROW_COLUMN: late_rows,
+        LINE_COLUMN: all_lines[late_rows - 1],
         "trip_id": merged["trip_id"][failed].astype(str).to_numpy(dtype=object),
         "field": merged["error_field"][failed].astype(str).to_numpy(dtype=object),
         "reason": merged["error_reason"][failed].astype(str).to_numpy(dtype=object)})
@@ -382,7 +423,7 @@ def _points_due(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.Series:
     values = raw.to_numpy(dtype=float)[order]
     capped = np.empty_like(values)
     bounds = list(starts) + [len(order)]
-    for first, last in zip(bounds[:-1], bounds[1:]):
+    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
         capped[first:last] = cap(values[first:last].tolist())
     due = np.empty_like(values)
     due[order] = capped

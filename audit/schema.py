@@ -9,6 +9,9 @@ on file line 2).
 """
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import math
 import os
 import re
@@ -20,15 +23,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from graphs.crs import to_wgs84
+from graphs.errors import InputFileError
 from graphs.modes import TRANSIT, TRANSIT_MODES, ModeError, parse_modes
+from graphs.tables import EXCEL_SUFFIXES, FIRST_DATA_ROW, decode_text, read_table
 
 from .errors import AuditInputError
 
 __all__ = [
     "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "NUMERIC_OPTIONAL_COLUMNS", "FLAG_OPTIONAL_COLUMNS",
     "TRUE_TEXTS", "FALSE_TEXTS", "TIME_COLUMNS", "COORDINATE_COLUMNS",
-    "MODE_SEPARATOR", "ROW_COLUMN", "ERROR_COLUMNS", "RESERVED_COLUMNS",
-    "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode", "parse_times",
+    "MODE_SEPARATOR", "ROW_COLUMN", "LINE_COLUMN", "LINE_ATTR", "ERROR_COLUMNS",
+    "RESERVED_COLUMNS", "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
+    "parse_times",
     "claimed_mode_to_query_modes", "validate_trips",
 ]
 
@@ -47,7 +53,12 @@ FALSE_TEXTS = ("false", "0", "no", "n", "f")
 #: Joins the canonical modes of a normalised multi-mode claim: ``walk+bus``.
 MODE_SEPARATOR = "+"
 ROW_COLUMN = "row"
-ERROR_COLUMNS = (ROW_COLUMN, "trip_id", "field", "reason")
+#: Errors column: the file line where the bad record starts (CSV; the sheet row for .xlsx;
+#: empty for parquet). Differs from ``row + 1`` once a quoted field spans lines.
+LINE_COLUMN = "line"
+ERROR_COLUMNS = (ROW_COLUMN, LINE_COLUMN, "trip_id", "field", "reason")
+#: ``DataFrame.attrs`` key where :func:`read_trips` keeps each row's first file line.
+LINE_ATTR = "tanlu_lines"
 #: Names the audit adds to results; an input column with one of these names is refused.
 RESERVED_COLUMNS = (
     ROW_COLUMN, "status", "itinerary_modes", "expected_distance_m", "expected_duration_s",
@@ -73,18 +84,26 @@ class ValidatedTrips:
     trips: pd.DataFrame
     errors: pd.DataFrame
     n_rows: int
+    #: First file line of each input row (index ``row - 1``; nullable ints, NA for parquet).
+    lines: pd.api.extensions.ExtensionArray | None = None
 
 
 def read_trips(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a trips file (``.csv``, ``.csv.gz`` or ``.parquet``) as given, CSV fields as text.
+    """Read a trips file (``.csv``, ``.csv.gz``, ``.xlsx`` or ``.parquet``), CSV cells as text.
 
-    A CSV line with more fields than the header is kept as a row whose every field is a
-    marker; :func:`validate_trips` reports it with its row number.
+    CSV text is decoded as ``graphs.tables`` decodes every user table (UTF-8, UTF-8 with BOM,
+    GB18030/GBK) and parsed record by record with strict quoting, so every record of the file
+    becomes exactly one row: a record with more or fewer fields than the header is kept as a
+    row whose every field is a marker (:func:`validate_trips` reports it with its row and line
+    number); blank lines are not records. The file line where each row starts is kept in
+    ``frame.attrs[LINE_ATTR]`` (spreadsheet row for ``.xlsx``; absent for parquet).
 
     Raises
     ------
     AuditInputError
-        If the file is missing, unreadable, of an unknown format or lacks a required column.
+        If the file is missing, unreadable, of an unknown format, lacks a required column, or is
+        structurally broken (an unterminated quote, text after a closing quote, a NUL byte):
+        the message names the line where the broken record starts.
     """
     path = Path(path)
     if not path.is_file():
@@ -98,22 +117,61 @@ def read_trips(path: str | os.PathLike) -> pd.DataFrame:
                 raise
             raise AuditInputError(f"{path}: not a readable parquet file ({err})",
                                   path=str(path)) from err
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        try:
+            table = read_table(path).frame
+        except InputFileError as err:
+            raise AuditInputError(str(err), path=str(path)) from err
+        check_columns(table.columns, path=path)
+        frame = table.where(table != "", np.nan)
+        frame.attrs[LINE_ATTR] = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame),
+                                           dtype=np.int64)
+        return frame
+    return _read_csv_strict(path)
+
+
+def _read_csv_strict(path: Path) -> pd.DataFrame:
     try:
-        header = pd.read_csv(path, nrows=0).columns
-    except (OSError, ValueError, UnicodeDecodeError) as err:
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise AuditInputError(f"{path}: not a readable CSV file ({err})", path=str(path)) from err
-    check_columns(header, path=path)
-    options = dict(dtype=str, keep_default_na=False, na_values=[""])
     try:
-        return pd.read_csv(path, **options)
-    except pd.errors.ParserError:
+        text, _ = decode_text(path, data=data)
+    except InputFileError as err:
+        raise AuditInputError(str(err), path=str(path), field=err.field) from err
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise AuditInputError(f"{path}: the file is empty (a header row is needed)",
+                                  path=str(path))
+        duplicates = sorted({c for c in header if header.count(c) > 1})
+        if duplicates:
+            raise AuditInputError(f"{path}: duplicate column names in the header: "
+                                  f"{', '.join(map(repr, duplicates))}", path=str(path))
+        check_columns(header, path=path)
         width = len(header)
-        # Slow path, only for files with ragged lines: keep each bad line as a marked row.
-        return pd.read_csv(path, engine="python",
-                           on_bad_lines=lambda fields: [f"{_BAD_LINE}{len(fields)}"] * width,
-                           **options)
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        raise AuditInputError(f"{path}: not a readable CSV file ({err})", path=str(path)) from err
+        start = reader.line_num + 1
+        for record in reader:
+            if record:  # a blank line is not a record
+                lines.append(start)
+                records.append(record if len(record) == width
+                               else [f"{_BAD_LINE}{len(record)}"] * width)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        why = ("unterminated quoted field (the quote opened here is never closed)"
+               if "unexpected end of data" in str(err) else f"broken CSV record ({err})")
+        raise AuditInputError(f"{path}: line {start}: {why}", path=str(path), row=start) from err
+    frame = pd.DataFrame(records, columns=header, dtype=object) if records else \
+        pd.DataFrame({name: pd.Series(dtype=object) for name in header})
+    frame = frame.where(frame != "", np.nan)
+    frame.attrs[LINE_ATTR] = np.asarray(lines, dtype=np.int64)
+    return frame
 
 
 def check_columns(columns, *, path: str | os.PathLike = "trips") -> None:
@@ -192,7 +250,10 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
     checks = []  # (mask, field, reason-or-series) in priority order, first match wins
 
     bad_line = _bad_line_mask(raw)
-    checks.append((bad_line, "*", "line has a different number of fields than the header"))
+    if bad_line.any():
+        counts = raw["trip_id"].where(bad_line, "").astype(str).str.slice(len(_BAD_LINE))
+        checks.append((bad_line, "*", "record has " + counts + " fields, the header has "
+                       + str(len(raw.columns))))
     for name in ("trip_id", "user_id"):
         checks.append((_is_blank(raw[name]), name, f"{name} is empty"))
     for name in TIME_COLUMNS:
@@ -239,8 +300,12 @@ def validate_trips(raw: pd.DataFrame, *, timezone: str,
         field[mask] = name
         reason[mask] = text[mask] if isinstance(text, pd.Series) else text
     bad = reason.notna().to_numpy()
+    lines = raw.attrs.get(LINE_ATTR)
+    lines = pd.array(lines if lines is not None and len(lines) == n else [pd.NA] * n,
+                     dtype="Int64")
     return ValidatedTrips(trips=_valid_frame(raw, parsed, rows, ~bad),
-                          errors=_error_frame(raw, rows, bad, field, reason), n_rows=n)
+                          errors=_error_frame(raw, rows, lines, bad, field, reason), n_rows=n,
+                          lines=lines)
 
 
 def _valid_frame(raw: pd.DataFrame, parsed: dict, rows: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
@@ -256,11 +321,12 @@ def _valid_frame(raw: pd.DataFrame, parsed: dict, rows: np.ndarray, keep: np.nda
     return frame[order + [c for c in frame.columns if c not in order]]
 
 
-def _error_frame(raw: pd.DataFrame, rows: np.ndarray, bad: np.ndarray, field: pd.Series,
-                 reason: pd.Series) -> pd.DataFrame:
+def _error_frame(raw: pd.DataFrame, rows: np.ndarray, lines, bad: np.ndarray,
+                 field: pd.Series, reason: pd.Series) -> pd.DataFrame:
     trip_id = raw["trip_id"][bad].astype("object").where(~_bad_line_mask(raw)[bad], None)
     return pd.DataFrame({
         ROW_COLUMN: rows[bad],
+        LINE_COLUMN: lines[bad],
         "trip_id": trip_id.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object),
         "field": field[bad].astype(str).to_numpy(dtype=object),
         "reason": reason[bad].astype(str).to_numpy(dtype=object),

@@ -29,7 +29,7 @@ import pandas as pd
 from graphs.crs import Crs, to_wgs84
 
 from .errors import AuditInputError
-from .schema import ERROR_COLUMNS, ROW_COLUMN, parse_times
+from .schema import ERROR_COLUMNS, LINE_COLUMN, ROW_COLUMN, parse_times
 
 __all__ = [
     "CRS_NAMES",
@@ -197,6 +197,7 @@ def epoch_seconds(times: pd.Series) -> np.ndarray:
 def _errors(rows, trip, field, reason) -> pd.DataFrame:
     return pd.DataFrame({
         ROW_COLUMN: np.asarray(rows, dtype=np.int64),
+        LINE_COLUMN: pd.array([pd.NA] * len(rows), dtype="Int64"),  # file lines: trips only
         "trip_id": [None if (t is None or t == "") else str(t) for t in trip],
         "field": field.astype(str).to_numpy(dtype=object),
         "reason": reason.astype(str).to_numpy(dtype=object)})[list(ERROR_COLUMNS)]

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .errors import InputFileError
 
-__all__ = ["DETECTED_ENCODINGS", "EXCEL_SUFFIXES", "FIRST_DATA_ROW", "TableFile", "read_table"]
+__all__ = ["DETECTED_ENCODINGS", "EXCEL_SUFFIXES", "FIRST_DATA_ROW", "TableFile", "read_table",
+           "decode_text"]
 
 #: Encodings tried in order when none is given. UTF-8 (a BOM is skipped) is strict, so a GBK
 #: file fails it and is read as GB18030, the superset of GBK and GB2312 that Excel in China
@@ -84,8 +85,24 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None,
     return TableFile(path=path, frame=frame.reset_index(drop=True), encoding=used)
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    raw = path.read_bytes()
+def decode_text(path: str | os.PathLike, *, encoding: str | None = None,
+                data: bytes | None = None) -> tuple[str, str]:
+    """The text of a CSV file and the encoding used (:data:`DETECTED_ENCODINGS` when None).
+
+    ``data`` are the file's bytes when the caller already has them (a decompressed ``.gz``);
+    ``path`` then only names the file in errors. For readers that parse the text themselves
+    (the audit's strict record parser) with the same encoding rules as :func:`read_table`.
+
+    Raises
+    ------
+    InputFileError
+        If the bytes are not valid in the given encoding (or in any detected one).
+    """
+    return _decode(Path(path), encoding, data)
+
+
+def _decode(path: Path, encoding: str | None, data: bytes | None = None) -> tuple[str, str]:
+    raw = path.read_bytes() if data is None else data
     if encoding is not None:
         try:
             name = codecs.lookup(encoding).name

@@ -113,7 +113,8 @@ def test_ragged_csv_line_is_an_error_row_not_a_crash(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     result = _validate(read_trips(path))
     assert result.errors["row"].tolist() == [2]
-    assert "number of fields" in result.errors["reason"].iloc[0]
+    assert result.errors["reason"].iloc[0] == "record has 14 fields, the header has 12"
+    assert result.errors["line"].tolist() == [3]
     assert result.trips["row"].tolist() == [1, 3, 4]
 
 
