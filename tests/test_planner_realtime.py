@@ -261,3 +261,52 @@ def test_swap_under_concurrent_requests(planner, query):
 def test_decode_keeps_header_time():
     feed = decode_feed(FEED, _feed(at=WHEN))
     assert feed.timestamp == WHEN.astimezone(timezone.utc)
+
+
+def test_audit_replays_an_archived_feed(poa_artifact, planner, query):
+    import pandas as pd
+
+    from audit.evaluate import PlannerEvaluator, TripInput
+
+    scheduled = planner.plan(query)
+    trips = sorted({leg.trip_id for leg in _rides(scheduled)})
+    started = pd.Timestamp(WHEN)
+    trip = TripInput(row=0, started_at=started, ended_at=started + pd.Timedelta("1h"),
+                     origin_lat=query.origin_lat, origin_lon=query.origin_lon,
+                     dest_lat=query.destination_lat, dest_lon=query.destination_lon,
+                     claimed_mode="bus")
+    plain = PlannerEvaluator.for_network(poa_artifact)(trip)
+    replay = PlannerEvaluator.for_network(poa_artifact, realtime=((FEED, _feed(cancel=trips)),))
+    assert replay.fingerprint != PlannerEvaluator.for_network(poa_artifact).fingerprint
+    replayed = replay(trip)
+    assert plain["status"] == "ok"
+    # every scheduled option was cancelled: what ran is slower (or nothing ran at all)
+    assert replayed["status"] != "ok" or replayed["expected_duration_s"] > \
+        plain["expected_duration_s"]
+
+
+def test_http_plan_says_realtime_per_leg(poa_network, query, tmp_path):
+    from api.app import create_app
+
+    planner = Planner(poa_network)
+    scheduled = planner.plan(query)
+    ride = _first_ride(scheduled.itineraries[scheduled.fastest])
+    path = tmp_path / "live.pb"
+    path.write_bytes(_feed(at=datetime.now(timezone.utc),
+                           delays=[(ride.trip_id, ride.from_place.stop_id, 30)]))
+    params = {"from": f"{query.origin_lat},{query.origin_lon}",
+              "to": f"{query.destination_lat},{query.destination_lon}",
+              "at": WHEN.isoformat(), "modes": "transit"}
+    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+                         "TANLU_REALTIME": [f"{FEED}={path}"]}).test_client()
+    body = client.get("/v1/plan", query_string=params).get_json()
+    legs = [leg for it in body["itineraries"] for leg in it["legs"] if leg["trip_id"]]
+    live = [leg for leg in legs if leg["realtime"]]
+    assert live and all(leg["departure_delay_s"] == 30 for leg in live)
+    assert all(leg["scheduled_departure"] is None for leg in legs if not leg["realtime"])
+    path.write_bytes(b"\x00garbage")
+    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+                         "TANLU_REALTIME": [f"{FEED}={path}"]}).test_client()
+    response = client.get("/v1/plan", query_string=params)
+    assert response.status_code == 200
+    assert any("unavailable" in n for n in response.get_json()["notices"])
