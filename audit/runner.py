@@ -88,7 +88,8 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     """
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(
-        network_path, rules=rules, realtime=realtime, **({"methodology": methodology} if methodology else {}))
+        network_path, rules=rules, realtime=realtime,
+        **({"methodology": methodology} if methodology else {}))
     traces, taps, crs = (options.pop(name, default) for name, default in
                          (("traces", None), ("taps", None), ("crs", "wgs84")))
     evidence = None
