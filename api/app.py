@@ -16,11 +16,11 @@ from planner.piles import load_pile_csv
 from .cities import Cities, file_key
 from .embed_view import format_co2e, format_points
 from .errors import ApiError, register_error_handlers
-from .keys import current_client, load_keys, request_key, set_current_client, hash_key
+from .keys import current_client, hash_key, load_keys, request_key, set_current_client
 from .logs import REQUEST_ID_HEADER, log_access, start_request
 from .metrics import LATENCY, REQUESTS
-from .realtime import DEFAULT_INTERVAL_S, RealtimePoller, parse_realtime_specs
 from .ratelimit import EXEMPT_ENDPOINTS, init_rate_limits
+from .realtime import DEFAULT_INTERVAL_S, RealtimePoller, parse_realtime_specs
 from .routes import register_blueprints
 from .settings import DEFAULT_CITY, Settings, parse_network_specs, settings_from_env, tile_crs
 from .state import CITY_KEY, EXTENSION_KEY, AppState, make_state, warm_up

@@ -14,7 +14,7 @@ import os
 import threading
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ class RealtimePoller:
 
     def poll_once(self, now: datetime | None = None) -> None:
         """Fetch every source once and install the resulting states."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         for source in self.sources:
             try:
                 feed = decode_feed(source.feed, fetch_feed_bytes(source.location))

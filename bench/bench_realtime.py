@@ -33,7 +33,7 @@ def make_feed(tt, trips: np.ndarray) -> bytes:
     msg.header.gtfs_realtime_version = "2.0"
     msg.header.timestamp = int(WHEN.timestamp())
     pattern_of = np.searchsorted(tt.pattern_trip_indptr, trips, side="right") - 1
-    for i, (t, p) in enumerate(zip(trips, pattern_of)):
+    for i, (t, p) in enumerate(zip(trips, pattern_of, strict=True)):
         feed, own = str(tt.trip_id[t]).split(":", 1)
         tu = msg.entity.add(id=str(i)).trip_update
         tu.trip.trip_id = own

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -128,7 +128,7 @@ def decode_feed(name: str, data: bytes) -> RealtimeFeed:
                 trips.append(change)
         if entity.HasField("alert"):
             closures.extend(_closures(entity.alert, prefix))
-    stamp = datetime.fromtimestamp(message.header.timestamp, timezone.utc)
+    stamp = datetime.fromtimestamp(message.header.timestamp, UTC)
     return RealtimeFeed(name=name, timestamp=stamp, trips=tuple(trips),
                         closures=tuple(closures), not_applied=not_applied)
 
@@ -214,7 +214,7 @@ def apply_feeds(tt: Timetable, day: DayTable, feeds: tuple[RealtimeFeed, ...],
             t = trip_index.get(change.trip_id)
             ks = [k for k in by_original.get(t, ()) if _instance_date(day, k) ==
                   (change.start_date or day.service_date)]
-            for k in ks:
+            for k in map(int, ks):
                 if change.cancelled:
                     cancelled.add(k)
                     continue
@@ -243,7 +243,8 @@ def apply_feeds(tt: Timetable, day: DayTable, feeds: tuple[RealtimeFeed, ...],
             groups.append(group)
             flags.append(np.zeros(len(group[1]), bool))
             continue
-        parts = _regroup(day, dp, new_times, cancelled, stop_closed, route_closed, zero)
+        parts = _regroup(day, dp, new_times, cancelled, stop_closed=stop_closed,
+                         route_closed=route_closed, zero=zero)
         for group, realtime in parts:
             groups.append(group)
             flags.append(realtime)
@@ -291,7 +292,7 @@ def _retime(day: DayTable, dp: int, k: int, change: TripChange, stop_index: dict
     pos, matched = 0, []
     for sc in change.stops:
         s = stop_index.get(sc.stop_id)
-        hit = np.nonzero(stops[pos:] == s)[0] if s is not None else []
+        hit: np.ndarray = np.nonzero(stops[pos:] == s)[0] if s is not None else np.zeros(0, int)
         if len(hit) == 0:
             continue
         pos += int(hit[0])
@@ -301,8 +302,9 @@ def _retime(day: DayTable, dp: int, k: int, change: TripChange, stop_index: dict
     delay = 0
     updates = dict(matched)
     for i in range(n):
-        sc = updates.get(i)
-        if sc is not None:
+        update = updates.get(i)
+        if update is not None:
+            sc = update
             if sc.no_data:
                 delay = 0
             skip[i] = sc.skipped
@@ -325,7 +327,7 @@ def _retime(day: DayTable, dp: int, k: int, change: TripChange, stop_index: dict
     return new_arr.astype(np.int32), new_dep.astype(np.int32), skip
 
 
-def _regroup(day: DayTable, dp: int, new_times: dict, cancelled: set, stop_closed: list,
+def _regroup(day: DayTable, dp: int, new_times: dict, cancelled: set, *, stop_closed: list,
              route_closed: list, zero: int) -> list[tuple[tuple, np.ndarray]]:
     """The trips of day pattern ``dp`` after updates, as FIFO groups with uniform flags."""
     p, trips, offsets, arr, dep, board, alight = _group_of(day, dp)

@@ -7,7 +7,7 @@ invariant of every day pattern checked directly on the arrays.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -260,7 +260,7 @@ def test_swap_under_concurrent_requests(planner, query):
 
 def test_decode_keeps_header_time():
     feed = decode_feed(FEED, _feed(at=WHEN))
-    assert feed.timestamp == WHEN.astimezone(timezone.utc)
+    assert feed.timestamp == WHEN.astimezone(UTC)
 
 
 def test_audit_replays_an_archived_feed(poa_artifact, planner, query):
@@ -292,7 +292,7 @@ def test_http_plan_says_realtime_per_leg(poa_network, query, tmp_path):
     scheduled = planner.plan(query)
     ride = _first_ride(scheduled.itineraries[scheduled.fastest])
     path = tmp_path / "live.pb"
-    path.write_bytes(_feed(at=datetime.now(timezone.utc),
+    path.write_bytes(_feed(at=datetime.now(UTC),
                            delays=[(ride.trip_id, ride.from_place.stop_id, 30)]))
     params = {"from": f"{query.origin_lat},{query.origin_lon}",
               "to": f"{query.destination_lat},{query.destination_lon}",
