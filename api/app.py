@@ -16,10 +16,11 @@ from planner.piles import load_pile_csv
 from .cities import Cities, file_key
 from .embed_view import format_co2e, format_points
 from .errors import ApiError, register_error_handlers
-from .keys import current_client, load_keys, request_key, set_current_client, hash_key
+from .keys import current_client, hash_key, load_keys, request_key, set_current_client
 from .logs import REQUEST_ID_HEADER, log_access, start_request
 from .metrics import LATENCY, REQUESTS
 from .ratelimit import EXEMPT_ENDPOINTS, init_rate_limits
+from .realtime import DEFAULT_INTERVAL_S, RealtimePoller, parse_realtime_specs
 from .routes import register_blueprints
 from .settings import DEFAULT_CITY, Settings, parse_network_specs, settings_from_env, tile_crs
 from .state import CITY_KEY, EXTENSION_KEY, AppState, make_state, warm_up
@@ -27,6 +28,7 @@ from .state import CITY_KEY, EXTENSION_KEY, AppState, make_state, warm_up
 __all__ = ["create_app", "HtmlSafeJSONProvider"]
 
 #: ``config`` keys that override the settings (else taken from ``TANLU_*`` variables).
+REALTIME_KEY = "tanlu_realtime"
 _SETTING_KEYS = {f"TANLU_{f.name.upper()}": f.name for f in dataclasses.fields(Settings)}
 
 
@@ -61,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({k: v for k, v in config.items() if k not in _SETTING_KEYS})
     clients = load_keys(settings.keys_file) if settings.keys_file is not None else {}
     app.extensions[EXTENSION_KEY] = _cities(settings, config)
+    _start_realtime(app, config)
     app.config["TANLU_CLIENTS"] = clients
     register_error_handlers(app)
     register_blueprints(app)
@@ -147,6 +150,19 @@ def _cities(settings: Settings, config: Mapping[str, Any]) -> Cities:
     return cities
 
 
+def _start_realtime(app: Flask, config: Mapping[str, Any]) -> None:
+    """``TANLU_REALTIME`` (``[CITY:]FEED=URL_OR_FILE`` strings): poll once now, then in a
+    thread of each process (``TANLU_REALTIME_INTERVAL_S``; see ``api.realtime``)."""
+    sources = parse_realtime_specs(config.get("TANLU_REALTIME"))
+    if not sources:
+        return
+    poller = RealtimePoller(app.extensions[EXTENSION_KEY], sources, interval_s=float(
+        config.get("TANLU_REALTIME_INTERVAL_S") or DEFAULT_INTERVAL_S))
+    poller.check()
+    poller.poll_once()
+    app.extensions[REALTIME_KEY] = poller
+
+
 def _city_from_url(endpoint: str | None, values: dict[str, Any] | None) -> None:
     if values and "city" in values:
         setattr(g, CITY_KEY, values.pop("city"))
@@ -156,6 +172,9 @@ def _before_request() -> None:
     start_request()
     app_cities: Cities = _app().extensions[EXTENSION_KEY]
     app_cities.watch()
+    poller = _app().extensions.get(REALTIME_KEY)
+    if poller is not None:
+        poller.watch()
     if request.blueprint == "embed" and "city" in request.args:
         setattr(g, CITY_KEY, request.args["city"])
     _identify_client()

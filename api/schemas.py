@@ -102,7 +102,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["mode", "from", "to", "departure", "arrival", "duration_s", "distance_m",
                      "co2e_g", "co2e_g_per_pkm", "co2e_factor", "route_id",
-                     "route_short_name", "headsign", "trip_id", "geometry", "polyline6"],
+                     "route_short_name", "headsign", "trip_id", "realtime",
+                     "scheduled_departure", "scheduled_arrival", "departure_delay_s",
+                     "arrival_delay_s", "geometry", "polyline6"],
         "properties": {
             "mode": _STRING, "from": {"$ref": "#/components/schemas/Place"},
             "to": {"$ref": "#/components/schemas/Place"},
@@ -114,6 +116,16 @@ SCHEMAS: dict[str, Any] = {
                             "description": "factor-table key or \"emissions.txt\""},
             "route_id": _NULLABLE_STRING, "route_short_name": _NULLABLE_STRING,
             "headsign": _NULLABLE_STRING, "trip_id": _NULLABLE_STRING,
+            "realtime": {"type": "boolean", "description": "departure and arrival are the "
+                         "times expected by a GTFS-Realtime feed (else the timetable's)"},
+            "scheduled_departure": {"type": ["string", "null"], "format": "date-time",
+                                    "description": "the timetable's departure (realtime legs)"},
+            "scheduled_arrival": {"type": ["string", "null"], "format": "date-time",
+                                  "description": "the timetable's arrival (realtime legs)"},
+            "departure_delay_s": {"type": ["number", "null"],
+                                  "description": "expected minus scheduled departure"},
+            "arrival_delay_s": {"type": ["number", "null"],
+                                "description": "expected minus scheduled arrival"},
             "geometry": {"type": "object", "required": ["type", "coordinates"],
                          "properties": {"type": {"const": "LineString"},
                                         "coordinates": {"type": "array", "items": {

@@ -166,6 +166,7 @@ def _counted(plan: PlanFunction, city: str) -> PlanFunction:
         if itineraries:
             PLANS.labels(city=city, mode=main_mode(itineraries[result.recommended])).inc()
         return result
+    counted.planner = getattr(plan, "planner", None)  # type: ignore[attr-defined]
     return counted
 
 
@@ -181,4 +182,5 @@ def _planner_function(network: Network, rules: Any, methodology: Methodology,
             raise ApiError("methodology_not_allowed", field="methodology",
                            value=str(chosen)[:40], allowed="")
         return engine.plan(make_query(**options), rules=rules, methodology=chosen)
+    plan.planner = engine  # type: ignore[attr-defined]  # the realtime poller swaps its tables
     return plan

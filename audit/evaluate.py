@@ -7,6 +7,8 @@ It returns facts only; the plausibility rules live in ``audit.checks``.
 """
 from __future__ import annotations
 
+import hashlib
+
 import math
 import os
 import threading
@@ -170,10 +172,13 @@ class PlannerEvaluator:
     rules: str = DEFAULT_RULES
     query_options: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
     methodology: str = DEFAULT_METHODOLOGY
+    # archived GTFS-Realtime snapshots (feed name, FeedMessage bytes) applied before evaluating
+    realtime: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def for_network(cls, network_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
                     methodology: str = DEFAULT_METHODOLOGY,
+                    realtime: tuple[tuple[str, bytes], ...] = (),
                     **query_options: Any) -> PlannerEvaluator:
         """An evaluator for ``network_path`` (its checksum computed now).
 
@@ -185,17 +190,37 @@ class PlannerEvaluator:
         path = str(Path(network_path).resolve())
         _cached_methodology(str(methodology))
         return cls(path, file_sha256(path), str(rules), tuple(sorted(query_options.items())),
-                   str(methodology))
+                   str(methodology), tuple(realtime))
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever the results could change: network, rules, methodology, options."""
+        """Changes whenever the results could change: network, rules, methodology, options,
+        realtime snapshots."""
         label = _cached_methodology(self.methodology).label
-        return f"planner|{self.network_sha256}|{self.rules}|{label}|{self.query_options!r}"
+        feeds = [(name, hashlib.sha256(data).hexdigest()[:16]) for name, data in self.realtime]
+        return (f"planner|{self.network_sha256}|{self.rules}|{label}|{self.query_options!r}"
+                + (f"|realtime{feeds!r}" if feeds else ""))
+    def _planner(self):
+        if not self.realtime:
+            return cached_planner(self.network_path, self.network_sha256)
+        from planner import Planner
+        from planner.realtime import RealtimeState, decode_feed
+
+        key = (self.network_path, self.fingerprint)
+        network = cached_network(self.network_path, self.network_sha256)
+        with _NETWORKS_LOCK:
+            if key not in _PLANNERS:
+                engine = Planner(network)
+                if engine.transit is not None:
+                    engine.transit.realtime = RealtimeState(
+                        engine.transit.timetable, engine.transit.tz,
+                        feeds=tuple(decode_feed(name, data) for name, data in self.realtime))
+                _PLANNERS[key] = engine
+            return _PLANNERS[key]
 
     def warm_up(self) -> None:
         """Load the network, rules and methodology now (worker start), not on the first trip."""
-        cached_planner(self.network_path, self.network_sha256)
+        self._planner()
         _cached_rules(self.rules)
         _cached_methodology(self.methodology)
 
@@ -207,7 +232,7 @@ class PlannerEvaluator:
         from planner import make_query
         from planner.errors import OutsideCoverageError
 
-        engine = cached_planner(self.network_path, self.network_sha256)
+        engine = self._planner()
         parts = parse_modes(trip.claimed_mode)
         modes, transit_modes = claimed_mode_to_query_modes(parts)
         query = make_query(origin=(trip.origin_lat, trip.origin_lon),

@@ -83,7 +83,8 @@ class AuditOutcome:
 
 def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
               out_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
-              methodology: str | None = None, **options) -> AuditOutcome:
+              methodology: str | None = None, realtime: tuple[tuple[str, bytes], ...] = (),
+              **options) -> AuditOutcome:
     """Audit a trips file against a network artifact with the planner (see :func:`audit_trips`).
 
     Raises
@@ -95,7 +96,8 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     """
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(
-        network_path, rules=rules, **({"methodology": methodology} if methodology else {}))
+        network_path, rules=rules, realtime=realtime,
+        **({"methodology": methodology} if methodology else {}))
     traces, taps, crs = (options.pop(name, default) for name, default in
                          (("traces", None), ("taps", None), ("crs", "wgs84")))
     evidence = None

@@ -60,6 +60,7 @@ class DayTable:
     fp_target: np.ndarray         # int32
     fp_distance_m: np.ndarray     # float64
     min_transfer_s: np.ndarray    # int32 (s,) minimum time to change vehicles at each stop
+    trip_realtime: np.ndarray | None = None  # bool (day trips,): times from a realtime feed
 
     @cached_property
     def kernel(self) -> raptor.Timetable:
@@ -237,7 +238,7 @@ def reverse_day_table(day: DayTable) -> DayTable:
     boarding backwards is alighting forwards, so the two flags swap."""
     n_dp = len(day.dp_pattern)
     stops, cum, arr, dep, board, alight = [], [], [], [], [], []
-    trip_original, trip_offset = [], []
+    trip_original, trip_offset, trip_realtime = [], [], []
     for p in range(n_dp):
         a, b = day.dp_stop_indptr[p], day.dp_stop_indptr[p + 1]
         n = b - a
@@ -253,6 +254,8 @@ def reverse_day_table(day: DayTable) -> DayTable:
         dep.append((-day.st_arr[rows][::-1, ::-1]).ravel())
         trip_original.append(day.trip_original[t0:t1][::-1])
         trip_offset.append(day.trip_offset_s[t0:t1][::-1])
+        if day.trip_realtime is not None:
+            trip_realtime.append(day.trip_realtime[t0:t1][::-1])
     lengths = np.diff(day.dp_stop_indptr)
     counts = np.diff(day.dp_trip_indptr)
     dp_stops = _cat(stops, np.int32)
@@ -272,4 +275,5 @@ def reverse_day_table(day: DayTable) -> DayTable:
         st_arr=_cat(arr, np.int32), st_dep=_cat(dep, np.int32),
         **_stop_index(day.dp_stop_indptr, dp_stops, n_stops),
         fp_indptr=fp_indptr.astype(np.int64), fp_target=src[order],
-        fp_distance_m=day.fp_distance_m[order], min_transfer_s=day.min_transfer_s)
+        fp_distance_m=day.fp_distance_m[order], min_transfer_s=day.min_transfer_s,
+        trip_realtime=None if day.trip_realtime is None else _cat(trip_realtime, np.bool_))

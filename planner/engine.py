@@ -256,6 +256,7 @@ class Planner:
             notices.append(CodedText("no transit: the network has no timetable",
                                      "no_timetable"))
             return []
+        notices.extend(self.transit.realtime_notices())
         service_date = query.when.date()
         if not self.transit.covers(service_date):
             message = (f"date {service_date} is outside the feeds' service dates "

@@ -90,10 +90,29 @@ class Leg:
     route_short_name: str | None = None
     headsign: str | None = None
     trip_id: str | None = None
+    # with realtime data (``realtime``): departure/arrival are the expected times, these the
+    # timetable's; None without realtime data
+    scheduled_departure: datetime | None = None
+    scheduled_arrival: datetime | None = None
+    realtime: bool = False
 
     @property
     def duration_s(self) -> float:
         return (self.arrival - self.departure).total_seconds()
+
+    @property
+    def departure_delay_s(self) -> float | None:
+        """Expected minus scheduled departure (None without realtime data)."""
+        if self.scheduled_departure is None:
+            return None
+        return (self.departure - self.scheduled_departure).total_seconds()
+
+    @property
+    def arrival_delay_s(self) -> float | None:
+        """Expected minus scheduled arrival (None without realtime data)."""
+        if self.scheduled_arrival is None:
+            return None
+        return (self.arrival - self.scheduled_arrival).total_seconds()
 
 
 @dataclass(frozen=True)

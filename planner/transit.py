@@ -41,6 +41,9 @@ class _Ride:
     offset_s: int
     board: int     # position in the original pattern
     alight: int
+    departure_s: int = 0    # as the day table says (realtime or scheduled), seconds of the day
+    arrival_s: int = 0
+    realtime: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class TransitRouter:
         self._cache_size = cache_size
         self._days: OrderedDict[tuple[date, bool], DayTable] = OrderedDict()
         self._lock = threading.RLock()  # web workers may share one Planner across threads
+        #: ``planner.realtime.RealtimeState`` in force; replaced whole, in one assignment
+        self.realtime = None
         hop = tt.pattern_hop_distance_m.astype(np.float64)
         first = np.zeros(len(hop), bool)
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
@@ -102,13 +107,25 @@ class TransitRouter:
         return self.first_date <= service_date <= self.last_date
 
     def day(self, service_date: date, reversed_: bool) -> DayTable:
-        """The compiled (optionally time-reversed) table of a service date, cached."""
+        """The (optionally time-reversed) table of a service date, realtime feeds applied."""
+        realtime = self.realtime  # read once: a poller may swap it meanwhile
+        if realtime is not None:
+            return realtime.day(service_date, reversed_, self.scheduled_day)
+        return self.scheduled_day(service_date, reversed_)
+
+    def realtime_notices(self) -> tuple[str, ...]:
+        """Notices of the realtime state in force (stale or broken feeds, what was applied)."""
+        realtime = self.realtime
+        return () if realtime is None else realtime.notices
+
+    def scheduled_day(self, service_date: date, reversed_: bool) -> DayTable:
+        """The compiled (optionally time-reversed) scheduled table of a service date, cached."""
         key = (service_date, reversed_)
         with self._lock:
             if key in self._days:
                 self._days.move_to_end(key)
                 return self._days[key]
-            table = (reverse_day_table(self.day(service_date, False)) if reversed_
+            table = (reverse_day_table(self.scheduled_day(service_date, False)) if reversed_
                      else compile_day_table(self.timetable, service_date, self.tz))
             self._days[key] = table
             while len(self._days) > 2 * self._cache_size:
@@ -163,9 +180,15 @@ class TransitRouter:
             if fields[raptor.F_KIND] == raptor.KIND_FOOT:
                 steps.append(_Foot(alight_stop, s))
             b, a = day.position_in_pattern(dp, bpos), day.position_in_pattern(dp, apos)
+            row = int(day.trip_time_base[trip])
+            dep_s, arr_s = int(day.st_dep[row + bpos]), int(day.st_arr[row + apos])
+            if day.reversed:  # times negated, board and alight swapped
+                dep_s, arr_s = -int(day.st_arr[row + apos]), -int(day.st_dep[row + bpos])
             steps.append(_Ride(pattern=int(day.dp_pattern[dp]), trip=int(day.trip_original[trip]),
                                offset_s=int(day.trip_offset_s[trip]),
-                               board=min(a, b), alight=max(a, b)))
+                               board=min(a, b), alight=max(a, b), departure_s=dep_s,
+                               arrival_s=arr_s, realtime=day.trip_realtime is not None
+                               and bool(day.trip_realtime[trip])))
             s = int(day.dp_stops[base + bpos])
             fields = fields_of[k - 1, s, int(fields[raptor.F_PARENT])]
             k -= 1
@@ -228,6 +251,12 @@ class TransitRouter:
         base = int(tt.pattern_stop_indptr[ride.pattern])
         stops = tt.pattern_stops[base + ride.board: base + ride.alight + 1]
         distance_m = float(self._cum_m[base + ride.alight] - self._cum_m[base + ride.board])
+        scheduled = {}
+        if ride.realtime:  # expected times from the feed; the schedule's kept beside them
+            scheduled = {"scheduled_departure": at_seconds(service_date, dep, self.tz),
+                         "scheduled_arrival": at_seconds(service_date, arr, self.tz),
+                         "realtime": True}
+            dep, arr = ride.departure_s, ride.arrival_s
         route = int(tt.pattern_route[ride.pattern])
         factor = float(tt.route_co2e_g_per_pkm[route])
         source = str(tt.route_co2e_source[route])
@@ -241,7 +270,7 @@ class TransitRouter:
                    route_id=str(tt.route_id[route]),
                    route_short_name=str(tt.route_short_name[route]) or None,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
-                   trip_id=str(tt.trip_id[ride.trip]))
+                   trip_id=str(tt.trip_id[ride.trip]), **scheduled)
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
         """The ride's line: each hop's shape, or the next stop where a hop has none."""

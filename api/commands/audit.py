@@ -44,6 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--crs", choices=CRS_NAMES, default="wgs84",
                    help="coordinate system of --traces and of the trips' origin/dest columns, "
                         "in and out (the results' columns are in it too; default wgs84)")
+    p.add_argument("--realtime", action="append", default=[], metavar="FEED=FILE",
+                   help="archived GTFS-Realtime snapshot of the network's GTFS feed FEED: "
+                        "claims are checked against what ran (applied before evaluating); "
+                        "repeatable")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -66,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     method = methodology_of(args.methodology)
     method.require_usable()
     manifest = read_manifest(args.network)
+    realtime = _realtime_snapshots(args.realtime)
     outcome = run_audit(args.trips, args.network, args.out, rules=args.rules,
-                        methodology=args.methodology,
+                        methodology=args.methodology, realtime=realtime,
                         errors_path=args.errors, chunk_size=args.chunk_size,
                         workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                         progress=not args.quiet, traces=args.traces, taps=args.taps,
@@ -92,3 +97,20 @@ def run(args: argparse.Namespace) -> int:
                                        for k, v in outcome.evidence_intake.items()),
               file=sys.stderr)
     return 0
+
+
+def _realtime_snapshots(specs: list[str]) -> tuple[tuple[str, bytes], ...]:
+    """``FEED=FILE`` snapshots, read and decoded now so a bad file ends the command (exit 2)."""
+    from planner.realtime import decode_feed
+
+    from ..realtime import fetch_feed_bytes, parse_realtime_specs
+
+    out = []
+    for source in parse_realtime_specs(specs):
+        if source.city is not None:
+            raise AuditInputError(f"--realtime: expected FEED=FILE, got {source.city}:...",
+                                  field="realtime")
+        data = fetch_feed_bytes(source.location)
+        decode_feed(source.feed, data)
+        out.append((source.feed, data))
+    return tuple(out)

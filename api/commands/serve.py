@@ -49,6 +49,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds before a stuck worker is restarted "
                              f"(default {DEFAULT_TIMEOUT_S})")
+    parser.add_argument("--realtime", action="append", default=[],
+                        metavar="[CITY:]FEED=URL_OR_FILE",
+                        help="GTFS-Realtime feed (TripUpdates and Alerts) of the network's GTFS "
+                             "feed FEED, polled by every worker; CITY: for a city other than the "
+                             "default; repeatable")
+    parser.add_argument("--realtime-interval", type=_positive_int, default=30,
+                        help="seconds between realtime polls (default 30); a feed older than "
+                             "3 intervals is dropped for the schedule")
     parser.add_argument("--no-access-log", action="store_true",
                         help="do not log one line per request")
     parser.add_argument("--methodology", default=None,
@@ -91,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         _say(f"ready in {time.monotonic() - started:.1f} s; starting {args.workers} worker(s) "
              f"on {_bracket(args.host)}:{args.port}")
         # each worker starts its reload watcher as it boots (it checks the files at once)
-        options["post_worker_init"] = lambda worker: app.extensions["tanlu"].watch()
+        options["post_worker_init"] = lambda worker: _watch(app)
         TanluServer(app, options).run()
     finally:
         # workers are forked inside run() and leave through here too: only the master cleans up
@@ -102,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace, networks) -> dict[str, Any]:
     """The app's config: the environment's settings, overridden by the command's options."""
-    config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORKS": networks}
+    config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORKS": networks,
+                              "TANLU_REALTIME": args.realtime,
+                              "TANLU_REALTIME_INTERVAL_S": args.realtime_interval}
     for key, value in (("TANLU_METHODOLOGY", args.methodology),
                        ("TANLU_POINTS_RULES", args.rules), ("TANLU_PILE_LIST", args.pile_list)):
         if value is not None:
@@ -130,6 +140,14 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         # several servers (tests, benchmarks) may run at once: no shared control socket
         "control_socket_disable": True,
     }
+
+
+def _watch(app: Flask) -> None:
+    """Start a worker's reload watcher and realtime poller (each checks at once)."""
+    app.extensions["tanlu"].watch()
+    poller = app.extensions.get("tanlu_realtime")
+    if poller is not None:
+        poller.watch()
 
 
 def _child_exit(server: Any, worker: Any) -> None:
