@@ -3,7 +3,6 @@
 never 500), the favicon and the CLI's default time in the network's timezone."""
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -114,14 +113,12 @@ def test_swapped_lat_lon_gets_a_hint_over_http_and_cli(client, poa_artifact, cap
 
 
 def test_cli_without_at_plans_now_in_the_networks_timezone(poa_network):
+    from api.cli import build_parser
     from api.commands.plan import _options
 
-    args = argparse.Namespace(origin=FROM, destination=TO, at=None, arrive_by=False,
-                              modes="步行", transit_modes=None, charged_at_public_pile=False,
-                              walk_speed=None, bike_speed=None, ebike_speed=None,
-                              max_walk_m=None, max_transfers=None, max_snap_m=None,
-                              budget_factor=None, budget_slack_min=None, budget_min=None,
-                              passengers=None)
+    # the real parser, so options added to `tanlu plan` later get their defaults here too
+    args = build_parser().parse_args(["plan", "--network", "unused.tanlu", "--from", FROM,
+                                      "--to", TO, "--modes", "步行"])
     now = datetime(2019, 5, 13, 15, 0, tzinfo=timezone.utc)   # 12:00 in Porto Alegre
     options = _options(args, poa_network.timezone, now=now)
     assert options["when"] == now
