@@ -313,11 +313,12 @@ class Planner:
     def _bike_access(self, query: Query, snaps):
         """Own-bike rides from the origin to parking stops (``bike+transit``), or None."""
         o = snaps.get(("origin", "bike"))
-        if "bike" not in query.access_modes or o is None or "bike" not in self.graphs:
+        tt = self.network.timetable
+        if "bike" not in query.access_modes or o is None or "bike" not in self.graphs or tt is None:
             return None
         if self._parking is None:
-            self._parking = parking_stops(self.network.timetable, self.snappers["bike"])
-        return bike_access(self.graphs["bike"], self._parking, self.network.timetable.n_stops,
+            self._parking = parking_stops(tt, self.snappers["bike"])
+        return bike_access(self.graphs["bike"], self._parking, tt.n_stops,
                            origin_node=o.node, snap_m=o.distance_m,
                            speed_mps=query.bike_speed_mps)
 
