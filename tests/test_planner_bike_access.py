@@ -154,6 +154,25 @@ def test_http_and_cli_surface(poa_artifact, capsys):
     assert code == 2 and "taxi+transit" in capsys.readouterr().err
 
 
+def test_http_plan_with_own_bike(poa_network):
+    from api.app import create_app
+
+    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    base = {"from": "{:f},{:f}".format(*ORIGIN), "to": "{:f},{:f}".format(*DESTINATION),
+            "at": WHEN.isoformat()}
+    for extra in ({"ownBike": "true"}, {"modes": "walk,bike+transit"}):
+        answer = client.get("/v1/plan", query_string={**base, **extra})
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        assert body["query"]["access_modes"] == ["bike"]
+        parked = [leg for it in body["itineraries"] for leg in it["legs"] if leg["note"] == "park"]
+        assert parked and all(leg["mode"] == "bike" and leg["to"]["stop_id"] for leg in parked)
+    answer = client.get("/v1/plan", query_string={**base, "modes": "walk,taxi+transit"})
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "unknown_mode"
+    assert answer.get_json()["error"]["field"] == "modes"
+
+
 def test_departure_window_keeps_bike_access(planner):
     q, plan = _plan(planner, access=("bike",), window_s=1200.0)
     biked = [it for it in plan.itineraries if it.legs[0].note == PARK_NOTE]
