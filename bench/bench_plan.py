@@ -9,7 +9,8 @@ Prints p50/p95 of each and the ratios the targets are stated in:
 - walk+transit: p50 <= 0.7x cafein's, p95 <= 1.0x cafein's;
 - default modes (walk, bike, transit + car baseline): p50 <= 1.0x cafein's walk+transit;
 - with ``--own-bike``, default modes plus ``bike+transit`` (own bike parked at a station) are
-  timed too, interleaved: p50 <= 1.5x default modes without it.
+  timed too, interleaved: p50 <= 1.5x default modes without it (and ``walk,bike+transit``
+  beside walk+transit, where no bike street option bounds the transit search).
 
 Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
@@ -150,6 +151,8 @@ def main() -> None:
     default = [make_query(origin=o, destination=d, when=WHEN) for o, d in pairs]
     own_bike = [make_query(origin=o, destination=d, when=WHEN, access_modes=("bike",))
                 for o, d in pairs] if args.own_bike else []
+    transit_bike = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
+                               access_modes=("bike",)) for o, d in pairs] if args.own_bike else []
     arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30), arrive_by=True)
               for o, d in pairs]
     first = time.perf_counter()
@@ -163,7 +166,7 @@ def main() -> None:
         if peer:
             peer.plan((q.origin_lat, q.origin_lon), (q.destination_lat, q.destination_lon))
 
-    t_transit, t_peer, t_default, t_arrive, t_bike = [], [], [], [], []
+    t_transit, t_peer, t_default, t_arrive, t_bike, t_transit_bike = [], [], [], [], [], []
     found, options = 0, []
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
@@ -176,6 +179,7 @@ def main() -> None:
             t_arrive.append(_timed(_plan, planner, qa))
             if own_bike:
                 t_bike.append(_timed(_plan, planner, own_bike[i]))
+                t_transit_bike.append(_timed(_plan, planner, transit_bike[i]))
     for q in transit:
         plan = _plan(planner, q)
         if plan is not None:
@@ -196,6 +200,9 @@ def main() -> None:
     if t_bike:
         print(_stats("tanlu default modes + bike+transit (ownBike)", t_bike))
         print(_ratio("default modes p50, ownBike / without", t_bike, t_default, 50, 1.5))
+        print(_stats("tanlu walk,bike+transit", t_transit_bike))
+        print(_ratio("walk+transit p50, with bike access / without", t_transit_bike, t_transit,
+                     50, 1.5))
     if peer:
         print(_ratio("walk+transit p50, tanlu / cafein", t_transit, t_peer, 50, 0.7))
         print(_ratio("walk+transit p95, tanlu / cafein", t_transit, t_peer, 95, 1.0))
