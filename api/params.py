@@ -16,8 +16,15 @@ from typing import Any
 
 from graphs.crs import Crs, parse_crs, to_wgs84
 from graphs.errors import CrsError
-from graphs.modes import (ALL_MODE_NAMES, MODES, TRANSIT_MODES, ModeError, parse_mode, parse_modes,
-                          parse_trip_modes)
+from graphs.modes import (
+    ALL_MODE_NAMES,
+    MODES,
+    TRANSIT_MODES,
+    ModeError,
+    parse_mode,
+    parse_modes,
+    parse_trip_modes,
+)
 from planner import model
 from planner.engine import swapped_hint
 from planner.errors import OutsideCoverageError, QueryError
@@ -372,12 +379,8 @@ def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[
 
 def _parse_trip_modes(value: Any, field: str) -> tuple[frozenset[str], frozenset[str]]:
     """``modes`` with ``X+transit`` entries as (mode names, access modes), see graphs.modes."""
-    _parse_names(value, field, ALL_MODE_NAMES)  # list shape and every word
-    try:
-        modes, access = parse_trip_modes(value)
-    except ModeError as err:
-        raise ApiError("unknown_mode", field=field, value=_echo(err.token),
-                       allowed=", ".join(ALL_MODE_NAMES) + ", bike+transit") from err
+    _parse_names(value, field, ALL_MODE_NAMES)  # list shape and every word: errors named here
+    modes, access = parse_trip_modes(value)
     return frozenset(modes), frozenset(access)
 
 

@@ -186,16 +186,16 @@ def parse_modes(value: str | Iterable[str]) -> tuple[str, ...]:
 def parse_trip_modes(value: str | Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(modes, access_modes)`` of a query's mode list, where ``X+transit`` is one entry.
 
-    Entries are separated by ``,`` or ``、`` only. An entry of exactly two names whose second
-    is ``transit`` (``bike+transit``, ``骑行+公共交通``) allows transit reached and left by X: it
-    adds ``transit`` to ``modes`` and X to ``access_modes`` (X must be in
-    :data:`ACCESS_MODES`). Any other entry is read by :func:`parse_modes`, so ``walk+bus`` stays
-    the list ``walk, bus`` as in audit claims, which keep using :func:`parse_modes`.
+    Entries are separated by ``,`` or ``、`` only. An entry of exactly two names, X of
+    :data:`ACCESS_MODES` and ``transit`` (``bike+transit``, ``骑行+公共交通``), allows transit
+    reached by X: it adds ``transit`` to ``modes`` and X to ``access_modes``. Any other entry is
+    read by :func:`parse_modes`, so ``walk+bus`` and ``walk+transit`` stay lists of modes as in
+    audit claims, which keep using :func:`parse_modes`.
 
     Raises
     ------
     ModeError
-        For an empty list or name, an unknown word, or ``X+transit`` with X not an access mode.
+        For an empty list or name, or an unknown word.
     """
     parts = [value] if isinstance(value, str) else list(value)
     modes: list[str] = []
@@ -205,9 +205,8 @@ def parse_trip_modes(value: str | Iterable[str]) -> tuple[tuple[str, ...], tuple
             raise ModeError(part)
         for entry in _ENTRY_SEPARATORS.split(part):
             names = _parse_text(entry)
-            if len(names) == 2 and names[1] == TRANSIT and "+" in entry:
-                if names[0] not in ACCESS_MODES:
-                    raise ModeError(entry.strip())
+            if len(names) == 2 and names[1] == TRANSIT and names[0] in ACCESS_MODES \
+                    and "+" in entry:
                 access.append(names[0])
                 modes.append(TRANSIT)
             else:

@@ -28,8 +28,11 @@ def test_plus_transit_is_one_entry_and_audit_claims_keep_their_meaning():
     assert parse_trip_modes("walk+bus") == (("walk", "bus"), ())
     assert parse_modes("walk+bus") == ("walk", "bus")
     assert parse_modes("bike+transit") == ("bike", "transit")  # audit reading, unchanged
+    # walking is always the access; other modes keep the list meaning until their slice lands
+    assert parse_trip_modes("walk+transit") == (("walk", "transit"), ())
+    assert parse_trip_modes("car+transit") == (("car_petrol", "transit"), ())
     with pytest.raises(ModeError):
-        parse_trip_modes("car_petrol+transit")  # not an access mode (yet)
+        parse_trip_modes("bike+transit,scooter")
     with pytest.raises(ModeError):
         parse_trip_modes("walk,,bike+transit")
 
@@ -150,8 +153,8 @@ def test_http_and_cli_surface(poa_artifact, capsys):
     out = capsys.readouterr().out
     assert code == 0 and '"note": "park"' in out and '"access_modes": [\n   "bike"' in out
     code = main(["plan", "--network", str(poa_artifact), "--from", "{:f},{:f}".format(*ORIGIN),
-                 "--to", "{:f},{:f}".format(*DESTINATION), "--modes", "taxi+transit"])
-    assert code == 2 and "taxi+transit" in capsys.readouterr().err
+                 "--to", "{:f},{:f}".format(*DESTINATION), "--modes", "rocket+transit"])
+    assert code == 2 and "rocket" in capsys.readouterr().err
 
 
 def test_http_plan_with_own_bike(poa_network):
@@ -167,7 +170,7 @@ def test_http_plan_with_own_bike(poa_network):
         assert body["query"]["access_modes"] == ["bike"]
         parked = [leg for it in body["itineraries"] for leg in it["legs"] if leg["note"] == "park"]
         assert parked and all(leg["mode"] == "bike" and leg["to"]["stop_id"] for leg in parked)
-    answer = client.get("/v1/plan", query_string={**base, "modes": "walk,taxi+transit"})
+    answer = client.get("/v1/plan", query_string={**base, "modes": "walk,rocket+transit"})
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "unknown_mode"
     assert answer.get_json()["error"]["field"] == "modes"
