@@ -152,7 +152,8 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
         options["modes"], access = parse_trip_modes(args.modes)
     except ModeError as err:
         raise QueryError(str(err), field="modes") from err
-    if args.own_bike and may_use_transit(options["modes"], options["transit_modes"]):
+    if getattr(args, "own_bike", False) and may_use_transit(options["modes"],
+                                                            options["transit_modes"]):
         access = (*access, "bike")
     if access:
         options["access_modes"] = frozenset(access)
