@@ -171,7 +171,7 @@ def main() -> None:
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
             planner.transit.forget_ride_lines()
-        for i, ((o, d), qt, qd, qa) in enumerate(zip(pairs, transit, default, arrive)):
+        for i, ((o, d), qt, qd, qa) in enumerate(zip(pairs, transit, default, arrive, strict=True)):
             t_transit.append(_timed(_plan, planner, qt))
             if peer:
                 t_peer.append(_timed(peer.plan, o, d))
