@@ -16,11 +16,19 @@ from typing import Any
 
 from graphs.crs import Crs, parse_crs, to_wgs84
 from graphs.errors import CrsError
-from graphs.modes import ALL_MODE_NAMES, MODES, TRANSIT_MODES, ModeError, parse_mode, parse_modes
+from graphs.modes import (
+    ALL_MODE_NAMES,
+    MODES,
+    TRANSIT_MODES,
+    ModeError,
+    parse_mode,
+    parse_modes,
+    parse_trip_modes,
+)
 from planner import model
 from planner.engine import swapped_hint
 from planner.errors import OutsideCoverageError, QueryError
-from planner.query import RANGES, check_service_date, parse_point, parse_when
+from planner.query import RANGES, check_service_date, may_use_transit, parse_point, parse_when
 
 from .coverage import Coverage
 from .errors import ApiError
@@ -83,8 +91,12 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           default=False),
     Param("modes", "modes", "modes",
           "Comma-separated modes the trip may use; `transit` means every transit mode, a "
-          "single transit mode (`bus`) allows transit narrowed to it.",
+          "single transit mode (`bus`) allows transit narrowed to it; `bike+transit` allows "
+          "transit reached by own bike (parked at the station).",
           default=",".join(sorted(model.DEFAULT_MODES)), example="walk,transit"),
+    Param("ownBike", "boolean", "own_bike",
+          "The traveller has a bike: adds `bike+transit` when the trip may use transit.",
+          default=False),
     Param("transitModes", "transit_modes", "transit_modes",
           "Comma-separated transit modes to allow (narrows `transit`). Default: all.",
           example="bus,metro"),
@@ -174,6 +186,9 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
                            detail_params={"lat": lat, "lon": lon, "west": west, "south": south,
                                           "east": east, "north": north, "snap_m": snap_m,
                                           "swapped": bool(hint)})
+    if options.pop("own_bike", False) and may_use_transit(
+            options.get("modes", model.DEFAULT_MODES), options.get("transit_modes")):
+        options["access_modes"] = options.get("access_modes", frozenset()) | {"bike"}
     if "when" not in options:
         options["when"] = (now or datetime.now(tz)).astimezone(tz)
     if coverage is not None:
@@ -300,6 +315,9 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
         return {param.option: _parse_datetime(value, param.name, tz)}
     if kind == "boolean":
         return {param.option: parse_bool(value, param.name)}
+    if kind == "modes":
+        modes, access = _parse_trip_modes(value, param.name)
+        return {param.option: modes, **({"access_modes": access} if access else {})}
     if kind in ("modes", "transit_modes"):
         allowed = ALL_MODE_NAMES if kind == "modes" else TRANSIT_MODES
         return {param.option: _parse_names(value, param.name, allowed)}
@@ -357,6 +375,13 @@ def _parse_names(value: Any, field: str, allowed: tuple[str, ...]) -> frozenset[
             raise ApiError("unknown_mode", field=field, value=_echo(name),
                            allowed=", ".join(allowed))
     return frozenset(names)
+
+
+def _parse_trip_modes(value: Any, field: str) -> tuple[frozenset[str], frozenset[str]]:
+    """``modes`` with ``X+transit`` entries as (mode names, access modes), see graphs.modes."""
+    _parse_names(value, field, ALL_MODE_NAMES)  # list shape and every word: errors named here
+    modes, access = parse_trip_modes(value)
+    return frozenset(modes), frozenset(access)
 
 
 def _check_service_date(options: Mapping[str, Any], coverage: Coverage, raw: Any) -> None:

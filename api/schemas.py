@@ -72,6 +72,7 @@ SCHEMAS: dict[str, Any] = {
             "transit_modes": {"type": ["array", "null"], "items": _STRING},
             "charged_at_public_pile": {"type": "boolean"},
             "passengers": {"type": "integer", "minimum": 1},
+            "access_modes": {"type": "array", "items": _STRING},
         },
     },
     "Itinerary": {
@@ -126,6 +127,7 @@ SCHEMAS: dict[str, Any] = {
                                   "description": "expected minus scheduled departure"},
             "arrival_delay_s": {"type": ["number", "null"],
                                 "description": "expected minus scheduled arrival"},
+            "note": _NULLABLE_STRING,
             "geometry": {"type": "object", "required": ["type", "coordinates"],
                          "properties": {"type": {"const": "LineString"},
                                         "coordinates": {"type": "array", "items": {

@@ -48,6 +48,7 @@ def query_to_dict(query: Query) -> dict[str, Any]:
         "time_budget_s": query.time_budget_s, "window_s": query.window_s,
         "charged_at_public_pile": query.charged_at_public_pile,
         "passengers": query.passengers,
+        "access_modes": sorted(query.access_modes),
     }
 
 
@@ -81,6 +82,7 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         "scheduled_departure": _iso(leg.scheduled_departure) if leg.scheduled_departure else None,
         "scheduled_arrival": _iso(leg.scheduled_arrival) if leg.scheduled_arrival else None,
         "departure_delay_s": leg.departure_delay_s, "arrival_delay_s": leg.arrival_delay_s,
+        "note": leg.note,
         "geometry": {"type": "LineString", "coordinates": coords},
         "polyline6": polyline.encode([(lat, lon) for lon, lat in leg.geometry],
                                      _POLYLINE_PRECISION),

@@ -7,12 +7,16 @@ with tanlu's walking speed, walking limit and ride limit and returns geometries,
 Prints p50/p95 of each and the ratios the targets are stated in:
 
 - walk+transit: p50 <= 0.7x cafein's, p95 <= 1.0x cafein's;
-- default modes (walk, bike, transit + car baseline): p50 <= 1.0x cafein's walk+transit.
+- default modes (walk, bike, transit + car baseline): p50 <= 1.0x cafein's walk+transit;
+- with ``--own-bike``, default modes plus ``bike+transit`` (own bike parked at a station) are
+  timed too, interleaved: p50 <= 1.5x default modes without it (and ``walk,bike+transit``
+  beside walk+transit, where no bike street option bounds the transit search).
 
 Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
     TANLU_SAMPLE_DIR=/work/shared/data python bench/bench_plan.py          # builds first
     python bench/bench_plan.py --network poa.tanlu [--pairs 40] [--repeat 2] [--no-cafein]
+                               [--own-bike]
 """
 from __future__ import annotations
 
@@ -130,6 +134,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=2, help="passes over the pairs")
     parser.add_argument("--no-cafein", action="store_true", help="tanlu only")
+    parser.add_argument("--own-bike", action="store_true",
+                        help="also time default modes + bike+transit (ownBike)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -143,28 +149,37 @@ def main() -> None:
     transit = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"))
                for o, d in pairs]
     default = [make_query(origin=o, destination=d, when=WHEN) for o, d in pairs]
+    own_bike = [make_query(origin=o, destination=d, when=WHEN, access_modes=("bike",))
+                for o, d in pairs] if args.own_bike else []
+    transit_bike = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
+                               access_modes=("bike",)) for o, d in pairs] if args.own_bike else []
     arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30), arrive_by=True)
               for o, d in pairs]
     first = time.perf_counter()
     _plan(planner, default[0])  # JIT (cached on disk after the first run) + day tables
     _plan(planner, arrive[0])
+    if own_bike:
+        _plan(planner, own_bike[0])  # parking stops, built once per Planner
     warm = time.perf_counter()
     for q in transit[:5]:
         _plan(planner, q)
         if peer:
             peer.plan((q.origin_lat, q.origin_lon), (q.destination_lat, q.destination_lon))
 
-    t_transit, t_peer, t_default, t_arrive = [], [], [], []
+    t_transit, t_peer, t_default, t_arrive, t_bike, t_transit_bike = [], [], [], [], [], []
     found, options = 0, []
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
             planner.transit.forget_ride_lines()
-        for (o, d), qt, qd, qa in zip(pairs, transit, default, arrive):
+        for i, ((o, d), qt, qd, qa) in enumerate(zip(pairs, transit, default, arrive, strict=True)):
             t_transit.append(_timed(_plan, planner, qt))
             if peer:
                 t_peer.append(_timed(peer.plan, o, d))
             t_default.append(_timed(_plan, planner, qd))
             t_arrive.append(_timed(_plan, planner, qa))
+            if own_bike:
+                t_bike.append(_timed(_plan, planner, own_bike[i]))
+                t_transit_bike.append(_timed(_plan, planner, transit_bike[i]))
     for q in transit:
         plan = _plan(planner, q)
         if plan is not None:
@@ -182,6 +197,12 @@ def main() -> None:
         print(_stats("cafein walk+transit", t_peer))
     print(_stats("tanlu default modes (+ car baseline)", t_default))
     print(_stats("tanlu default modes, arrive-by", t_arrive))
+    if t_bike:
+        print(_stats("tanlu default modes + bike+transit (ownBike)", t_bike))
+        print(_ratio("default modes p50, ownBike / without", t_bike, t_default, 50, 1.5))
+        print(_stats("tanlu walk,bike+transit", t_transit_bike))
+        print(_ratio("walk+transit p50, with bike access / without", t_transit_bike, t_transit,
+                     50, 1.5))
     if peer:
         print(_ratio("walk+transit p50, tanlu / cafein", t_transit, t_peer, 50, 0.7))
         print(_ratio("walk+transit p95, tanlu / cafein", t_transit, t_peer, 95, 1.0))

@@ -28,6 +28,8 @@ __all__ = [
     "synonyms",
     "parse_mode",
     "parse_modes",
+    "ACCESS_MODES",
+    "parse_trip_modes",
     "route_type_to_mode",
 ]
 
@@ -93,6 +95,10 @@ ALL_MODE_NAMES = (*STREET_MODES, TRANSIT, *TRANSIT_MODES)
 #: Characters separating the names of a list: ``walk,bus``, ``walk+bus`` (audit claims),
 #: ``步行、公交``.
 _SEPARATORS = re.compile(r"[,+、]")
+
+#: Street modes that may be written ``X+transit`` (access to and egress from transit by X).
+ACCESS_MODES = ("bike",)
+_ENTRY_SEPARATORS = re.compile(r"[,、]")
 
 # GTFS basic route types (0-12) and the extended ("Hierarchical Vehicle Type") ranges.
 _BASIC_ROUTE_TYPES = {
@@ -175,6 +181,39 @@ def parse_modes(value: str | Iterable[str]) -> tuple[str, ...]:
     if not names:
         raise ModeError("")
     return tuple(dict.fromkeys(names))
+
+
+def parse_trip_modes(value: str | Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(modes, access_modes)`` of a query's mode list, where ``X+transit`` is one entry.
+
+    Entries are separated by ``,`` or ``、`` only. An entry of exactly two names, X of
+    :data:`ACCESS_MODES` and ``transit`` (``bike+transit``, ``骑行+公共交通``), allows transit
+    reached by X: it adds ``transit`` to ``modes`` and X to ``access_modes``. Any other entry is
+    read by :func:`parse_modes`, so ``walk+bus`` and ``walk+transit`` stay lists of modes as in
+    audit claims, which keep using :func:`parse_modes`.
+
+    Raises
+    ------
+    ModeError
+        For an empty list or name, or an unknown word.
+    """
+    parts = [value] if isinstance(value, str) else list(value)
+    modes: list[str] = []
+    access: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise ModeError(part)
+        for entry in _ENTRY_SEPARATORS.split(part):
+            names = _parse_text(entry)
+            if len(names) == 2 and names[1] == TRANSIT and names[0] in ACCESS_MODES \
+                    and "+" in entry:
+                access.append(names[0])
+                modes.append(TRANSIT)
+            else:
+                modes.extend(names)
+    if not modes:
+        raise ModeError("")
+    return tuple(dict.fromkeys(modes)), tuple(dict.fromkeys(access))
 
 
 @lru_cache(maxsize=4096)

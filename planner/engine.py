@@ -15,6 +15,7 @@ from ._sources import points_rules_of
 from .methodology import Methodology, methodology_of, reduction_for_legs
 from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
 from .points import PILE_MODES, award_points
+from .access import ParkingStops, bike_access, parking_stops
 from .baseline import plan_baseline
 from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
@@ -63,6 +64,7 @@ class Planner:
         self.transit = (TransitRouter(network, self.graphs["walk"], self.tz)
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
+        self._parking: ParkingStops | None = None  # bike parking stops, built on first use
         self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None,
@@ -158,6 +160,8 @@ class Planner:
         layers = {MODES[m].layer for m in query.modes if m in MODES and MODES[m].layer}
         if "transit" in query.modes:
             layers.add("walk")
+        if query.access_modes:
+            layers.add("bike")
         return layers & set(self.graphs)
 
     def _snap_all(self, query: Query) -> dict[tuple[str, str], _Snap]:
@@ -281,18 +285,21 @@ class Planner:
         egress = stop_walk_distances(tt, destination_tree, snap_m=d.distance_m,
                                      max_walk_m=query.max_walk_m)
         g_walk = float(self.factors.g_per_pkm("walk"))
+        bike = self._bike_access(query, snaps)
+        g_bike = float(self.factors.g_per_pkm("bike")) if bike is not None else 0.0
         out = []
         within_s = None if faster is None else faster.duration_s
         if query.window_s > 0:
-            found, _ = window_journeys(self.transit, query, access, egress, within_s=within_s)
+            found, _ = window_journeys(self.transit, query, access, egress, within_s=within_s,
+                                       bike=bike)
         else:
             found = [(query, j) for j in self.transit.journeys(query, access, egress,
-                                                                within_s=within_s)]
+                                                                within_s=within_s, bike=bike)]
         for at, journey in found:
             legs = self.transit.legs(journey, at, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
-                                     walk_g_per_pkm=g_walk)
+                                     walk_g_per_pkm=g_walk, bike=bike, bike_g_per_pkm=g_bike)
             if _within_limits(legs, at):
                 out.append(legs)
         if not out:
@@ -302,6 +309,18 @@ class Planner:
                 "no_transit_journey", max_walk_m=query.max_walk_m, date=str(service_date),
                 faster=None if faster is None else faster.mode))
         return out
+
+    def _bike_access(self, query: Query, snaps):
+        """Own-bike rides from the origin to parking stops (``bike+transit``), or None."""
+        o = snaps.get(("origin", "bike"))
+        tt = self.network.timetable
+        if "bike" not in query.access_modes or o is None or "bike" not in self.graphs or tt is None:
+            return None
+        if self._parking is None:
+            self._parking = parking_stops(tt, self.snappers["bike"])
+        return bike_access(self.graphs["bike"], self._parking, tt.n_stops,
+                           origin_node=o.node, snap_m=o.distance_m,
+                           speed_mps=query.bike_speed_mps)
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:
         modes = ",".join(sorted(query.modes))

@@ -60,6 +60,9 @@ class Query:
     # departure window: also plan every departure up to this many seconds after ``when``
     # (depart-at only; ``planner.window``); 0 plans the one departure time
     window_s: float = 0.0
+    # street modes reaching transit besides walking (``bike+transit`` -> {"bike"}); see
+    # ``graphs.modes.parse_trip_modes`` and ``planner.access``
+    access_modes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Leg:
     scheduled_departure: datetime | None = None
     scheduled_arrival: datetime | None = None
     realtime: bool = False
+    note: str | None = None   # e.g. "park": a bike access leg ends with the bike parked
 
     @property
     def duration_s(self) -> float:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from graphs.modes import ALL_MODE_NAMES, STREET_MODES, TRANSIT, TRANSIT_MODES
+from graphs.modes import ACCESS_MODES, ALL_MODE_NAMES, STREET_MODES, TRANSIT, TRANSIT_MODES
 
 from . import model
 from .errors import OutsideCoverageError, QueryError
@@ -59,6 +59,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
                charged_at_public_pile: bool = False, passengers: int = model.PASSENGERS,
                window_s: float = 0.0,
+               access_modes: Iterable[str] = (),
                timezone: str | tzinfo | None = None) -> Query:
     """A validated query from typed values.
 
@@ -73,6 +74,8 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     (carpool, 合乘).
     ``window_s`` > 0 plans every departure from ``when`` to ``when + window_s`` (not with
     ``arrive_by``).
+    ``access_modes`` are street modes of :data:`graphs.modes.ACCESS_MODES` that may reach transit
+    (``bike+transit`` -> ``{"bike"}``); naming any adds ``transit`` to the modes.
 
     Raises
     ------
@@ -84,6 +87,11 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     mode_set, narrowed = select_modes(_names(modes, "modes", ALLOWED_MODES))
     if transit_modes is not None:
         narrowed = set(_names(transit_modes, "transit_modes", TRANSIT_MODES)) | narrowed
+        mode_set = mode_set | {TRANSIT}
+    empty = isinstance(access_modes, (tuple, list, set, frozenset)) and not access_modes
+    access = (frozenset() if empty
+              else frozenset(_names(access_modes, "access_modes", ACCESS_MODES)))
+    if access:
         mode_set = mode_set | {TRANSIT}
     numbers = {"walk_speed_mps": walk_speed_mps, "bike_speed_mps": bike_speed_mps,
                "ebike_speed_mps": ebike_speed_mps, "max_walk_m": max_walk_m,
@@ -117,7 +125,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
                  max_transfers=int(transfers), time_budget_s=budget,
                  charged_at_public_pile=_parse_bool(charged_at_public_pile,
                                                     "charged_at_public_pile"),
-                 passengers=int(riders), **numbers)
+                 passengers=int(riders), access_modes=access, **numbers)
 
 
 def parse_point(value: str | Mapping, *, field: str) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
 from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
                           street_geometry, walk_leg)
+from .access import BikeAccess
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
@@ -133,12 +134,14 @@ class TransitRouter:
             return table
 
     def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
-                 within_s: float | None = None) -> list[Journey]:
+                 within_s: float | None = None,
+                 bike: BikeAccess | None = None) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
         whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
         egress walk may end later) and, given ``within_s``, that reach the destination at most
         ``within_s`` after the query time (the duration of a street option that covers slower
-        journeys, see ``pareto.covering_leg``).
+        journeys, see ``pareto.covering_leg``). ``bike`` (own bike to parking stops) replaces
+        the walk at the stops it reaches sooner.
         """
         local = query.when.astimezone(self.tz)
         service_date = local.date()
@@ -146,6 +149,9 @@ class TransitRouter:
         start_s = seconds_of_day(query.when, service_date, self.tz)
         access_s = _walk_seconds(access_m, query.walk_speed_mps)
         egress_s = _walk_seconds(egress_m, query.walk_speed_mps)
+        if bike is not None:
+            sooner = (bike.seconds >= 0) & ((access_s < 0) | (bike.seconds < access_s))
+            access_s = np.where(sooner, bike.seconds, access_s).astype(np.int32)
         if query.arrive_by:
             start_s, access_s, egress_s = -start_s, egress_s, access_s
         allowed = (np.ones(len(day.dp_pattern), np.bool_) if query.transit_modes is None
@@ -199,8 +205,10 @@ class TransitRouter:
 
     def legs(self, journey: Journey, query: Query, *, origin_tree: ShortestPathTree,
              destination_tree: ShortestPathTree, origin_snap_m: float,
-             destination_snap_m: float, walk_g_per_pkm: float) -> list[Leg]:
-        """Access walk, rides, transfer walks and egress walk with times and geometry."""
+             destination_snap_m: float, walk_g_per_pkm: float,
+             bike: BikeAccess | None = None, bike_g_per_pkm: float = 0.0) -> list[Leg]:
+        """Access walk (or ``bike`` ride where the search took it), rides, transfer walks and
+        egress walk with times and geometry."""
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
@@ -214,15 +222,24 @@ class TransitRouter:
         origin = Place(ORIGIN_NAME, query.origin_lat, query.origin_lon)
         destination = Place(DESTINATION_NAME, query.destination_lat, query.destination_lon)
         first, last = journey.first_stop, journey.last_stop
-        path_in = path_to(self.walk, origin_tree, int(tt.stop_walk_node[first]))
-        access_m = origin_snap_m + path_in.length_m + float(tt.stop_link_distance_m[first])
-        access_s = _walk_seconds(np.array([access_m]), speed)[0]
-        geometry_in = street_geometry(self.walk.layer, path_in.edges,
-                                      (origin.lon, origin.lat), self._stop_lonlat(first))
-        leave = rides[0].departure - _seconds(access_s)
-        access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
-                          duration_s=float(access_s), departure=leave, geometry=geometry_in,
-                          g_per_pkm=walk_g_per_pkm)
+        node_in = int(tt.stop_walk_node[first])
+        searched_m = (origin_snap_m + float(origin_tree.dist[node_in])
+                      + float(tt.stop_link_distance_m[first])) if node_in >= 0 else math.inf
+        searched_s = (int(_walk_seconds(np.array([searched_m]), speed)[0])
+                      if searched_m <= query.max_walk_m else -1)  # as the search saw it
+        if bike is not None and bike.faster_than(first, searched_s):
+            access = bike.leg(first, origin=origin, stop_place=rides[0].from_place,
+                              board=rides[0].departure, g_per_pkm=bike_g_per_pkm)
+        else:
+            path_in = path_to(self.walk, origin_tree, node_in)
+            access_m = origin_snap_m + path_in.length_m + float(tt.stop_link_distance_m[first])
+            access_s = _walk_seconds(np.array([access_m]), speed)[0]
+            geometry_in = street_geometry(self.walk.layer, path_in.edges,
+                                          (origin.lon, origin.lat), self._stop_lonlat(first))
+            leave = rides[0].departure - _seconds(access_s)
+            access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
+                              duration_s=float(access_s), departure=leave, geometry=geometry_in,
+                              g_per_pkm=walk_g_per_pkm)
         path_out = path_to(self.walk, destination_tree, int(tt.stop_walk_node[last]))
         egress_m = destination_snap_m + path_out.length_m + float(tt.stop_link_distance_m[last])
         geometry_out = street_geometry(self.walk.layer, path_out.edges, self._stop_lonlat(last),

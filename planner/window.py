@@ -18,6 +18,7 @@ from datetime import timedelta
 import numpy as np
 
 from ._calendar import at_seconds
+from .access import BikeAccess
 from .model import Itinerary, Query
 from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL, time_budget_s
 from .transit import Journey, TransitRouter, _Ride
@@ -29,13 +30,13 @@ MAX_WINDOW_PASSES = 200
 
 
 def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
-                    egress_m: np.ndarray, *, within_s: float | None = None
-                    ) -> tuple[list[tuple[Query, Journey]], int]:
+                    egress_m: np.ndarray, *, within_s: float | None = None,
+                    bike: BikeAccess | None = None) -> tuple[list[tuple[Query, Journey]], int]:
     """Distinct transit journeys leaving within ``query.window_s`` of ``query.when``.
 
     Each comes with the query of the pass that found it (its ``when`` is the pass start, used
     to rebuild its legs). ``within_s`` (if given) bounds a journey's own duration (door to
-    door). Returns
+    door). ``bike`` (own bike to parking stops) is passed on to each pass. Returns
     the journeys and the number of passes run.
     """
     end = query.when + timedelta(seconds=query.window_s)
@@ -48,11 +49,11 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
         at = replace(query, when=start, window_s=0.0)
         # a journey leaving at end and taking within_s arrives by (end - start) + within_s
         horizon = None if within_s is None else (end - start).total_seconds() + within_s
-        found = router.journeys(at, access_m, egress_m, within_s=horizon)
+        found = router.journeys(at, access_m, egress_m, within_s=horizon, bike=bike)
         if not found:
             break
         service_date = start.astimezone(router.tz).date()
-        departures = [at_seconds(service_date, _departure_s(router, j, access_m, speed),
+        departures = [at_seconds(service_date, _departure_s(router, j, access_m, speed, bike),
                                  router.tz) for j in found]
         for journey, leaves in zip(found, departures, strict=True):
             if journey not in seen and leaves <= end:
@@ -63,14 +64,18 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
 
 
 def _departure_s(router: TransitRouter, journey: Journey, access_m: np.ndarray,
-                 speed: float) -> int:
-    """Seconds of the service day at which the journey's access walk starts."""
+                 speed: float, bike: BikeAccess | None = None) -> int:
+    """Seconds of the service day at which the journey's access (walk or bike) starts."""
     tt = router.timetable
     assert tt is not None  # a TransitRouter exists only for a network with a timetable
     ride = next(step for step in journey.steps if isinstance(step, _Ride))
     row = int(tt.trip_stop_time_indptr[ride.trip])
     board_s = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s
-    return board_s - int(np.ceil(access_m[journey.first_stop] / speed))
+    walk_m = float(access_m[journey.first_stop])
+    walk_s = int(np.ceil(walk_m / speed)) if walk_m >= 0 else -1
+    if bike is not None and bike.faster_than(journey.first_stop, walk_s):
+        return board_s - int(bike.seconds[journey.first_stop])
+    return board_s - walk_s
 
 
 def _key(itinerary: Itinerary) -> tuple[bool, float, float, float, float, int]:

@@ -8,10 +8,10 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from graphs.modes import ModeError, parse_modes
+from graphs.modes import ModeError, parse_modes, parse_trip_modes
 from planner import model
 from planner.errors import QueryError
-from planner.query import check_service_date, parse_point, parse_when
+from planner.query import check_service_date, may_use_transit, parse_point, parse_when
 
 __all__ = ["add_parser", "run", "OPTION_OF_FIELD"]
 
@@ -27,6 +27,7 @@ OPTION_OF_FIELD = {
     "charged_at_public_pile": "--charged-at-public-pile",
     "rules": "--rules", "format": "--format", "crs": "--crs", "passengers": "--passengers",
     "methodology": "--methodology",
+    "access_modes": "--modes",
 }
 
 _NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+,\s*-?\d*\.?\d+$")
@@ -45,7 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="comma-separated: walk,bike,ebike,bikeshare,transit,car_petrol,car_diesel,"
                         "car_hybrid,car_bev,taxi or single transit modes (default "
                         f"{','.join(sorted(model.DEFAULT_MODES))}: the car is the baseline, "
-                        "offered only when asked for)")
+                        "offered only when asked for); bike+transit: transit reached by own "
+                        "bike, parked at the station")
+    p.add_argument("--own-bike", action="store_true",
+                   help="the traveller has a bike: add bike+transit when transit is allowed")
     p.add_argument("--transit-modes", help="narrow transit, e.g. bus,metro")
     p.add_argument("--walk-speed", help=f"m/s (default {model.WALK_SPEED_MPS})")
     p.add_argument("--bike-speed", help=f"m/s (default {model.BIKE_SPEED_MPS})")
@@ -141,10 +145,18 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
     options = {"origin": _point(args.origin, "origin", crs),
                "destination": _point(args.destination, "destination", crs),
                "when": when, "arrive_by": args.arrive_by,
-               "modes": _modes(args.modes, "modes"),
                "transit_modes": (None if args.transit_modes is None
                                  else _modes(args.transit_modes, "transit_modes")),
                "charged_at_public_pile": args.charged_at_public_pile}
+    try:
+        options["modes"], access = parse_trip_modes(args.modes)
+    except ModeError as err:
+        raise QueryError(str(err), field="modes") from err
+    if getattr(args, "own_bike", False) and may_use_transit(options["modes"],
+                                                            options["transit_modes"]):
+        access = (*access, "bike")
+    if access:
+        options["access_modes"] = frozenset(access)
     numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,
                "ebike_speed_mps": args.ebike_speed,
                "max_walk_m": args.max_walk_m, "max_transfers": args.max_transfers,
