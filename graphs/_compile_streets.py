@@ -299,9 +299,10 @@ def compile_layer(ways: WayArrays, layer: str, *, speed_kph: float | None,
     edge_names = _final_names(np.concatenate([seg_name[direct], path_names]), names, mixed)
     geometry_nodes = [np.stack([u[direct], v[direct]], axis=1).ravel(), path_nodes]
     sizes = np.concatenate([np.full(direct.shape[0], 2), np.diff(node_bounds)])
-    return _assemble(layer, ways.node_osmid[keep], lon, lat, is_endpoint, tail, head,
-                     edge_length, edge_duration, edge_names,
-                     np.concatenate(geometry_nodes), sizes), dropped
+    return _assemble(layer, osmid=ways.node_osmid[keep], lon=lon, lat=lat, is_endpoint=is_endpoint,
+                     tail=tail, head=head, length=edge_length, duration=edge_duration,
+                     edge_names=edge_names, geometry_nodes=np.concatenate(geometry_nodes),
+                     sizes=sizes), dropped
 
 
 def _final_names(ids: np.ndarray, names: np.ndarray,
@@ -340,7 +341,7 @@ def _piece_names(tags: Sequence[Mapping[str, str]], piece: np.ndarray) -> tuple[
     return ids, names
 
 
-def _assemble(layer: str, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+def _assemble(layer: str, *, osmid: np.ndarray, lon: np.ndarray, lat: np.ndarray,
               is_endpoint: np.ndarray, tail: np.ndarray, head: np.ndarray,
               length: np.ndarray, duration: np.ndarray,
               edge_names: tuple[np.ndarray, np.ndarray],

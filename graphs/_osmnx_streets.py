@@ -52,7 +52,7 @@ def build_layer_graph(pieces: list[WayPiece], layer: str, *,
 
 def _add_piece(G: nx.MultiDiGraph, piece: WayPiece, directions: Directions) -> None:
     """Add a way piece as osmnx does: one edge per node pair, reversed copy if two-way."""
-    for node, (lon, lat) in zip(piece.node_ids, piece.lonlat):
+    for node, (lon, lat) in zip(piece.node_ids, piece.lonlat, strict=True):
         G.add_node(node, x=lon, y=lat)
     attrs: dict[str, Any] = {key: piece.tags[key] for key in EDGE_TAGS if key in piece.tags}
     attrs["osmid"] = piece.way_id

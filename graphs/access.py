@@ -7,7 +7,8 @@ access hierarchy is OSM's: a more specific key overrides a general one
 """
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 __all__ = [
     "Directions", "BOTH", "FORWARD", "BACKWARD", "NEITHER",

@@ -26,7 +26,7 @@ from .line_tables import (
     write_gtfs_zip,
 )
 from .linking import FOOTPATH_MAX_M, LINK_MAX_M
-from .network import Network, StreetLayer
+from .network import Network, StreetLayer, Timetable
 from .streets import BIKE_SPEED_KPH, WALK_SPEED_KPH, build_streets
 from .timetable import CompiledFeed, FactorSource, compile_feeds
 
@@ -66,7 +66,8 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
                                   lines_timezone)
     steps = tqdm(total=2, desc="merging feeds, linking stops", unit=" steps",
                  disable=not progress)
-    timetable, transit_report = None, {}
+    timetable: Timetable | None = None
+    transit_report: dict[str, Any] = {}
     if feeds:
         timetable, transit_report = merge_feeds(
             feeds, walk_layer=streets.layers["walk"],

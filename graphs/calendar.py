@@ -4,12 +4,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from .gtfs import WEEKDAYS
 from .network import Timetable
+
+if TYPE_CHECKING:  # pandas is imported where a calendar is built: the query side does not need it
+    import pandas as pd
+
+#: The GTFS calendar.txt day columns, Monday first (``datetime.date.weekday`` order).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 __all__ = ["ServiceCalendar", "build_service_calendar", "services_active_on", "trips_active_on"]
 
@@ -39,6 +44,8 @@ def build_service_calendar(calendars: Sequence[pd.DataFrame],
     ``start_date..end_date`` and its weekday is set, or calendar_dates adds it (type 1), and
     calendar_dates does not remove it (type 2).
     """
+    import pandas as pd
+
     calendar = pd.concat(list(calendars), ignore_index=True)
     dates = pd.concat(list(calendar_dates), ignore_index=True)
     service_id = np.array(sorted(set(calendar["service_id"]) | set(dates["service_id"])),
@@ -92,4 +99,4 @@ def _weekday(day: np.datetime64) -> int:
 
 
 def _to_date(day: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(np.datetime64(day, "D")))
+    return dt.date.fromisoformat(str(day.astype("datetime64[D]")))

@@ -55,7 +55,7 @@ def charging_stations_from_features(features: Iterable[OsmFeature]) -> ChargingS
         rows.append((osmid, point[0], point[1], feature.tags.get("name", ""),
                      feature.tags.get("operator", ""), parse_capacity(feature.tags.get("capacity"))))
     rows.sort(key=lambda row: row[0])
-    columns = list(zip(*rows)) if rows else [()] * 6
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
     return ChargingStations(
         osmid=np.array(columns[0], dtype=np.int64),
         lon=np.array(columns[1], dtype=np.float64),

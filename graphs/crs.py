@@ -28,7 +28,7 @@ the offset's derivative is tiny, so 3-5 steps suffice.
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-class Crs(str, Enum):
+class Crs(StrEnum):
     """A coordinate system tanlu accepts and answers in; the value is its canonical name."""
 
     WGS84 = "wgs84"

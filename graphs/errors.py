@@ -56,17 +56,16 @@ class ArtifactError(GraphsError, ValueError):
 class ModeError(GraphsError, ValueError):
     """A mode word is not in the vocabulary of ``graphs.modes``.
 
-    ``token`` is the word as given (``""`` for an empty list or name); the message lists the
-    canonical names.
+    ``token`` is the word as given (``""`` for an empty list or name); ``allowed`` holds the
+    canonical names (passed in by ``graphs.modes``, so this module does not import it), and the
+    message lists them.
     """
 
-    def __init__(self, token: object) -> None:
-        from .modes import ALL_MODE_NAMES
-
+    def __init__(self, token: object, allowed: tuple[str, ...]) -> None:
         self.token = token
-        self.allowed = ALL_MODE_NAMES
+        self.allowed = allowed
         what = "empty mode name" if token == "" else f"unknown mode {token!r}"
-        super().__init__(f"{what}; modes must be among {', '.join(ALL_MODE_NAMES)} "
+        super().__init__(f"{what}; modes must be among {', '.join(allowed)} "
                          f"(or a synonym, see docs/modes.md)")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,7 +36,7 @@ def street_layer_to_graph(layer: StreetLayer, *,
     G = nx.MultiDiGraph(crs=CRS, name=layer.name)
     osmids = layer.node_osmid.tolist()
     G.add_nodes_from((osmid, {"x": float(x), "y": float(y)})
-                     for osmid, x, y in zip(osmids, layer.node_lon, layer.node_lat))
+                     for osmid, x, y in zip(osmids, layer.node_lon, layer.node_lat, strict=True))
     co2e = _edge_co2e_columns(layer, factors)
     for e, line in enumerate(_edge_lines(layer)):
         data = {"length": float(layer.edge_length_m[e]),
@@ -103,7 +104,8 @@ def _transit_hops_frame(tt: Timetable) -> gpd.GeoDataFrame:
     hop = np.flatnonzero(np.arange(len(tt.pattern_stops)) > tt.pattern_stop_indptr[pattern])
     from_stop, to_stop = tt.pattern_stops[hop - 1], tt.pattern_stops[hop]
     route = tt.pattern_route[pattern[hop]]
-    lines = [_hop_line(tt, i, a, b) for i, a, b in zip(hop, from_stop, to_stop)]
+    lines = [_hop_line(tt, int(i), int(a), int(b))
+             for i, a, b in zip(hop, from_stop, to_stop, strict=True)]
     return _frame({"pattern": pattern[hop], "route_id": tt.route_id[route],
                    "route_short_name": tt.route_short_name[route], "mode": tt.route_mode[route],
                    "from_stop_id": tt.stop_id[from_stop], "to_stop_id": tt.stop_id[to_stop],
@@ -136,11 +138,11 @@ def _layer_builders(network: Network) -> dict[str, Callable[[], gpd.GeoDataFrame
     builders: dict[str, Callable[[], gpd.GeoDataFrame]] = {}
     factors = network.factors if "factors" in network.manifest else None
     for mode, layer in network.streets.items():
-        builders[f"{mode}_edges"] = lambda layer=layer: _edges_frame(layer, factors)
-        builders[f"{mode}_nodes"] = lambda layer=layer: _nodes_frame(layer)
+        builders[f"{mode}_edges"] = partial(_edges_frame, layer, factors)
+        builders[f"{mode}_nodes"] = partial(_nodes_frame, layer)
     if network.timetable is not None:
-        builders["stops"] = lambda: _stops_frame(network.timetable)
-        builders["transit_hops"] = lambda: _transit_hops_frame(network.timetable)
+        builders["stops"] = partial(_stops_frame, network.timetable)
+        builders["transit_hops"] = partial(_transit_hops_frame, network.timetable)
     builders["charging_stations"] = lambda: _charging_frame(network.charging_stations)
     return builders
 

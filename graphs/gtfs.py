@@ -12,6 +12,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from .calendar import WEEKDAYS
 from .errors import GtfsError
 from .modes import route_type_to_mode
 
@@ -56,7 +57,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "emissions.txt": ("route_id", "avg_co2_per_vehicle_per_km", "avg_passenger_count"),
 }
 _ALWAYS_REQUIRED = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_RE = r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$"
 _DATE_RE = r"^\s*(\d{4})(\d{2})(\d{2})\s*$"
 _FIRST_DATA_LINE = 2  # the header is line 1

@@ -286,14 +286,15 @@ def _headways(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _check_pairs(lines_path: Path, headways_path: Path, stops: pd.DataFrame,
                  headways: pd.DataFrame) -> None:
-    line_keys = set(zip(stops["line_id"], stops["direction"]))
-    for key, row in zip(zip(headways["line_id"], headways["direction"]), headways["row"]):
+    line_keys = set(zip(stops["line_id"], stops["direction"], strict=True))
+    for key, row in zip(zip(headways["line_id"], headways["direction"], strict=True), headways["row"],
+                        strict=True):
         if key not in line_keys:
             raise LineTableError(f"{headways_path}: row {row}, field line_id: line {key[0]!r} "
                                  f"direction {key[1]!r} is not in {lines_path.name}",
                                  path=str(headways_path), row=int(row), field="line_id")
-    served = set(zip(headways["line_id"], headways["direction"]))
-    for key, row in zip(zip(stops["line_id"], stops["direction"]), stops["row"]):
+    served = set(zip(headways["line_id"], headways["direction"], strict=True))
+    for key, row in zip(zip(stops["line_id"], stops["direction"], strict=True), stops["row"], strict=False):
         if key not in served:
             raise LineTableError(f"{lines_path}: row {row}, field line_id: line {key[0]!r} "
                                  f"direction {key[1]!r} has no row in {headways_path.name}",
@@ -315,7 +316,7 @@ def line_tables_to_gtfs(tables: LineTables, *, car_layer: StreetLayer | None = N
     ``(start_date, end_date)`` as ``YYYYMMDD``.
     """
     stops = tables.stops
-    stop_key = list(zip(stops["stop_name"], stops["lat"].round(6), stops["lon"].round(6)))
+    stop_key = list(zip(stops["stop_name"], stops["lat"].round(6), stops["lon"].round(6), strict=True))
     position = {key: i for i, key in enumerate(dict.fromkeys(stop_key))}
     unique = list(position)
     stop_index = np.array([position[key] for key in stop_key], dtype=np.int64)
@@ -337,7 +338,7 @@ def line_tables_to_gtfs(tables: LineTables, *, car_layer: StreetLayer | None = N
     trips, stop_times, frequencies = _trips(tables, stop_index, offsets_s)
     used_days = sorted(set(tables.headways["days"]), key=list(DAY_TYPES).index)
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    calendar = pd.DataFrame([{"service_id": d, **dict(zip(weekdays, map(str, DAY_TYPES[d]))),
+    calendar = pd.DataFrame([{"service_id": d, **dict(zip(weekdays, map(str, DAY_TYPES[d]), strict=True)),
                               "start_date": valid[0], "end_date": valid[1]}
                              for d in used_days])
     agency = pd.DataFrame([{"agency_id": "A", "agency_name": tables.name,
@@ -351,7 +352,7 @@ def line_tables_to_gtfs(tables: LineTables, *, car_layer: StreetLayer | None = N
 def _trips(tables: LineTables, stop_index: np.ndarray, offsets_s: np.ndarray):
     stops, headways = tables.stops, tables.headways
     groups = {key: np.flatnonzero((stops["line_id"] == key[0]) & (stops["direction"] == key[1]))
-              for key in dict.fromkeys(zip(stops["line_id"], stops["direction"]))}
+              for key in dict.fromkeys(zip(stops["line_id"], stops["direction"], strict=True))}
     direction_id: dict[tuple[str, str], int] = {}
     for line, direction in groups:
         direction_id[(line, direction)] = sum(1 for k in direction_id if k[0] == line) % 2
@@ -403,7 +404,7 @@ def _running_times(stops: pd.DataFrame, car_layer: StreetLayer | None,
     offsets = np.where(given, from_table, from_speed).astype(np.int64)
     source = np.where(given, "minutes_from_first", source)
     names, counts = np.unique(source[same], return_counts=True)
-    return offsets, dict(zip(names.tolist(), map(int, counts)))
+    return offsets, dict(zip(names.tolist(), map(int, counts), strict=True))
 
 
 def _street_distances(layer: StreetLayer, lon: np.ndarray, lat: np.ndarray, prev: np.ndarray,

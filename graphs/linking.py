@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .network import StreetLayer
 from .geodesy import geodesic_m, local_xy
+from .network import StreetLayer
 
 __all__ = [
     "StopLinks",
@@ -141,12 +141,12 @@ def build_footpaths(stop_lon: np.ndarray, stop_lat: np.ndarray, *,
         walk_m = np.r_[extra_walk_m, walk_m]
         duration = np.r_[extra_duration, duration]
     _, first = np.unique(source * n + target, return_index=True)  # sorted by source, target
-    keep = first
+    kept = first
     if forbidden_from is not None and len(forbidden_from):
         forbidden = (np.asarray(forbidden_from, np.int64) * n
                      + np.asarray(forbidden_to, np.int64))
-        keep = first[~np.isin(source[first] * n + target[first], forbidden)]
-    source, target, walk_m, duration = source[keep], target[keep], walk_m[keep], duration[keep]
+        kept = first[~np.isin(source[first] * n + target[first], forbidden)]
+    source, target, walk_m, duration = source[kept], target[kept], walk_m[kept], duration[kept]
     indptr = np.r_[0, np.cumsum(np.bincount(source, minlength=n))].astype(np.int64)
     return Footpaths(indptr, target.astype(np.int32), duration.astype(np.int32),
                      walk_m.astype(np.float32))

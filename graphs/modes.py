@@ -157,7 +157,7 @@ def parse_mode(token: str) -> str:
     """
     found = _synonym_table().get(_normalise(token)) if isinstance(token, str) else None
     if found is None:
-        raise ModeError(token)
+        raise ModeError(token, ALL_MODE_NAMES)
     return found
 
 
@@ -176,10 +176,10 @@ def parse_modes(value: str | Iterable[str]) -> tuple[str, ...]:
     names: list[str] = []
     for part in parts:
         if not isinstance(part, str):
-            raise ModeError(part)
+            raise ModeError(part, ALL_MODE_NAMES)
         names.extend(_parse_text(part))
     if not names:
-        raise ModeError("")
+        raise ModeError("", ALL_MODE_NAMES)
     return tuple(dict.fromkeys(names))
 
 

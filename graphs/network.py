@@ -90,10 +90,12 @@ class Timetable:
     pattern_route: np.ndarray         # int32 (p,)
     pattern_stop_indptr: np.ndarray   # int64 (p + 1,)
     pattern_stops: np.ndarray         # int32 (sum of pattern lengths,) stop indices
-    pattern_hop_distance_m: np.ndarray  # float32, aligned with pattern_stops: metres from the previous stop (0 first)
+    # float32, aligned with pattern_stops: metres from the previous stop (0 first)
+    pattern_hop_distance_m: np.ndarray
     pattern_distance_source: np.ndarray  # str (p,) "shape_dist_traveled" | "shape" | "straight_line"
     pattern_trip_indptr: np.ndarray   # int64 (p + 1,) trips of each pattern
-    hop_geometry_indptr: np.ndarray   # int64 (len(pattern_stops) + 1,) polyline rows, aligned with pattern_stops
+    # int64 (len(pattern_stops) + 1,) polyline rows, aligned with pattern_stops
+    hop_geometry_indptr: np.ndarray
     hop_geometry_lonlat: np.ndarray   # float64 (g, 2) polyline from the previous stop to this one
     # trips (sorted by pattern, then by departure from the first stop)
     trip_id: np.ndarray               # str (t,) feed-prefixed; expanded frequency trips get "#HH:MM:SS"

@@ -95,10 +95,13 @@ class _ReadState:
 
     def add(self, obj: osmium.osm.OSMObject) -> None:
         is_charging = obj.tags.get("amenity") == "charging_station"
-        if obj.is_node():
+        lonlat: tuple[tuple[float, float], ...]
+        if isinstance(obj, osmium.osm.Node):
             if is_charging:
                 lonlat = ((obj.location.lon, obj.location.lat),)
                 self.charging.append(OsmFeature("node", obj.id, dict(obj.tags), lonlat))
+            return
+        if not isinstance(obj, osmium.osm.Way):  # the processor reads nodes and ways only
             return
         if is_charging:
             lonlat = tuple(loc for _, loc in _way_nodes(obj) if loc is not None)

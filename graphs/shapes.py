@@ -70,7 +70,7 @@ def shape_lines(shapes: pd.DataFrame) -> dict[str, ShapeLine]:
     lonlat = np.column_stack([lon, lat])
     dist = shapes["dist"].to_numpy(dtype=float)
     return {ids[a]: ShapeLine(lonlat[a:b], cum[a:b], dist[a:b])
-            for a, b in zip(bounds[:-1], bounds[1:])}
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 
 def _local_xy(lonlat: np.ndarray, lat0: float) -> np.ndarray:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_ONLY = ("osmnx", "geopandas", "tqdm", "networkx", "osmium", "pyrosm", "graphs.build",
               "graphs.streets", "graphs._compile_streets", "graphs._osmnx_streets",
               "graphs.osm_reader", "graphs.export", "graphs.timetable", "graphs.feed_merge",
-              "graphs.linking", "graphs.shapes")
+              "graphs.linking", "graphs.shapes", "graphs.gtfs")
 
 
 def loaded_after_import(module: str) -> set[str]:
