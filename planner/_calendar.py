@@ -1,7 +1,7 @@
 """Service days: which trips run on a date, and where a service day's clock starts."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
 
@@ -14,7 +14,7 @@ __all__ = ["day_zero_utc", "trips_active", "service_date_range", "seconds_of_day
 def day_zero_utc(service_date: date, tz: tzinfo) -> datetime:
     """The instant GTFS times of ``service_date`` count from: local noon minus 12 h, in UTC."""
     noon = datetime.combine(service_date, time(12), tzinfo=tz)
-    return noon.astimezone(timezone.utc) - timedelta(hours=12)
+    return noon.astimezone(UTC) - timedelta(hours=12)
 
 
 def seconds_of_day(when: datetime, service_date: date, tz: tzinfo) -> int:

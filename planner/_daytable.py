@@ -146,7 +146,7 @@ def _fifo_groups(tt: Timetable, p: int, trips: list, offsets: list) -> list:
     if len(trips) == 1 or (np.all(np.diff(dep, axis=0) >= 0) and np.all(np.diff(arr, axis=0) >= 0)):
         return [(p, merged_trips[order], merged_offsets[order], arr, dep)]
     out = []
-    for t, o in zip(trips, offsets):
+    for t, o in zip(trips, offsets, strict=True):
         a, d = _times(tt, t, o, n)
         order = np.lexsort((a[:, -1], d[:, 0]))
         out.append((p, t[order], o[order], a[order], d[order]))

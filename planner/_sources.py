@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from .errors import PlannerError
+
 from .points import DEFAULT_POINTS_RULES, PointsRules, load_points_rules
 
 __all__ = ["points_rules_of"]

@@ -49,7 +49,7 @@ def polyline(points: np.ndarray) -> tuple:
     points = points[keep]
     if len(points) == 1:
         points = np.concatenate([points, points])
-    return tuple(zip(points[:, 0].tolist(), points[:, 1].tolist()))
+    return tuple(zip(points[:, 0].tolist(), points[:, 1].tolist(), strict=True))
 
 
 def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:
@@ -62,7 +62,8 @@ def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str
     return default
 
 
-def street_leg(mode: str, layer: StreetLayer, path: StreetPath, *, origin: tuple[float, float],
+# One keyword per field of the leg (PLR0913): all keyword-only after the path.
+def street_leg(mode: str, layer: StreetLayer, path: StreetPath, *, origin: tuple[float, float],  # noqa: PLR0913
                destination: tuple[float, float], connector_m: float, speed_mps: float | None,
                departure: datetime, factor_key: str, g_per_pkm: float,
                from_name: str | None = None, to_name: str | None = None,

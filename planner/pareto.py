@@ -37,7 +37,7 @@ def _key(itinerary: Itinerary, query: Query) -> tuple[float, float, int]:
 def dominates(a: Itinerary, b: Itinerary, query: Query) -> bool:
     """True if ``a`` is no worse than ``b`` in time, CO2e and transfers and better in one."""
     ka, kb = _key(a, query), _key(b, query)
-    return all(x <= y for x, y in zip(ka, kb)) and ka != kb
+    return all(x <= y for x, y in zip(ka, kb, strict=True)) and ka != kb
 
 
 def _covers(a: tuple, b: tuple) -> bool:

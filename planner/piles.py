@@ -119,7 +119,7 @@ def load_pile_csv(path: str | os.PathLike[str]) -> PileList:
             raise PileListError(f"{path}: row {number}: duplicate id {row[0]!r} (first on row "
                                 f"{seen[row[0]]})")
         seen[row[0]] = number
-    columns = list(zip(*rows)) if rows else [(), (), (), (), ()]
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     return PileList(ids=np.array(columns[0], dtype=str), names=np.array(columns[1], dtype=str),
                     operators=np.array(columns[4], dtype=str),
                     lat=np.array(columns[2], dtype=np.float64),

@@ -185,7 +185,8 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
         why = " + ".join(f"{mode} {km:.2f} km x {rate:g}" for mode, km, rate in parts) + steps[1]
         return award(per_km, f"floor({why or '0'})")
     rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
-    return award(math.fsum(p for _, p in rides) + steps[0], " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
+    return award(math.fsum(p for _, p in rides) + steps[0],
+                 " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
 
 
 def points_for_steps(steps: float, rules: PointsRules) -> float:

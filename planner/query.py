@@ -47,7 +47,8 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
+# The validating constructor of Query: one keyword per field (PLR0913).
+def make_query(*, origin: tuple[float, float], destination: tuple[float, float],  # noqa: PLR0913
                when: datetime, arrive_by: bool = False,
                modes: Iterable[str] = model.DEFAULT_MODES,
                transit_modes: Iterable[str] | None = None,

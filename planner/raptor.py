@@ -146,7 +146,7 @@ def _times(a, kind, mt):
 
 
 @njit(cache=True)
-def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):
+def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     e1, r1 = _times(a1, kind1, mt)
     e2, r2 = _times(a2, kind2, mt)
     return e1 <= e2 and _covers_fewer(r1, c1, r2, c2, extra)
@@ -196,7 +196,7 @@ def _victim(arr, co2, n, a):
             greenest = j
     victim = -1
     for j in range(n):
-        if j == fastest or j == greenest:
+        if j in (fastest, greenest):
             continue
         if victim < 0 or arr[j] > arr[victim]:
             victim = j
@@ -209,7 +209,7 @@ def _victim(arr, co2, n, a):
 def _dest_covers(dest, a, c, k):
     """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles."""
     f_, c_ = dest.fields, dest.co2
-    for i in range(dest.size[0]):
+    for i in range(dest.size[0]):  # noqa: SIM110 - numba compiles no any() over a generator
         if _covers_fewer(f_[i, F_ARR], c_[i], a, c, k - f_[i, D_ROUND]):
             return True
     return False
@@ -355,7 +355,8 @@ def _collect_patterns(tt, q, marked_prev, first_pos, queue):
 
 
 @njit(cache=True)
-def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label, left):
+def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,  # noqa: PLR0917
+                  left):  # numba's njit takes no keyword-only arguments
     """Round ``k`` along day pattern ``p`` from position ``start``: alight the trips being
     ridden at each stop, then board from the stop's labels of round ``k - 1``."""
     base = tt.dp_stop_indptr[p]
@@ -426,7 +427,7 @@ def _ride_insert(riding, rb_n, t, b, pos, slot):
 
 
 @njit(cache=True)
-def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):
+def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Walk from stops reached by a ride in round ``k`` to their footpath neighbours."""
     sources = np.nonzero(marked)[0]
     for s in sources:

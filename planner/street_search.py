@@ -123,7 +123,7 @@ def path_to(graph: LayerGraph, tree: ShortestPathTree, node: int) -> StreetPath:
 
 
 @njit(cache=True)
-def _unwind(pred, source, node, reverse, indptr, indices, edge_of):
+def _unwind(pred, source, node, reverse, indptr, indices, edge_of):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Nodes of the tree path between ``source`` and ``node`` in travel order, and the edge
     of each step (-1 where the CSR has none)."""
     n = 1
@@ -180,7 +180,8 @@ def route_within(graph: LayerGraph, source: int, target: int, *,
 
 
 @njit(cache=True, nogil=True)
-def _shortest_paths(indptr, indices, weights, source, target, limit, x, y, cost_per_m):
+def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # noqa: PLR0917
+                    cost_per_m):  # numba's njit takes no keyword-only arguments
     """Dijkstra from ``source`` over a CSR graph, A* when ``target >= 0`` (lower bound:
     ``cost_per_m`` x straight-line metres to the target; it stops once the target is settled,
     so only the target's entries are final then). Returns ``(dist, pred)``; ``pred`` is -1 at
