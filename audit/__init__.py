@@ -5,8 +5,7 @@ from .checks import FLAG_CODES, apply_checks
 from .errors import AuditConsistencyError, AuditError, AuditInputError
 from .evaluate import EVALUATION_COLUMNS, PlannerEvaluator, TripInput, evaluate_chunk
 from .runner import CHUNK_SIZE, RESULT_COLUMNS, AuditOutcome, audit_trips, run_audit
-from .schema import (ERROR_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_trips,
-                     validate_trips)
+from .schema import ERROR_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_trips, validate_trips
 
 __all__ = [
     "AuditConsistencyError", "AuditError", "AuditInputError", "AuditOutcome", "CHUNK_SIZE",

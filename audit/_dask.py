@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import pandas as pd
 from distributed import Client, WorkerPlugin, as_completed
@@ -12,10 +13,16 @@ from .evaluate import TripEvaluator, evaluate_chunk
 __all__ = ["WarmUpPlugin", "run_chunks_on_dask"]
 
 
+class _WarmsUp(Protocol):
+    """An evaluator with the optional ``warm_up()`` hook (see ``audit.runner.audit_trips``)."""
+
+    def warm_up(self) -> None: ...
+
+
 class WarmUpPlugin(WorkerPlugin):
     """Calls ``evaluator.warm_up()`` on every worker (now and on workers that join later)."""
 
-    def __init__(self, evaluator: TripEvaluator) -> None:
+    def __init__(self, evaluator: _WarmsUp) -> None:
         self.evaluator = evaluator
 
     def setup(self, worker) -> None:  # noqa: D102 - WorkerPlugin hook

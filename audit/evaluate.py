@@ -8,7 +8,6 @@ It returns facts only; the plausibility rules live in ``audit.checks``.
 from __future__ import annotations
 
 import hashlib
-
 import math
 import os
 import threading
@@ -24,7 +23,6 @@ from graphs.errors import TanluError
 from graphs.hashing import file_sha256
 from graphs.modes import TRANSIT_MODES, parse_modes
 from graphs.network import Network
-
 from planner.accounting import claim_itinerary, claims_transit
 from planner.errors import NoRouteError
 from planner.methodology import DEFAULT_METHODOLOGY, load_methodology
@@ -249,7 +247,8 @@ class PlannerEvaluator:
         except OutsideCoverageError as err:
             if getattr(err, "field", None) == "date":  # transit only, date without service
                 return {"status": "no_route", "error_reason": str(err)}
-            field = {"origin": "origin_lat", "destination": "dest_lat"}.get(err.field, err.field)
+            renamed = {"origin": "origin_lat", "destination": "dest_lat"}
+            field = renamed.get(err.field, err.field) if err.field else None
             return {"status": "error", "error_field": field or "*", "error_reason": str(err)}
         return _plan_facts(plan, parts, trip)
 

@@ -122,7 +122,8 @@ def render_report(summary: dict[str, Any], *, title: str = "tanlu trip audit") -
 {_evidence_section(summary.get("evidence"))}
 <h2>Top flagged trips</h2>
 <p class="note">Up to {TOP_FLAGGED}, taking turns across the flags; within a flag, most points
-claimed above points due first. A flag asks for a look; it is not a verdict. Every trip is in the results file with its <code>reasons</code>.</p>
+claimed above points due first. A flag asks for a look; it is not a verdict. Every trip is in the
+results file with its <code>reasons</code>.</p>
 {_top_table(summary.get("top_flagged", []))}
 </body></html>
 """

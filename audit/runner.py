@@ -8,6 +8,7 @@ deterministic: sorted by input row, with no timestamps of the run inside.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -21,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from graphs.artifact import read_manifest
 from graphs.crs import from_wgs84, parse_crs
@@ -112,7 +112,8 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
                        evidence=evidence, crs=crs, **options)
 
 
-def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
+# Keyword-only options of one public entry point (PLR0913).
+def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,  # noqa: PLR0913
                 evaluator: TripEvaluator, timezone: str,
                 bbox: tuple[float, float, float, float] | None = None,
                 errors_path: str | os.PathLike | None = None, chunk_size: int = CHUNK_SIZE,
@@ -155,6 +156,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,
     store = _ChunkStore(parts_dir(out_path), fingerprint, resume=resume)
     reused = sorted(store.done() & set(chunks))
     todo = [(i, chunks[i]) for i in sorted(set(chunks) - set(reused))]
+    from tqdm.auto import tqdm  # here, not at import: Dask workers import audit and need no bar
+
     bar = tqdm(total=len(validated.trips), unit="trip", desc="audit", disable=not progress,
                initial=sum(len(chunks[i]) for i in reused), smoothing=0.05)
 
@@ -305,7 +308,7 @@ def _run_on_processes(chunks: Iterator[tuple[int, pd.DataFrame]], evaluator: Tri
 
 def _drain(futures: dict, on_done, return_when) -> None:
     finished, _ = wait(list(futures), return_when=return_when)
-    for future in sorted(finished, key=futures.get):
+    for future in sorted(finished, key=futures.__getitem__):
         index = futures.pop(future)
         on_done(index, future.result())
 
@@ -360,10 +363,8 @@ class _ChunkStore:
     def remove(self) -> None:
         self._clear()
         (self.folder / _FINGERPRINT_FILE).unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # something else lives there: leave it
             self.folder.rmdir()
-        except OSError:
-            pass  # something else lives there: leave it
 
     def _clear(self) -> None:
         for pattern in ("chunk-*.parquet", ".chunk-*.tmp"):
