@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     ``config`` may hold Flask settings, ``TANLU_<SETTING>`` overrides of
     :class:`api.settings.Settings` (e.g. ``TANLU_TILE_URL``; ``TANLU_NETWORKS``: ``NAME=PATH``
-    strings or ``(name, path)`` pairs, the first the default city), ``TANLU_NETWORK`` (a loaded
+    strings or ``(name, path)`` pairs, the first the default city), ``TANLU_LOADED_NETWORK`` (a loaded
     ``Network`` served as the default city instead of files) and ``TANLU_PLAN`` and
     ``TANLU_RULES`` (a function replacing the planner and loaded points rules, for tests of
     the HTTP edge). Without ``config``, or with ``TANLU_USE_ENV=True``, the settings start from
@@ -123,7 +123,7 @@ def _no_favicon() -> Response:
 
 
 def _cities(settings: Settings, config: Mapping[str, Any]) -> Cities:
-    """Load every configured city (the loaded ``TANLU_NETWORK`` first, as the default)."""
+    """Load every configured city (the loaded ``TANLU_LOADED_NETWORK`` first, as the default)."""
     rules, plan = config.get("TANLU_RULES"), config.get("TANLU_PLAN")
     # the operator's methodology, allowed ones and pile list apply to every city
     piles = load_pile_csv(settings.pile_list) if settings.pile_list is not None else None
@@ -139,7 +139,7 @@ def _cities(settings: Settings, config: Mapping[str, Any]) -> Cities:
         return state
 
     cities = Cities(loader=load_city, reload_interval_s=settings.reload_interval_s)
-    network = config.get("TANLU_NETWORK")
+    network = config.get("TANLU_LOADED_NETWORK")
     if network is not None or not settings.networks:
         cities.add(make_state(network, city=DEFAULT_CITY, **shared))
         if network is None:

@@ -118,7 +118,7 @@ def make_fake_app(**config: Any):
     """The app on the fake network with the fake planner and rules; ``config`` adds settings."""
     from api.app import create_app
 
-    return create_app({"TESTING": True, "TANLU_NETWORK": fake_network(),
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": fake_network(),
                        "TANLU_PLAN": fake_plan, "TANLU_RULES": FakeRules(), **config})
 
 

@@ -9,7 +9,7 @@ from graphs.factors import load_grid
 
 @pytest.fixture(scope="module")
 def client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 def test_factors_name_the_grid_and_its_clause(client):
@@ -34,7 +34,7 @@ def choosy(poa_network, tmp_path_factory):
     piles = tmp_path_factory.mktemp("piles") / "piles.csv"
     piles.write_text("id,name,lat,lon,operator\nPOA-1,Estacionamento Norte,-30.0001,-51.1501,"
                      "CEEE\n", encoding="utf-8")
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                        "TANLU_ALLOWED_METHODOLOGIES": ("shenzhen-2021",),
                        "TANLU_PILE_LIST": piles}).test_client()
 
@@ -146,5 +146,5 @@ def test_an_unusable_operator_methodology_fails_at_start(poa_network):
     from planner.errors import MethodologyError
 
     with pytest.raises(MethodologyError, match="copy this file"):
-        create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+        create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                     "TANLU_METHODOLOGY": "db33-1312-2023"})

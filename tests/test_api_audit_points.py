@@ -17,7 +17,7 @@ FAR_NORTH = (-30.0000, -51.1500)
 
 @pytest.fixture(scope="module")
 def client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 @pytest.fixture(scope="module")

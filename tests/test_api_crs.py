@@ -28,7 +28,7 @@ POLYLINE_TOL_DEG = 1.0e-6 + 1e-9
 
 @pytest.fixture(scope="module")
 def client(wuxi_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": wuxi_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": wuxi_network}).test_client()
 
 
 def _text(point, crs: str) -> str:
@@ -157,7 +157,7 @@ def test_openapi_documents_crs(client):
 
 def test_embed_draws_in_the_tile_crs(wuxi_network):
     def lines(tile_crs: str | None, **extra) -> np.ndarray:
-        config = {"TESTING": True, "TANLU_NETWORK": wuxi_network}
+        config = {"TESTING": True, "TANLU_LOADED_NETWORK": wuxi_network}
         if tile_crs:
             config["TANLU_TILE_CRS"] = tile_crs
         client = create_app(config).test_client()

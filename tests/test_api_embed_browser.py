@@ -115,7 +115,7 @@ def test_bad_parameters_render_a_friendly_page(server, browser):
 def real_server(poa_network) -> Iterator[str]:
     from api.app import create_app
 
-    app = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+    app = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                       "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
     httpd = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -160,7 +160,7 @@ def wuxi_servers(wuxi_network) -> Iterator[dict[str, str]]:
 
     running = {}
     for crs in ("wgs84", "gcj02"):
-        running[crs] = _serve(create_app({"TESTING": True, "TANLU_NETWORK": wuxi_network,
+        running[crs] = _serve(create_app({"TESTING": True, "TANLU_LOADED_NETWORK": wuxi_network,
                                           "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png",
                                           "TANLU_TILE_CRS": crs}))
     yield {crs: url for crs, (_h, _t, url) in running.items()}

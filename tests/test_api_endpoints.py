@@ -21,7 +21,7 @@ WHEN = "2019-05-06T08:00:00"          # a Monday inside both feeds' service date
 
 @pytest.fixture(scope="module")
 def client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 @pytest.fixture(scope="module")

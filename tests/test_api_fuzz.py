@@ -35,7 +35,7 @@ def fake_client():
 
 @pytest.fixture(scope="module")
 def real_client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 def assert_handled(response) -> None:

@@ -16,7 +16,7 @@ CENTRO, BOM_FIM = "-30.0277,-51.2287", "-30.0346,-51.2077"
 
 @pytest.fixture(scope="module")
 def client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ OUT_OF_SERVICE = "2030-05-13T08:00"
 
 @pytest.fixture(scope="module")
 def client(poa_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
 
 
 def _error(response) -> dict:

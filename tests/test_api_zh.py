@@ -60,7 +60,7 @@ def walk(node, path="$"):
 
 @pytest.fixture(scope="module")
 def client(wuxi_network):
-    return create_app({"TESTING": True, "TANLU_NETWORK": wuxi_network}).test_client()
+    return create_app({"TESTING": True, "TANLU_LOADED_NETWORK": wuxi_network}).test_client()
 
 
 def _params(**extra):

@@ -16,7 +16,7 @@ FAR_NORTH = (-30.0000, -51.1500)
 
 
 def test_audit_and_points_endpoint_agree_under_shenzhen(poa_artifact, poa_network):
-    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                          "TANLU_ALLOWED_METHODOLOGIES": ("shenzhen-2021",)}).test_client()
     api = client.post("/v1/points", json={
         "from": f"{CENTRO[0]},{CENTRO[1]}", "to": f"{FAR_NORTH[0]},{FAR_NORTH[1]}", "at": WHEN,

@@ -297,7 +297,7 @@ def test_http_plan_says_realtime_per_leg(poa_network, query, tmp_path):
     params = {"from": f"{query.origin_lat},{query.origin_lon}",
               "to": f"{query.destination_lat},{query.destination_lon}",
               "at": WHEN.isoformat(), "modes": "transit"}
-    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                          "TANLU_REALTIME": [f"{FEED}={path}"]}).test_client()
     body = client.get("/v1/plan", query_string=params).get_json()
     legs = [leg for it in body["itineraries"] for leg in it["legs"] if leg["trip_id"]]
@@ -305,7 +305,7 @@ def test_http_plan_says_realtime_per_leg(poa_network, query, tmp_path):
     assert live and all(leg["departure_delay_s"] == 30 for leg in live)
     assert all(leg["scheduled_departure"] is None for leg in legs if not leg["realtime"])
     path.write_bytes(b"\x00garbage")
-    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network,
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                          "TANLU_REALTIME": [f"{FEED}={path}"]}).test_client()
     response = client.get("/v1/plan", query_string=params)
     assert response.status_code == 200
