@@ -205,13 +205,15 @@ def apply_feeds(tt: Timetable, day: DayTable, feeds: tuple[RealtimeFeed, ...],
                 not_applied += 1
             else:
                 wanted.add(t)
-    for k in np.nonzero(np.isin(day.trip_original, list(wanted)))[0]:
-        by_original.setdefault(int(day.trip_original[k]), []).append(int(k))
+    for i in np.nonzero(np.isin(day.trip_original, list(wanted)))[0]:
+        by_original.setdefault(int(day.trip_original[i]), []).append(int(i))
     new_times: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # k -> arr, dep, skip
     cancelled: set[int] = set()
     for feed in feeds:
         for change in feed.trips:
             t = trip_index.get(change.trip_id)
+            if t is None:  # reported above as not applied
+                continue
             ks = [k for k in by_original.get(t, ()) if _instance_date(day, k) ==
                   (change.start_date or day.service_date)]
             for k in map(int, ks):

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
 from .access import BikeAccess
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
+
+if TYPE_CHECKING:
+    from .realtime import RealtimeState
 
 __all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE",
            "RIDE_GEOMETRY_CACHE_SIZE"]
@@ -87,7 +91,7 @@ class TransitRouter:
         self._days: OrderedDict[tuple[date, bool], DayTable] = OrderedDict()
         self._lock = threading.RLock()  # web workers may share one Planner across threads
         #: ``planner.realtime.RealtimeState`` in force; replaced whole, in one assignment
-        self.realtime = None
+        self.realtime: RealtimeState | None = None
         hop = tt.pattern_hop_distance_m.astype(np.float64)
         first = np.zeros(len(hop), bool)
         first[tt.pattern_stop_indptr[:-1][np.diff(tt.pattern_stop_indptr) > 0]] = True
@@ -268,11 +272,10 @@ class TransitRouter:
         base = int(tt.pattern_stop_indptr[ride.pattern])
         stops = tt.pattern_stops[base + ride.board: base + ride.alight + 1]
         distance_m = float(self._cum_m[base + ride.alight] - self._cum_m[base + ride.board])
-        scheduled = {}
+        scheduled_departure = scheduled_arrival = None
         if ride.realtime:  # expected times from the feed; the schedule's kept beside them
-            scheduled = {"scheduled_departure": at_seconds(service_date, dep, self.tz),
-                         "scheduled_arrival": at_seconds(service_date, arr, self.tz),
-                         "realtime": True}
+            scheduled_departure = at_seconds(service_date, dep, self.tz)
+            scheduled_arrival = at_seconds(service_date, arr, self.tz)
             dep, arr = ride.departure_s, ride.arrival_s
         route = int(tt.pattern_route[ride.pattern])
         factor = float(tt.route_co2e_g_per_pkm[route])
@@ -287,7 +290,8 @@ class TransitRouter:
                    route_id=str(tt.route_id[route]),
                    route_short_name=str(tt.route_short_name[route]) or None,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
-                   trip_id=str(tt.trip_id[ride.trip]), **scheduled)
+                   trip_id=str(tt.trip_id[ride.trip]), scheduled_departure=scheduled_departure,
+                   scheduled_arrival=scheduled_arrival, realtime=ride.realtime)
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
         """The ride's line: each hop's shape, or the next stop where a hop has none."""
