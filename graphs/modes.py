@@ -212,7 +212,7 @@ def parse_trip_modes(value: str | Iterable[str]) -> tuple[tuple[str, ...], tuple
             else:
                 modes.extend(names)
     if not modes:
-        raise ModeError("")
+        raise ModeError("", ALL_MODE_NAMES)
     return tuple(dict.fromkeys(modes)), tuple(dict.fromkeys(access))
 
 

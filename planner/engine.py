@@ -12,15 +12,15 @@ from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
 from ._sources import points_rules_of
-from .methodology import Methodology, methodology_of, reduction_for_legs
-from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
-from .points import PILE_MODES, award_points
 from .access import ParkingStops, bike_access, parking_stops
 from .baseline import plan_baseline
 from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
+from .methodology import Methodology, methodology_of, reduction_for_legs
 from .model import Baseline, Leg, Plan, Query
 from .pareto import covering_leg, pareto_front, tag
+from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
+from .points import PILE_MODES, award_points
 from .query import localize
 from .snap import Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
@@ -157,7 +157,7 @@ class Planner:
         return self.transit.first_date, self.transit.last_date
 
     def _needed_layers(self, query: Query) -> set[str]:
-        layers = {MODES[m].layer for m in query.modes if m in MODES and MODES[m].layer}
+        layers = {layer for m in query.modes if m in MODES and (layer := MODES[m].layer)}
         if "transit" in query.modes:
             layers.add("walk")
         if query.access_modes:
@@ -273,10 +273,10 @@ class Planner:
             notices.append(CodedText(f"no transit: {message}", "no_transit_date", **dates))
             return []
         o, d = snaps.get(("origin", "walk")), snaps.get(("destination", "walk"))
-        if o is None or d is None:
+        tt = self.network.timetable
+        if o is None or d is None or tt is None:
             return []
         walk = self.graphs["walk"]
-        tt = self.network.timetable
         origin_tree = search(walk, o.node, limit=max(0.0, query.max_walk_m - o.distance_m))
         destination_tree = search(walk, d.node, reverse=True,
                                   limit=max(0.0, query.max_walk_m - d.distance_m))
@@ -355,7 +355,7 @@ def _within_limits(legs: list[Leg], query: Query) -> bool:
     return walks_ok and legs[0].departure >= query.when - timedelta(seconds=1)
 
 
-_PLANNERS: "weakref.WeakKeyDictionary[Network, Planner]" = weakref.WeakKeyDictionary()
+_PLANNERS: weakref.WeakKeyDictionary[Network, Planner] = weakref.WeakKeyDictionary()
 
 
 def plan_trip(network: Network, query: Query, *, rules: Any = None,

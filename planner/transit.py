@@ -16,9 +16,8 @@ from graphs.network import Network, Timetable
 from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
-from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline,
-                          street_geometry, walk_leg)
 from .access import BikeAccess
+from .itineraries import DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline, street_geometry, walk_leg
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
@@ -83,7 +82,9 @@ class TransitRouter:
     def __init__(self, network: Network, walk: LayerGraph, tz: tzinfo, *,
                  cache_size: int = DAY_CACHE_SIZE) -> None:
         tt = network.timetable
-        self.timetable = tt
+        if tt is None:
+            raise ValueError("a TransitRouter needs a network with a timetable")
+        self.timetable: Timetable = tt
         self.walk = walk
         self.tz = tz
         self.first_date, self.last_date = service_date_range(tt)
@@ -181,7 +182,8 @@ class TransitRouter:
         """Follow parent slots back to round 0 and express the chain in travel order."""
         k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
         fields = entry[:raptor.N_FIELDS]
-        end_stop, steps = s, []
+        end_stop = s
+        steps: list[_Foot | _Ride] = []
         while fields[raptor.F_KIND] != raptor.KIND_ACCESS:
             dp, trip = int(fields[raptor.F_PATTERN]), int(fields[raptor.F_TRIP])
             base = day.dp_stop_indptr[dp]
@@ -216,13 +218,16 @@ class TransitRouter:
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
-        rides: list[Leg | None] = [self._ride_leg(step, service_date)
-                                   if isinstance(step, _Ride) else None for step in journey.steps]
+        ride_of = {i: self._ride_leg(step, service_date)
+                   for i, step in enumerate(journey.steps) if isinstance(step, _Ride)}
+        rides: list[Leg] = []
         for i, step in enumerate(journey.steps):
             if isinstance(step, _Foot):  # after a ride; first in arrive-by journeys: before one
-                rides[i] = (self._foot_leg(step, rides[i - 1].arrival, speed, walk_g_per_pkm)
-                            if i > 0 else self._foot_leg(step, rides[1].departure, speed,
-                                                         walk_g_per_pkm, backwards=True))
+                rides.append(self._foot_leg(step, rides[i - 1].arrival, speed, walk_g_per_pkm)
+                             if i > 0 else self._foot_leg(step, ride_of[1].departure, speed,
+                                                          walk_g_per_pkm, backwards=True))
+            else:
+                rides.append(ride_of[i])
         origin = Place(ORIGIN_NAME, query.origin_lat, query.origin_lon)
         destination = Place(DESTINATION_NAME, query.destination_lat, query.destination_lon)
         first, last = journey.first_stop, journey.last_stop

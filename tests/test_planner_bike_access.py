@@ -160,7 +160,7 @@ def test_http_and_cli_surface(poa_artifact, capsys):
 def test_http_plan_with_own_bike(poa_network):
     from api.app import create_app
 
-    client = create_app({"TESTING": True, "TANLU_NETWORK": poa_network}).test_client()
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
     base = {"from": "{:f},{:f}".format(*ORIGIN), "to": "{:f},{:f}".format(*DESTINATION),
             "at": WHEN.isoformat()}
     for extra in ({"ownBike": "true"}, {"modes": "walk,bike+transit"}):
