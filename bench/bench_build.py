@@ -2,7 +2,7 @@
 
 Usage::
 
-    TANLU_SAMPLE_DIR=/work/shared/data python bench/bench_build.py [--city porto-alegre]
+    TANLU_SAMPLE_DIR=../shared/data python bench/bench_build.py [--city porto-alegre]
         [--pairs 5] [--loads 5] [--no-cafein]
 
 Build: paired whole-process runs alternating tanlu / cafein (so machine noise hits both alike),

@@ -14,7 +14,7 @@ Prints p50/p95 of each and the ratios the targets are stated in:
 
 Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
-    TANLU_SAMPLE_DIR=/work/shared/data python bench/bench_plan.py          # builds first
+    TANLU_SAMPLE_DIR=../shared/data python bench/bench_plan.py          # builds first
     python bench/bench_plan.py --network poa.tanlu [--pairs 40] [--repeat 2] [--no-cafein]
                                [--own-bike]
 """

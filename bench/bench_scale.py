@@ -2,7 +2,7 @@
 
 Usage::
 
-    TANLU_SAMPLE_DIR=/work/shared/data python bench/bench_scale.py [--scales 1 4 16 64]
+    TANLU_SAMPLE_DIR=../shared/data python bench/bench_scale.py [--scales 1 4 16 64]
         [--pairs 30] [--work /tmp/tanlu-scale] [--no-sample]
 
 Rows: the Porto Alegre sample, then synthetic cities from ``bench/gen_city.py`` at each scale
