@@ -41,15 +41,17 @@ print(json.dumps({"walk_edges": n.streets["walk"].n_edges,
 """
 _QUERY = r"""
 import json, sys, time
+from datetime import datetime
 import numpy as np
 t0 = time.perf_counter()
 from graphs.artifact import load_network
 from planner import NoRouteError, Planner, make_query
-from planner.snap import haversine_m
+from graphs.geodesy import haversine_m
 t1 = time.perf_counter()
 network = load_network(sys.argv[1])
 t2 = time.perf_counter()
 planner = Planner(network)
+WHEN = datetime(2019, 5, 13, 12, 30)
 walk, rng, pairs = network.streets["walk"], np.random.default_rng(20190513), []
 while len(pairs) < int(sys.argv[2]):
     i, j = rng.integers(0, walk.n_nodes, 2)
@@ -59,7 +61,7 @@ while len(pairs) < int(sys.argv[2]):
 def timed(modes):
     out = []
     for o, d in pairs:
-        q = make_query(origin=o, destination=d, when="2019-05-13T12:30", modes=modes)
+        q = make_query(origin=o, destination=d, when=WHEN, modes=modes)
         s = time.perf_counter()
         try:
             planner.plan(q)
@@ -67,12 +69,12 @@ def timed(modes):
             pass
         out.append(time.perf_counter() - s)
     return out
-for modes in ("walk,transit", None):  # warm-up: JIT (disk-cached) and day tables
-    q = make_query(origin=pairs[0][0], destination=pairs[0][1], when="2019-05-13T12:30",
+for modes in (("walk", "transit"), None):  # warm-up: JIT (disk-cached) and day tables
+    q = make_query(origin=pairs[0][0], destination=pairs[0][1], when=WHEN,
                    **({"modes": modes} if modes else {}))
     planner.plan(q)
-transit = timed("walk,transit")
-default = timed("walk,bike,transit,car_petrol")
+transit = timed(("walk", "transit"))
+default = timed(("walk", "bike", "transit", "car_petrol"))
 print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "transit": transit,
                   "default": default}))
 """
