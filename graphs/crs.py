@@ -153,12 +153,7 @@ def to_wgs84(lat, lon, crs: Crs | str) -> tuple[np.ndarray, np.ndarray]:
     CrsError
         If ``crs`` is not a known system.
     """
-    crs = parse_crs(crs)
-    if crs is Crs.GCJ02:
-        return gcj02_to_wgs84(lat, lon)
-    if crs is Crs.BD09:
-        return bd09_to_wgs84(lat, lon)
-    return _arrays(lat, lon)
+    return _TO_WGS84[parse_crs(crs)](lat, lon)
 
 
 def from_wgs84(lat, lon, crs: Crs | str) -> tuple[np.ndarray, np.ndarray]:
@@ -169,12 +164,7 @@ def from_wgs84(lat, lon, crs: Crs | str) -> tuple[np.ndarray, np.ndarray]:
     CrsError
         If ``crs`` is not a known system.
     """
-    crs = parse_crs(crs)
-    if crs is Crs.GCJ02:
-        return wgs84_to_gcj02(lat, lon)
-    if crs is Crs.BD09:
-        return wgs84_to_bd09(lat, lon)
-    return _arrays(lat, lon)
+    return _FROM_WGS84[parse_crs(crs)](lat, lon)
 
 
 # -- internals --------------------------------------------------------------------------------
@@ -223,3 +213,8 @@ def _invert(forward, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.n
                float(np.max(np.abs(r_lon), initial=0.0))) < INVERSE_TOLERANCE_DEG:
             break
     return w_lat, w_lon
+
+
+# one table per direction, so to_wgs84 and from_wgs84 cannot disagree on which systems exist
+_TO_WGS84 = {Crs.WGS84: _arrays, Crs.GCJ02: gcj02_to_wgs84, Crs.BD09: bd09_to_wgs84}
+_FROM_WGS84 = {Crs.WGS84: _arrays, Crs.GCJ02: wgs84_to_gcj02, Crs.BD09: wgs84_to_bd09}
