@@ -283,7 +283,7 @@ class TransitMatcher:
         hop = tt.pattern_hop_distance_m[base + board + 1: base + alight + 1].astype(float)
         return Ride(mode=str(day.dp_mode[dp]), route_id=str(tt.route_id[route]),
                     route_short_name=str(tt.route_short_name[route]),
-                    trip_id=str(tt.trip_id[int(day.trip_original[trip])]),
+                    trip_id=day.trip_id(tt, trip),
                     board_stop=str(tt.stop_id[stops[0]]), alight_stop=str(tt.stop_id[stops[-1]]),
                     board_s=board_s, alight_s=alight_s, distance_m=float(hop.sum()),
                     stops_hit=n_hit, stops_total=int(alight - board + 1),
@@ -392,7 +392,7 @@ def _best_tap(best, day, tt, *, dp: int, pos: int, t0: int, t1: int, t_day: floa
         if best is None or abs(offset[i]) < abs(best.offset_s):
             route = int(day.dp_route[dp])
             best = TapMatch(mode=str(day.dp_mode[dp]), route_id=str(tt.route_id[route]),
-                            trip_id=str(tt.trip_id[int(day.trip_original[t0 + int(i)])]),
+                            trip_id=day.trip_id(tt, t0 + int(i)),
                             stop_id=str(tt.stop_id[stop]), departure_s=float(dep[i]),
                             offset_s=float(offset[i]))
     return best

@@ -61,6 +61,9 @@ class DayTable:
     fp_distance_m: np.ndarray     # float64
     min_transfer_s: np.ndarray    # int32 (s,) minimum time to change vehicles at each stop
     trip_realtime: np.ndarray | None = None  # bool (day trips,): times from a realtime feed
+    # str (day trips,): a realtime trip's own id where it is not in the schedule (NEW/ADDED and
+    # DUPLICATED trips run a scheduled trip's pattern; ``trip_original`` is that trip), else ""
+    trip_new_id: np.ndarray | None = None
 
     @cached_property
     def kernel(self) -> raptor.Timetable:
@@ -68,6 +71,18 @@ class DayTable:
         bounds = _bound_graph(self)
         return raptor.Timetable(**{name: getattr(self, name) for name in raptor.Timetable._fields
                                    if name not in bounds}, **bounds)
+
+    def trip_id(self, timetable: Timetable, trip: int) -> str:
+        """The id of day trip ``trip``: its realtime id if the feed added it, else the schedule's."""
+        if self.trip_new_id is not None and self.trip_new_id[trip]:
+            return str(self.trip_new_id[trip])
+        return str(timetable.trip_id[int(self.trip_original[trip])])
+
+    def new_trip(self, trip: int) -> str | None:
+        """The realtime id of day trip ``trip`` if a feed added it (None for scheduled trips)."""
+        if self.trip_new_id is None or not self.trip_new_id[trip]:
+            return None
+        return str(self.trip_new_id[trip])
 
     def position_in_pattern(self, dp: int, pos: int) -> int:
         """Position of day-pattern position ``pos`` in the original pattern."""
@@ -238,7 +253,7 @@ def reverse_day_table(day: DayTable) -> DayTable:
     boarding backwards is alighting forwards, so the two flags swap."""
     n_dp = len(day.dp_pattern)
     stops, cum, arr, dep, board, alight = [], [], [], [], [], []
-    trip_original, trip_offset, trip_realtime = [], [], []
+    trip_original, trip_offset, trip_realtime, trip_new_id = [], [], [], []
     for p in range(n_dp):
         a, b = day.dp_stop_indptr[p], day.dp_stop_indptr[p + 1]
         n = b - a
@@ -256,6 +271,8 @@ def reverse_day_table(day: DayTable) -> DayTable:
         trip_offset.append(day.trip_offset_s[t0:t1][::-1])
         if day.trip_realtime is not None:
             trip_realtime.append(day.trip_realtime[t0:t1][::-1])
+        if day.trip_new_id is not None:
+            trip_new_id.append(day.trip_new_id[t0:t1][::-1])
     lengths = np.diff(day.dp_stop_indptr)
     counts = np.diff(day.dp_trip_indptr)
     dp_stops = _cat(stops, np.int32)
@@ -276,4 +293,5 @@ def reverse_day_table(day: DayTable) -> DayTable:
         **_stop_index(day.dp_stop_indptr, dp_stops, n_stops),
         fp_indptr=fp_indptr.astype(np.int64), fp_target=src[order],
         fp_distance_m=day.fp_distance_m[order], min_transfer_s=day.min_transfer_s,
-        trip_realtime=None if day.trip_realtime is None else _cat(trip_realtime, np.bool_))
+        trip_realtime=None if day.trip_realtime is None else _cat(trip_realtime, np.bool_),
+        trip_new_id=None if day.trip_new_id is None else _cat(trip_new_id, np.str_))

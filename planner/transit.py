@@ -48,6 +48,7 @@ class _Ride:
     departure_s: int = 0    # as the day table says (realtime or scheduled), seconds of the day
     arrival_s: int = 0
     realtime: bool = False
+    new_id: str | None = None   # a trip a realtime feed added (``trip`` is a scheduled template)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class TransitRouter:
                                offset_s=int(day.trip_offset_s[trip]),
                                board=min(a, b), alight=max(a, b), departure_s=dep_s,
                                arrival_s=arr_s, realtime=day.trip_realtime is not None
-                               and bool(day.trip_realtime[trip])))
+                               and bool(day.trip_realtime[trip]), new_id=day.new_trip(trip)))
             s = int(day.dp_stops[base + bpos])
             fields = fields_of[k - 1, s, int(fields[raptor.F_PARENT])]
             k -= 1
@@ -279,8 +280,9 @@ class TransitRouter:
         distance_m = float(self._cum_m[base + ride.alight] - self._cum_m[base + ride.board])
         scheduled_departure = scheduled_arrival = None
         if ride.realtime:  # expected times from the feed; the schedule's kept beside them
-            scheduled_departure = at_seconds(service_date, dep, self.tz)
-            scheduled_arrival = at_seconds(service_date, arr, self.tz)
+            if ride.new_id is None:  # a trip the feed added has no schedule
+                scheduled_departure = at_seconds(service_date, dep, self.tz)
+                scheduled_arrival = at_seconds(service_date, arr, self.tz)
             dep, arr = ride.departure_s, ride.arrival_s
         route = int(tt.pattern_route[ride.pattern])
         factor = float(tt.route_co2e_g_per_pkm[route])
@@ -295,7 +297,7 @@ class TransitRouter:
                    route_id=str(tt.route_id[route]),
                    route_short_name=str(tt.route_short_name[route]) or None,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
-                   trip_id=str(tt.trip_id[ride.trip]), scheduled_departure=scheduled_departure,
+                   trip_id=ride.new_id or str(tt.trip_id[ride.trip]), scheduled_departure=scheduled_departure,
                    scheduled_arrival=scheduled_arrival, realtime=ride.realtime)
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:

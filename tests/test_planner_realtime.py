@@ -24,7 +24,7 @@ ORIGIN_STOP, DESTINATION_STOP = "poa_eptc:5752", "poa_eptc:2340"  # along line T
 
 
 def _feed(*, at: datetime = WHEN, delays=(), cancel=(), closed_stops=(), closed_routes=(),
-          period=None, added=()) -> bytes:
+          period=None, added=(), new_trips=(), duplicated=(), unscheduled=()) -> bytes:
     """A FeedMessage: ``delays`` of (trip, stop, seconds); ids feed-prefixed (prefix stripped)."""
     msg = rt.FeedMessage()
     msg.header.gtfs_realtime_version = "2.0"
@@ -40,10 +40,28 @@ def _feed(*, at: datetime = WHEN, delays=(), cancel=(), closed_stops=(), closed_
         tu = msg.entity.add(id=f"c{i}").trip_update
         tu.trip.trip_id = own(trip)
         tu.trip.schedule_relationship = rt.TripDescriptor.CANCELED
-    for i, trip in enumerate(added):
+    for i, trip in enumerate(added):  # ADDED without a route: refused
         tu = msg.entity.add(id=f"a{i}").trip_update
         tu.trip.trip_id = trip
         tu.trip.schedule_relationship = rt.TripDescriptor.ADDED
+    for i, trip in enumerate(unscheduled):
+        tu = msg.entity.add(id=f"u{i}").trip_update
+        tu.trip.trip_id = own(trip)
+        tu.trip.schedule_relationship = rt.TripDescriptor.UNSCHEDULED
+    for i, (trip, route, times) in enumerate(new_trips):  # times: (stop, arrival, departure)
+        tu = msg.entity.add(id=f"n{i}").trip_update
+        tu.trip.trip_id, tu.trip.route_id = trip, own(route)
+        tu.trip.schedule_relationship = rt.TripDescriptor.NEW
+        for stop, arrival, departure in times:
+            stu = tu.stop_time_update.add(stop_id=own(stop))
+            stu.arrival.time, stu.departure.time = arrival, departure
+    for i, (template, copy, start_date, start_time) in enumerate(duplicated):
+        tu = msg.entity.add(id=f"p{i}").trip_update
+        tu.trip.trip_id = own(template)
+        tu.trip.schedule_relationship = rt.TripDescriptor.DUPLICATED
+        tu.trip_properties.trip_id = copy
+        tu.trip_properties.start_date = start_date
+        tu.trip_properties.start_time = start_time
     for i, (stop_or_route, kind) in enumerate([(s, "stop") for s in closed_stops]
                                               + [(r, "route") for r in closed_routes]):
         alert = msg.entity.add(id=f"x{i}").alert
@@ -168,13 +186,75 @@ def _first_stop(tt, trip_id: str) -> str:
     return str(tt.stop_id[tt.pattern_stops[tt.pattern_stop_indptr[pattern]]])
 
 
-def test_added_and_unknown_trips_are_counted_not_applied(planner):
+def test_unknown_and_unusable_trips_are_counted_not_applied(planner, query):
     router = planner.transit
     day = router.scheduled_day(WHEN.date(), False)
-    data = _feed(added=["NEW-1"], cancel=["poa_eptc:no-such-trip"])
+    direct = next(it for it in planner.plan(query).itineraries if it.transfers == 0)
+    ride = _first_ride(direct)
+    data = _feed(added=["NEW-1"],  # no route
+                 cancel=["poa_eptc:no-such-trip"], unscheduled=[ride.trip_id],
+                 new_trips=[("NEW-2", ride.route_id,  # stops no pattern of the route has
+                             [(ORIGIN_STOP, 1, 2), (DESTINATION_STOP, 3, 4)])])
     feed = decode_feed(FEED, data)
-    _, stats = apply_feeds(router.timetable, day, (feed,), router.tz)
-    assert stats.not_applied == 2 and stats.cancelled == 0
+    table, stats = apply_feeds(router.timetable, day, (feed,), router.tz)
+    assert stats.not_applied == 4 and stats.cancelled == 0 and stats.added == 0
+    assert table.trip_new_id is None
+
+
+def _trip_times(tt, trip_id: str):
+    """(stop ids, arrival, departure seconds of the day) of scheduled trip ``trip_id``."""
+    t = list(tt.trip_id).index(trip_id)
+    rows = np.arange(tt.trip_stop_time_indptr[t], tt.trip_stop_time_indptr[t + 1])
+    p = int(np.searchsorted(tt.pattern_trip_indptr, t, side="right") - 1)
+    stops = [str(tt.stop_id[s]) for s in
+             tt.pattern_stops[tt.pattern_stop_indptr[p]:tt.pattern_stop_indptr[p + 1]]]
+    return stops, tt.stop_time_arrival_s[rows].astype(int), tt.stop_time_departure_s[rows].astype(int)
+
+
+def test_new_trip_is_offered_with_its_own_id(planner, query, poa_network):
+    """A NEW trip on T9's stops, leaving a minute before the scheduled direct trip and running
+    30% faster, is the direct option: its leg carries the feed's id and no scheduled time."""
+    tt = poa_network.timetable
+    direct = next(it for it in planner.plan(query).itineraries if it.transfers == 0)
+    ride = _first_ride(direct)
+    stops, arr, dep = _trip_times(tt, ride.trip_id)
+    at = stops.index(ride.from_place.stop_id)
+    leave = int((ride.departure - timedelta(minutes=1)).timestamp())
+    fast = lambda t: leave + int(0.7 * (t - dep[at]))  # noqa: E731
+    times = [(s, fast(a), fast(d)) for s, a, d in zip(stops, arr, dep, strict=True)]
+    live = _plan_with(planner, query, _feed(new_trips=[("NEW-1", ride.route_id, times)]))
+    legs = [leg for leg in _rides(live) if leg.trip_id == "poa_eptc:NEW-1"]
+    assert legs, "the added trip beats every scheduled direct trip"
+    leg = legs[0]
+    assert leg.realtime and leg.scheduled_departure is None and leg.departure_delay_s is None
+    assert leg.departure == datetime.fromtimestamp(leave, TZ)
+    assert leg.arrival < ride.arrival  # from the stop where the scheduled T9 trip was taken
+
+
+def test_duplicated_trip_runs_at_its_new_start(planner, query, poa_network):
+    tt = poa_network.timetable
+    direct = next(it for it in planner.plan(query).itineraries if it.transfers == 0)
+    ride = _first_ride(direct)
+    stops, arr, dep = _trip_times(tt, ride.trip_id)
+    at = stops.index(ORIGIN_STOP)
+    board = int((WHEN + timedelta(seconds=90) - datetime(2019, 5, 13, tzinfo=TZ)).total_seconds())
+    assert board < int((ride.departure - datetime(2019, 5, 13, tzinfo=TZ)).total_seconds())
+    start = board - int(dep[at] - dep[0])
+    clock = f"{start // 3600:02d}:{start // 60 % 60:02d}:{start % 60:02d}"
+    live = _plan_with(planner, query, _feed(duplicated=[(ride.trip_id, "DUP-1", "20190513",
+                                                         clock)]))
+    legs = [leg for leg in _rides(live) if leg.trip_id == "poa_eptc:DUP-1"]
+    assert legs and legs[0].departure == WHEN + timedelta(seconds=90)
+    i, j = stops.index(legs[0].from_place.stop_id), stops.index(legs[0].to_place.stop_id)
+    assert (legs[0].arrival - legs[0].departure).total_seconds() == arr[j] - dep[i]
+    # the copied trip itself still runs: one more trip in the day table, none replaced
+    router = planner.transit
+    day = router.scheduled_day(WHEN.date(), False)
+    table, stats = apply_feeds(tt, day, (decode_feed(FEED, _feed(duplicated=[
+        (ride.trip_id, "DUP-1", "20190513", clock)])),), router.tz)
+    assert stats.added == 1 and len(table.trip_original) == len(day.trip_original) + 1
+    assert sorted(table.trip_original.tolist()) == sorted(
+        [*day.trip_original.tolist(), list(tt.trip_id).index(ride.trip_id)])
 
 
 @pytest.mark.parametrize("data", [b"\xff\x00garbage" * 10, b""])
@@ -310,3 +390,4 @@ def test_http_plan_says_realtime_per_leg(poa_network, query, tmp_path):
     response = client.get("/v1/plan", query_string=params)
     assert response.status_code == 200
     assert any("unavailable" in n for n in response.get_json()["notices"])
+
