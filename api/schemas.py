@@ -139,7 +139,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "Place": {"type": "object", "required": ["name", "lat", "lon", "stop_id"],
               "properties": {"name": _STRING, "lat": _NUMBER, "lon": _NUMBER,
-                             "stop_id": _NULLABLE_STRING}},
+                             "stop_id": _NULLABLE_STRING,
+                             "ref": {"type": "string", "description":
+                                     "a parking's OSM id (osm:node/123, osm:way/45) or a "
+                                     "pile's id where a car leg ends (planner.park_ride)"}}},
     "Baseline": {
         "type": "object",
         "required": ["mode", "distance_m", "duration_s", "co2e_g", "co2e_g_per_pkm", "method"],

@@ -90,7 +90,10 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
 
 
 def place_to_dict(place: Place) -> dict[str, Any]:
-    return {"name": place.name, "lat": place.lat, "lon": place.lon, "stop_id": place.stop_id}
+    out = {"name": place.name, "lat": place.lat, "lon": place.lon, "stop_id": place.stop_id}
+    if place.ref is not None:  # a parking or pile (planner.park_ride); stops and ends have none
+        out["ref"] = place.ref
+    return out
 
 
 def baseline_to_dict(baseline: Baseline) -> dict[str, Any]:

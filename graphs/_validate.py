@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ArtifactError
 
-__all__ = ["validate_street_layer", "validate_timetable", "validate_charging"]
+__all__ = ["validate_street_layer", "validate_timetable", "validate_charging", "validate_parkings"]
 
 
 def _kind(prefix: str, name: str, array: Any, kind: str, ndim: int = 1) -> np.ndarray:
@@ -173,3 +173,20 @@ def validate_charging(stations: Any) -> None:
               for name, kind in kinds.items()}
     for name, array in arrays.items():
         _length(p, name, array, arrays["osmid"].shape[0])
+
+
+def validate_parkings(parkings: Any) -> None:
+    """Raise :class:`ArtifactError` naming the first inconsistent parking array."""
+    p = "parkings"
+    kinds = dict(osmid=_INT, kind=_INT, lon=_FLOAT, lat=_FLOAT, name=_STR, park_ride=_INT,
+                 capacity=_INT)
+    arrays = {name: _kind(p, name, getattr(parkings, name), kind)
+              for name, kind in kinds.items()}
+    for name, array in arrays.items():
+        _length(p, name, array, arrays["osmid"].shape[0])
+    _in_range(p, "kind", arrays["kind"], 3)  # graphs.network.PARKING_KINDS
+    _in_range(p, "park_ride", arrays["park_ride"], 2, allow_none=True)
+    lon, lat = arrays["lon"], arrays["lat"]
+    if lon.size and not (np.isfinite(lon).all() and np.isfinite(lat).all()
+                         and np.abs(lon).max() <= 180.0 and np.abs(lat).max() <= 90.0):
+        raise ArtifactError(f"{p}/lon: coordinates outside WGS84 degrees")

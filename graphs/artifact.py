@@ -19,7 +19,7 @@ import numpy as np
 from . import _validate
 from ._mmap import map_member, write_aligned
 from .errors import ArtifactError
-from .network import ChargingStations, Network, StreetLayer, Timetable
+from .network import ChargingStations, Network, Parkings, StreetLayer, Timetable
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_network", "load_network", "read_manifest"]
 
@@ -40,6 +40,7 @@ def save_network(network: Network, path: str | os.PathLike) -> Path:
         if network.timetable is not None:
             scalars["timetable"] = _write_arrays(zf, "timetable", network.timetable)
         scalars["charging"] = _write_arrays(zf, "charging", network.charging_stations)
+        scalars["parkings"] = _write_arrays(zf, "parkings", network.parkings)
         manifest["layers"] = sorted(network.streets)
         manifest["has_timetable"] = network.timetable is not None
         manifest["scalars"] = scalars
@@ -84,18 +85,22 @@ def load_network(path: str | os.PathLike, *, mmap: bool = False) -> Network:
             timetable = (_read_dataclass(zf, "timetable", Timetable, scalars, mapped_from)
                          if manifest["has_timetable"] else None)
             charging = _read_dataclass(zf, "charging", ChargingStations, scalars, mapped_from)
+            # parkings came after format 1's first artifacts: those load with none
+            parkings = (_read_dataclass(zf, "parkings", Parkings, scalars, mapped_from)
+                        if "parkings" in scalars else Parkings.empty())
             for name, layer in streets.items():
                 _validate.validate_street_layer(f"streets/{name}", layer)
             if timetable is not None:
                 walk = streets.get("walk")
                 _validate.validate_timetable(timetable, walk.n_nodes if walk else None)
             _validate.validate_charging(charging)
+            _validate.validate_parkings(parkings)
         except ArtifactError as err:
             raise ArtifactError(f"{path}: invalid artifact: {err}") from err
         except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError) as err:
             raise ArtifactError(f"{path}: artifact is corrupt or truncated ({err})") from err
     return Network(manifest=manifest, streets=streets, timetable=timetable,
-                   charging_stations=charging)
+                   charging_stations=charging, parkings=parkings)
 
 
 def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     }
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     network = Network(manifest=manifest, streets=dict(streets.layers), timetable=timetable,
-                      charging_stations=streets.charging)
+                      charging_stations=streets.charging, parkings=streets.parkings)
     if out_path is not None:
         steps.set_description(f"writing {Path(out_path).name}")
         save_network(network, out_path)

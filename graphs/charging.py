@@ -9,7 +9,7 @@ import shapely
 from .network import ChargingStations
 from .osm_reader import OsmFeature
 
-__all__ = ["charging_stations_from_features", "parse_capacity"]
+__all__ = ["charging_stations_from_features", "parse_capacity", "feature_point"]
 
 UNKNOWN_CAPACITY = -1
 
@@ -23,7 +23,7 @@ def parse_capacity(value: str | None) -> int:
     return capacity if capacity >= 0 else UNKNOWN_CAPACITY
 
 
-def _feature_point(feature: OsmFeature) -> tuple[float, float] | None:
+def feature_point(feature: OsmFeature) -> tuple[float, float] | None:
     """A node's location; a way's centroid (of its area if closed), from its known nodes."""
     coords = feature.lonlat
     if not coords:
@@ -48,7 +48,7 @@ def charging_stations_from_features(features: Iterable[OsmFeature]) -> ChargingS
     """
     rows = []
     for feature in features:
-        point = _feature_point(feature)
+        point = feature_point(feature)
         if point is None:
             continue
         osmid = feature.osmid if feature.kind == "node" else -feature.osmid

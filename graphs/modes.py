@@ -96,8 +96,10 @@ ALL_MODE_NAMES = (*STREET_MODES, TRANSIT, *TRANSIT_MODES)
 #: ``步行、公交``.
 _SEPARATORS = re.compile(r"[,+、]")
 
-#: Street modes that may be written ``X+transit`` (access to and egress from transit by X).
-ACCESS_MODES = ("bike",)
+#: Street modes that may be written ``X+transit`` (access to transit by X): the own bike
+#: (``planner.access``), a car by fuel parked near a station, an EV left at a charging pile and
+#: a taxi dropping the traveller at the station (``planner.park_ride``).
+ACCESS_MODES = ("bike", *CAR_MODES)
 _ENTRY_SEPARATORS = re.compile(r"[,、]")
 
 # GTFS basic route types (0-12) and the extended ("Hierarchical Vehicle Type") ranges.

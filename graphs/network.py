@@ -20,8 +20,8 @@ import numpy as np
 from .errors import ArtifactError
 from .factors import FactorTable, factor_table_from_dict
 
-__all__ = ["StreetLayer", "Timetable", "ChargingStations", "Network", "manifest_timezone",
-           "manifest_bbox"]
+__all__ = ["StreetLayer", "Timetable", "ChargingStations", "Parkings", "PARKING_KINDS", "Network",
+           "manifest_timezone", "manifest_bbox"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +152,38 @@ class ChargingStations:
     capacity: np.ndarray   # int32 (c,) sockets, -1 unknown
 
 
+#: ``Parkings.kind`` codes: an OSM ``amenity=bicycle_parking``, ``amenity=parking`` or
+#: ``amenity=parking_entrance`` (the way into an underground or multi-storey car park).
+PARKING_KINDS = ("bicycle_parking", "parking", "parking_entrance")
+
+
+@dataclass(frozen=True, eq=False)
+class Parkings:
+    """Bicycle and car parkings from OSM (``graphs._parking_build``), for park-and-ride access.
+
+    ``park_ride`` is the OSM ``park_ride`` tag: 1 for any value but ``no``, 0 for ``no`` and -1
+    when absent. Ids as in :class:`ChargingStations` (ways negated).
+    """
+
+    osmid: np.ndarray      # int64 (n,)
+    kind: np.ndarray       # int8 (n,) index into PARKING_KINDS
+    lon: np.ndarray        # float64 (n,)
+    lat: np.ndarray        # float64 (n,)
+    name: np.ndarray       # str (n,)
+    park_ride: np.ndarray  # int8 (n,) 1 yes, 0 no, -1 untagged
+    capacity: np.ndarray   # int32 (n,) spaces, -1 unknown
+
+    def __len__(self) -> int:
+        return int(self.osmid.shape[0])
+
+    @classmethod
+    def empty(cls) -> Parkings:
+        """No parkings (an artifact written before parkings were kept, or a file with none)."""
+        return cls(osmid=np.zeros(0, np.int64), kind=np.zeros(0, np.int8),
+                   lon=np.zeros(0), lat=np.zeros(0), name=np.zeros(0, dtype="<U1"),
+                   park_ride=np.zeros(0, np.int8), capacity=np.zeros(0, np.int32))
+
+
 @dataclass(frozen=True, eq=False)
 class Network:
     """Everything a query needs, as loaded from one artifact.
@@ -165,6 +197,7 @@ class Network:
     timetable: Timetable | None
     charging_stations: ChargingStations
     extra: dict[str, Any] = field(default_factory=dict)
+    parkings: Parkings = field(default_factory=Parkings.empty)
 
     @property
     def timezone(self) -> str:

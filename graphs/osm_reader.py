@@ -1,8 +1,8 @@
-"""Read the streets and charging stations of an OSM file (.osm.pbf, .osm, .osm.bz2) in one pass."""
+"""Read the streets, charging stations and parkings of an OSM file (.osm.pbf, .osm, .osm.bz2) in one pass."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import osmium
@@ -12,6 +12,8 @@ from .errors import OsmError
 
 __all__ = ["WayPiece", "OsmFeature", "OsmStreets", "read_osm"]
 
+#: ``amenity`` values kept as parkings (bicycle and car; ``graphs._parking_build``).
+PARKING_AMENITIES = ("bicycle_parking", "parking", "parking_entrance")
 #: Suffixes osmium recognises; anything else is refused before osmium guesses.
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osc")
 
@@ -47,6 +49,7 @@ class OsmStreets:
     pieces: list[WayPiece]
     charging: list[OsmFeature]
     report: dict[str, int]
+    parking: list[OsmFeature] = field(default_factory=list)  # PARKING_AMENITIES
 
 
 def read_osm(path: str | os.PathLike, *, progress: bool = False) -> OsmStreets:
@@ -71,7 +74,8 @@ def read_osm(path: str | os.PathLike, *, progress: bool = False) -> OsmStreets:
             state.add(obj)
     except RuntimeError as err:
         raise OsmError(f"{path}: not a readable OSM file ({err})", path=str(path)) from err
-    return OsmStreets(pieces=state.pieces, charging=state.charging, report=state.report())
+    return OsmStreets(pieces=state.pieces, charging=state.charging, report=state.report(),
+                      parking=state.parking)
 
 
 def _check_file(path: Path) -> None:
@@ -88,24 +92,27 @@ class _ReadState:
     def __init__(self) -> None:
         self.pieces: list[WayPiece] = []
         self.charging: list[OsmFeature] = []
+        self.parking: list[OsmFeature] = []
         self.ways_read = 0
         self.ways_clipped = 0
         self.ways_dropped = 0
         self.missing: set[int] = set()
 
     def add(self, obj: osmium.osm.OSMObject) -> None:
-        is_charging = obj.tags.get("amenity") == "charging_station"
+        amenity = obj.tags.get("amenity")
+        target = (self.charging if amenity == "charging_station"
+                  else self.parking if amenity in PARKING_AMENITIES else None)
         lonlat: tuple[tuple[float, float], ...]
         if isinstance(obj, osmium.osm.Node):
-            if is_charging:
+            if target is not None:
                 lonlat = ((obj.location.lon, obj.location.lat),)
-                self.charging.append(OsmFeature("node", obj.id, dict(obj.tags), lonlat))
+                target.append(OsmFeature("node", obj.id, dict(obj.tags), lonlat))
             return
         if not isinstance(obj, osmium.osm.Way):  # the processor reads nodes and ways only
             return
-        if is_charging:
+        if target is not None:
             lonlat = tuple(loc for _, loc in _way_nodes(obj) if loc is not None)
-            self.charging.append(OsmFeature("way", obj.id, dict(obj.tags), lonlat))
+            target.append(OsmFeature("way", obj.id, dict(obj.tags), lonlat))
         if "highway" in obj.tags:
             self._add_street(obj)
 

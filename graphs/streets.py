@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from ._compile_streets import compile_layer, way_arrays
+from ._parking_build import parkings_from_features
 from .charging import charging_stations_from_features
 from .errors import OsmError
 from .modes import STREET_LAYERS
-from .network import ChargingStations, StreetLayer
+from .network import PARKING_KINDS, ChargingStations, Parkings, StreetLayer
 from .osm_reader import WayPiece, read_osm
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class StreetsResult:
     report: dict[str, int]
     pieces: list[WayPiece] = field(repr=False, default_factory=list)
     speeds_kph: dict[str, float | None] = field(repr=False, default_factory=dict)
+    parkings: Parkings = field(default_factory=Parkings.empty)
 
     @cached_property
     def graphs(self) -> dict[str, nx.MultiDiGraph]:
@@ -102,8 +104,12 @@ def build_streets(osm_path: str | os.PathLike, *, walk_speed_kph: float = WALK_S
                        path=str(osm_path))
     charging = charging_stations_from_features(data.charging)
     report["charging_stations"] = int(charging.osmid.shape[0])
+    parkings = parkings_from_features(data.parking)
+    for code, kind in enumerate(PARKING_KINDS):
+        report[kind] = int((parkings.kind == code).sum())
+    report["park_ride_tagged"] = int((parkings.park_ride >= 0).sum())
     return StreetsResult(layers=layers, charging=charging, report=report, pieces=data.pieces,
-                         speeds_kph=speeds)
+                         speeds_kph=speeds, parkings=parkings)
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ from .itineraries import assemble_itinerary, street_leg
 from .methodology import Methodology, methodology_of, reduction_for_legs
 from .model import Baseline, Leg, Plan, Query
 from .pareto import covering_leg, pareto_front, tag
+from .park_ride import ParkRide, charge_evidence
 from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
 from .points import PILE_MODES, award_points
 from .query import localize
@@ -65,6 +66,7 @@ class Planner:
                         if network.timetable is not None and "walk" in self.graphs else None)
         self.bbox = network.bbox
         self._parking: ParkingStops | None = None  # bike parking stops, built on first use
+        self.park_ride = ParkRide(network, self.graphs, self.snappers, self.piles)
         self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None,
@@ -97,7 +99,9 @@ class Planner:
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path)
         if "transit" in query.modes:
-            options += self._transit_options(query, snaps, notices, covering_leg(options))
+            faster = covering_leg(options)
+            options += self._transit_options(query, snaps, notices, faster)
+            options += self._car_access_options(query, snaps, faster)
         if not options:
             raise NoRouteError(self._no_route_message(query, notices), code="no_route",
                                params={"modes": sorted(query.modes), "notices": list(notices)})
@@ -139,6 +143,9 @@ class Planner:
     def _pile_evidence(self, legs: list[Leg], query: Query) -> PileEvidence | None:
         if not any(leg.mode in PILE_MODES for leg in legs):
             return None
+        charged = charge_evidence(legs, source=self.piles.source)  # EV left at a pile (P+R)
+        if charged is not None:
+            return charged
         return pile_evidence(self.piles, origin=(query.origin_lat, query.origin_lon),
                              destination=(query.destination_lat, query.destination_lon),
                              max_distance_m=self.pile_distance_m)
@@ -160,8 +167,10 @@ class Planner:
         layers = {layer for m in query.modes if m in MODES and (layer := MODES[m].layer)}
         if "transit" in query.modes:
             layers.add("walk")
-        if query.access_modes:
+        if "bike" in query.access_modes:
             layers.add("bike")
+        if query.access_modes & set(CAR_MODES):
+            layers |= {"car", "walk"}
         return layers & set(self.graphs)
 
     def _snap_all(self, query: Query) -> dict[tuple[str, str], _Snap]:
@@ -317,10 +326,24 @@ class Planner:
         if "bike" not in query.access_modes or o is None or "bike" not in self.graphs or tt is None:
             return None
         if self._parking is None:
-            self._parking = parking_stops(tt, self.snappers["bike"])
+            self._parking = parking_stops(tt, self.snappers["bike"], self.network.parkings)
         return bike_access(self.graphs["bike"], self._parking, tt.n_stops,
                            origin_node=o.node, snap_m=o.distance_m,
                            speed_mps=query.bike_speed_mps)
+
+    def _car_access_options(self, query: Query, snaps, faster: Leg | None) -> list[list[Leg]]:
+        """Park-and-ride, EV-to-pile and drop-off itineraries (``car_petrol+transit`` ...)."""
+        o, d = snaps.get(("origin", "car")), snaps.get(("destination", "walk"))
+        if (self.transit is None or o is None or d is None or not self.transit.covers(
+                query.when.date()) or not query.access_modes & set(CAR_MODES)):
+            return []
+        factors = {m: self._g_per_pkm(m, query) for m in query.access_modes & set(CAR_MODES)}
+        factors["walk"] = float(self.factors.g_per_pkm("walk"))
+        found = self.park_ride.options(
+            self.transit, query, origin_car=(o.node, o.distance_m),
+            destination_walk=(d.node, d.distance_m),
+            within_s=None if faster is None else faster.duration_s, g_per_pkm=factors)
+        return [legs for legs in found if _within_limits(legs, query)]
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:
         modes = ",".join(sorted(query.modes))

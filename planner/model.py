@@ -67,12 +67,17 @@ class Query:
 
 @dataclass(frozen=True)
 class Place:
-    """A leg end: a named point, with the transit stop id where there is one."""
+    """A leg end: a named point, with the transit stop id where there is one.
+
+    ``ref`` names the place in its source where it is not a stop: ``osm:node/123`` for an OSM
+    parking, a pile list's id for a charging pile.
+    """
 
     name: str
     lat: float
     lon: float
     stop_id: str | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,9 @@ class Leg:
     scheduled_departure: datetime | None = None
     scheduled_arrival: datetime | None = None
     realtime: bool = False
-    note: str | None = None   # e.g. "park": a bike access leg ends with the bike parked
+    # what happens where the leg ends: "park" (bike or car parked), "charge" (EV left at a
+    # pile), "drop-off" (dropped at the station); see planner.access and planner.park_ride
+    note: str | None = None
 
     @property
     def duration_s(self) -> float:

@@ -16,7 +16,7 @@ from graphs.network import Network, Timetable
 from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
-from .access import BikeAccess
+from .access import StreetAccess
 from .itineraries import DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline, street_geometry, walk_leg
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
@@ -141,7 +141,7 @@ class TransitRouter:
 
     def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
                  within_s: float | None = None,
-                 bike: BikeAccess | None = None) -> list[Journey]:
+                 bike: StreetAccess | None = None) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
         whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
         egress walk may end later) and, given ``within_s``, that reach the destination at most
@@ -213,7 +213,7 @@ class TransitRouter:
     def legs(self, journey: Journey, query: Query, *, origin_tree: ShortestPathTree,
              destination_tree: ShortestPathTree, origin_snap_m: float,
              destination_snap_m: float, walk_g_per_pkm: float,
-             bike: BikeAccess | None = None, bike_g_per_pkm: float = 0.0) -> list[Leg]:
+             bike: StreetAccess | None = None, bike_g_per_pkm: float = 0.0) -> list[Leg]:
         """Access walk (or ``bike`` ride where the search took it), rides, transfer walks and
         egress walk with times and geometry."""
         tt = self.timetable

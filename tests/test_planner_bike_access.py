@@ -28,9 +28,9 @@ def test_plus_transit_is_one_entry_and_audit_claims_keep_their_meaning():
     assert parse_trip_modes("walk+bus") == (("walk", "bus"), ())
     assert parse_modes("walk+bus") == ("walk", "bus")
     assert parse_modes("bike+transit") == ("bike", "transit")  # audit reading, unchanged
-    # walking is always the access; other modes keep the list meaning until their slice lands
+    # walking is always the access; a car by fuel is park-and-ride (planner.park_ride)
     assert parse_trip_modes("walk+transit") == (("walk", "transit"), ())
-    assert parse_trip_modes("car+transit") == (("car_petrol", "transit"), ())
+    assert parse_trip_modes("car+transit") == (("transit",), ("car_petrol",))
     with pytest.raises(ModeError):
         parse_trip_modes("bike+transit,scooter")
     with pytest.raises(ModeError):
@@ -44,7 +44,7 @@ def test_make_query_types_access_modes():
     plain = make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, timezone=TZ)
     assert plain.access_modes == frozenset()
     with pytest.raises(QueryError) as err:
-        make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, access_modes=("taxi",))
+        make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, access_modes=("bus",))
     assert err.value.field == "access_modes"
     with pytest.raises(QueryError):
         make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, access_modes="bike")

@@ -1,0 +1,254 @@
+"""Parkings at build and park-and-ride / EV-to-pile / drop-off access to transit (Porto Alegre)."""
+from __future__ import annotations
+
+import collections
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+import osmium
+import pytest
+
+from graphs._parking_build import parkings_from_features
+from graphs.artifact import load_network, save_network
+from graphs.errors import ArtifactError
+from graphs.geodesy import haversine_m
+from graphs.modes import parse_trip_modes
+from graphs.network import PARKING_KINDS, Network
+from graphs.osm_reader import OsmFeature
+from planner.access import BIKE_PARKING_RADIUS_M, parking_stops
+from planner.engine import Planner
+from planner.itineraries import CAR_CONNECTOR_SPEED_MPS
+from planner.park_ride import (
+    CHARGE,
+    DROP_OFF,
+    PARK,
+    PARK_CAR_S,
+    PARK_RIDE_RADIUS_M,
+    PLUG_S,
+    station_stops,
+)
+from planner.piles import load_pile_csv
+from planner.points import load_points_rules
+from planner.query import make_query
+from planner.street_search import route
+
+TZ = "America/Sao_Paulo"
+WHEN = datetime(2019, 5, 13, 8, 0)  # a Monday in the feeds' service range
+# Menino Deus (south of downtown) to 800 m east of Trensurb's Sao Pedro station: driving to the
+# PopCenter car park at Mercado station and riding the train north beats the bus
+ORIGIN = (-30.060, -51.225)
+DESTINATION = (-30.0085, -51.2040)
+POPCENTER = "osm:node/1420489528"  # amenity=parking_entrance, 216 spaces, 330 m from Mercado
+
+
+def _osm_counts(path) -> collections.Counter:
+    """Independent count of the parking tags of an OSM file (osmium directly, every object)."""
+    counts: collections.Counter = collections.Counter()
+    for obj in osmium.FileProcessor(str(path)).with_filter(osmium.filter.KeyFilter("amenity")):
+        tags = dict(obj.tags)
+        if tags["amenity"] in PARKING_KINDS and tags.get("access") not in ("private", "no"):
+            counts[tags["amenity"]] += 1
+        counts["park_ride"] += "park_ride" in tags
+    return counts
+
+
+def test_parkings_kept_at_build_match_the_osm_file(poa_network, sample_dir):
+    counts = _osm_counts(sample_dir / "porto-alegre" / "poa_osm.pbf")
+    parkings = poa_network.parkings
+    for code, kind in enumerate(PARKING_KINDS):
+        assert int((parkings.kind == code).sum()) == counts[kind], kind
+    # the extract has 4 bicycle parkings, 4 car parkings and 37 public car-park entrances, and
+    # no park_ride tag: the distance rule of planner.park_ride is what finds its P+R sites
+    assert len(parkings) == 45 and counts["park_ride"] == 0
+    assert (parkings.park_ride == -1).all()
+    i = int(np.nonzero(parkings.osmid == 1420489528)[0][0])
+    assert str(parkings.name[i]) == "PopCenter" and int(parkings.capacity[i]) == 216
+    report = poa_network.manifest["report"]["streets"]
+    assert report["bicycle_parking"] == 4 and report["park_ride_tagged"] == 0
+
+
+def test_parking_features_rules():
+    square = ((0.0, 0.0), (0.001, 0.0), (0.001, 0.001), (0.0, 0.001), (0.0, 0.0))
+    features = [
+        OsmFeature("node", 5, {"amenity": "bicycle_parking", "capacity": "12"}, ((1.0, 2.0),)),
+        OsmFeature("way", 7, {"amenity": "parking", "park_ride": "train", "name": "P+R"}, square),
+        OsmFeature("node", 8, {"amenity": "parking", "access": "private"}, ((1.0, 2.0),)),
+        OsmFeature("node", 9, {"amenity": "parking_entrance", "park_ride": "no"}, ((3.0, 4.0),)),
+        OsmFeature("way", 10, {"amenity": "parking"}, ()),  # no node inside the file
+    ]
+    p = parkings_from_features(features)
+    assert p.osmid.tolist() == [-7, 5, 9]
+    assert [PARKING_KINDS[k] for k in p.kind] == ["parking", "bicycle_parking", "parking_entrance"]
+    assert p.park_ride.tolist() == [1, -1, 0] and p.capacity.tolist() == [-1, 12, -1]
+    assert (p.lon[0], p.lat[0]) == pytest.approx((0.0005, 0.0005))
+
+
+def test_parkings_round_trip_and_tampered_parkings_are_refused(poa_network, tmp_path):
+    path = save_network(poa_network, tmp_path / "poa.tanlu")
+    loaded = load_network(path)
+    for name in ("osmid", "kind", "lat", "lon", "name", "park_ride", "capacity"):
+        assert np.array_equal(getattr(loaded.parkings, name), getattr(poa_network.parkings, name))
+    bad = poa_network.parkings.kind.copy()
+    bad[0] = 7
+    tampered = Network(manifest=poa_network.manifest, streets=poa_network.streets,
+                       timetable=poa_network.timetable,
+                       charging_stations=poa_network.charging_stations,
+                       parkings=type(poa_network.parkings)(**{
+                           **{n: getattr(poa_network.parkings, n) for n in
+                              ("osmid", "lon", "lat", "name", "park_ride", "capacity")},
+                           "kind": bad}))
+    with pytest.raises(ArtifactError, match="parkings/kind"):
+        load_network(save_network(tampered, tmp_path / "bad.tanlu"))
+
+
+@pytest.fixture(scope="module")
+def planner(poa_network):
+    return Planner(poa_network)
+
+
+def test_park_sites_follow_the_distance_rule(planner, poa_network):
+    tt, parkings = poa_network.timetable, poa_network.parkings
+    stations = station_stops(tt)
+    car = np.isin(parkings.kind, (1, 2))
+    expected = set()
+    for i in np.nonzero(car)[0]:  # brute force over every car parking and station
+        d = haversine_m(float(parkings.lat[i]), float(parkings.lon[i]),
+                        tt.stop_lat[stations].astype(float), tt.stop_lon[stations].astype(float))
+        if (d <= PARK_RIDE_RADIUS_M).any():
+            expected.add(f"osm:node/{int(parkings.osmid[i])}")
+    sites = planner.park_ride.sites(PARK)
+    assert set(sites.ref.tolist()) == expected == {POPCENTER, "osm:node/2128595774"}
+    served = {str(tt.stop_id[s]) for s in sites.pair_stop}
+    assert served == {"poa_trensurb:MR", "poa_trensurb:SP"}
+    # the walk from a site to its stop is no shorter than the straight line
+    for site, stop, walk_m in zip(sites.pair_site, sites.pair_stop, sites.pair_walk_m,
+                                  strict=True):
+        crow = haversine_m(float(sites.lat[site]), float(sites.lon[site]),
+                           float(tt.stop_lat[stop]), float(tt.stop_lon[stop]))
+        assert crow - 1.0 <= walk_m <= 3 * crow + 50
+
+
+def test_bike_parking_from_osm_where_the_data_has_it(planner, poa_network):
+    tt, parkings = poa_network.timetable, poa_network.parkings
+    with_osm = parking_stops(tt, planner.snappers["bike"], parkings)
+    rule_only = parking_stops(tt, planner.snappers["bike"])
+    bike = np.nonzero(parkings.kind == 0)[0]
+    near = set()
+    for s in range(tt.n_stops):  # brute force: every stop against every bicycle parking
+        d = haversine_m(float(tt.stop_lat[s]), float(tt.stop_lon[s]),
+                        parkings.lat[bike], parkings.lon[bike])
+        if (d <= BIKE_PARKING_RADIUS_M).any():
+            near.add(s)
+    assert near, "the extract's bicycle parkings lie near no stop any more"
+    refs = dict(zip(with_osm.stops.tolist(), with_osm.ref.tolist(), strict=True))
+    assert {s for s, r in refs.items() if r} == near
+    assert set(with_osm.stops.tolist()) == set(rule_only.stops.tolist()) | near
+    assert all(r.startswith("osm:node/") for s, r in refs.items() if s in near)
+
+
+def _plan(planner, access, *, origin=ORIGIN, destination=DESTINATION, rules=None, **kw):
+    q = make_query(origin=origin, destination=destination, when=WHEN, modes=("walk", "transit"),
+                   access_modes=access, timezone=TZ, **kw)
+    return q, planner.plan(q, rules=rules)
+
+
+def _car_access(plan, note):
+    return [it for it in plan.itineraries if it.legs[0].note == note]
+
+
+def test_park_and_ride_ends_at_a_real_parking_and_sums_per_leg(planner, poa_network):
+    query, plan = _plan(planner, ("car_petrol",), rules="flat_per_ride")
+    found = _car_access(plan, PARK)
+    assert found, "no park-and-ride itinerary in the front"
+    it = found[0]
+    drive, walk, ride = it.legs[0], it.legs[1], it.legs[2]
+    assert drive.mode == "car_petrol" and drive.to_place.ref == POPCENTER
+    assert drive.to_place.name == "PopCenter"
+    assert walk.mode == "walk" and ride.trip_id is not None and ride.mode == "rail"
+    assert ride.from_place.stop_id == "poa_trensurb:MR"
+    # timing: drive, park, walk, board
+    assert drive.departure >= query.when
+    assert drive.arrival + timedelta(seconds=PARK_CAR_S) <= walk.departure + timedelta(seconds=1)
+    assert walk.arrival <= ride.departure
+    # the drive is the car layer's fastest path to the car park's nearest node (independent
+    # A* route), plus the snap connectors
+    snaps = planner._snap_all(planner._localized(query))
+    sites = planner.park_ride.sites(PARK)
+    k = int(np.nonzero(sites.ref == POPCENTER)[0][0])
+    path = route(planner.graphs["car"], snaps[("origin", "car")].node, int(sites.car_node[k]))
+    connector = snaps[("origin", "car")].distance_m + float(sites.car_link_m[k])
+    assert drive.distance_m == pytest.approx(path.length_m + connector, rel=1e-6)
+    assert drive.duration_s == pytest.approx(
+        path.duration_s + connector / CAR_CONNECTOR_SPEED_MPS, abs=1.0)
+    g = float(poa_network.factors.g_per_pkm("car_petrol"))
+    assert drive.co2e_g == pytest.approx(g * drive.distance_m / 1000.0)
+    # per-leg CO2e and points add up to the itinerary's
+    assert math.fsum(leg.co2e_g for leg in it.legs) == pytest.approx(it.co2e_g)
+    rules = load_points_rules("flat_per_ride")
+    per_leg = [rules.points_per_ride.get(leg.mode, 0.0) for leg in it.legs
+               if leg.mode in rules.eligible_modes
+               and leg.distance_m >= rules.min_distance_m.get(leg.mode, 0.0)]
+    assert it.points.points == pytest.approx(math.fsum(per_leg))
+
+
+def test_park_and_ride_beside_the_car_in_one_front(planner):
+    q = make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN,
+                   modes=("walk", "transit", "car_petrol"), access_modes=("car_petrol",),
+                   timezone=TZ)
+    plan = planner.plan(q)
+    car = [it for it in plan.itineraries if len(it.legs) == 1 and it.legs[0].mode == "car_petrol"]
+    pr = _car_access(plan, PARK)
+    assert car and pr
+    assert pr[0].co2e_g < car[0].co2e_g and pr[0].duration_s > car[0].duration_s
+    assert pr[0].reduction_g > 0
+
+
+def test_ev_to_pile_charges_while_riding_and_earns_points(poa_network, tmp_path):
+    # the Porto Alegre extract has no amenity=charging_station: an operator's pile list with
+    # one pile 120 m from Mercado station stands in (the pile-list path of planner.piles)
+    piles = tmp_path / "piles.csv"
+    piles.write_text("id,name,lat,lon,operator\nPOA-7,Pile at Mercado,-30.0255,-51.2275,CEEE\n",
+                     encoding="utf-8")
+    planner = Planner(poa_network, piles=load_pile_csv(piles))
+    _, plan = _plan(planner, ("car_bev",))
+    found = _car_access(plan, CHARGE)
+    assert found
+    it = found[0]
+    drive, walk = it.legs[0], it.legs[1]
+    assert drive.mode == "car_bev" and drive.to_place.ref == "POA-7"
+    assert drive.to_place.name == "Pile at Mercado"
+    assert walk.departure >= drive.arrival + timedelta(seconds=PLUG_S - 1)
+    assert it.pile is not None and it.pile.pile.id == "POA-7" and it.pile.end == "station"
+    assert it.points.points > 0  # car_bev counts: it was charged at a public pile
+    assert math.fsum(leg.co2e_g for leg in it.legs) == pytest.approx(it.co2e_g)
+    # without the pile list there is no EV-to-pile itinerary
+    _, bare = _plan(Planner(poa_network), ("car_bev",))
+    assert not _car_access(bare, CHARGE)
+
+
+def test_taxi_drop_off_at_the_station(planner):
+    _, plan = _plan(planner, ("taxi",), origin=(-30.030, -51.180),
+                    destination=(-30.0275, -51.2270))
+    found = _car_access(plan, DROP_OFF)
+    assert found
+    drop, ride = found[0].legs[0], found[0].legs[1]
+    assert drop.mode == "taxi" and drop.to_place.stop_id == ride.from_place.stop_id
+    assert ride.from_place.stop_id.startswith("poa_trensurb:") and ride.trip_id is not None
+    assert drop.to_place.ref == ride.from_place.stop_id
+
+
+def test_arrive_by_park_and_ride(planner):
+    q, plan = _plan(planner, ("car_petrol",), arrive_by=True)
+    found = _car_access(plan, PARK)
+    assert found
+    for it in found:
+        assert it.legs[-1].arrival <= q.when + timedelta(seconds=1)
+        for a, b in zip(it.legs, it.legs[1:], strict=False):
+            assert a.arrival <= b.departure + timedelta(seconds=1)
+
+
+def test_car_access_modes_parse():
+    assert parse_trip_modes("walk,car_bev+transit") == (("walk", "transit"), ("car_bev",))
+    assert parse_trip_modes("电动汽车+公共交通") == (("transit",), ("car_bev",))
+    assert parse_trip_modes("taxi+transit,car+transit") == (("transit",), ("taxi", "car_petrol"))
