@@ -94,7 +94,7 @@ _TIMETABLE_KINDS = dict(
     pattern_hop_distance_m=_FLOAT, pattern_distance_source=_STR, pattern_trip_indptr=_INT,
     hop_geometry_indptr=_INT,
     trip_id=_STR, trip_service=_INT, trip_headsign=_STR, trip_is_frequency=_BOOL,
-    trip_stop_time_indptr=_INT, stop_time_arrival_s=_INT, stop_time_departure_s=_INT,
+    trip_bikes_allowed=_INT, trip_stop_time_indptr=_INT, stop_time_arrival_s=_INT, stop_time_departure_s=_INT,
     stop_time_is_interpolated=_BOOL, stop_time_pickup_ok=_BOOL, stop_time_dropoff_ok=_BOOL,
     service_id=_STR, footpath_indptr=_INT, footpath_target=_INT, footpath_duration_s=_INT,
     footpath_distance_m=_FLOAT, stop_walk_node=_INT, stop_link_distance_m=_FLOAT,
@@ -108,7 +108,7 @@ _GROUPS = {
                  "route_feed", "route_co2e_g_per_pkm", "route_co2e_source"),
     "pattern_route": ("pattern_distance_source",),
     "pattern_stops": ("pattern_hop_distance_m",),
-    "trip_id": ("trip_service", "trip_headsign", "trip_is_frequency"),
+    "trip_id": ("trip_service", "trip_headsign", "trip_is_frequency", "trip_bikes_allowed"),
     "stop_time_arrival_s": ("stop_time_departure_s", "stop_time_is_interpolated",
                             "stop_time_pickup_ok", "stop_time_dropoff_ok"),
     "footpath_target": ("footpath_duration_s", "footpath_distance_m"),
@@ -146,6 +146,7 @@ def validate_timetable(timetable: Any, walk_nodes: int | None) -> None:
     _in_range(p, "pattern_route", a["pattern_route"], r)
     _in_range(p, "pattern_stops", a["pattern_stops"], s)
     _in_range(p, "trip_service", a["trip_service"], a["service_id"].shape[0])
+    _in_range(p, "trip_bikes_allowed", a["trip_bikes_allowed"], 3)  # GTFS 0, 1, 2
     _in_range(p, "footpath_target", a["footpath_target"], s)
     _in_range(p, "stop_walk_node", a["stop_walk_node"], walk_nodes or 0, allow_none=True)
     trip_len = np.diff(a["trip_stop_time_indptr"])

@@ -49,6 +49,8 @@ class CompiledFeed:
     calendar_dates: pd.DataFrame
     transfers: pd.DataFrame       # from/to stop index, transfer_type, min_transfer_s
     report: dict[str, Any]
+    #: int8 (t,) GTFS trips.txt ``bikes_allowed``: 0 no information, 1 allowed, 2 not allowed
+    trip_bikes_allowed: np.ndarray = None  # type: ignore[assignment]  # None: all 0
 
 
 def merge_feeds(compiled: Sequence[CompiledFeed], *,
@@ -90,7 +92,11 @@ def _merge(feeds: list[CompiledFeed], *, walk_layer: StreetLayer | None,
     arrival = np.concatenate([f.arrival_s for f in feeds])
     departure = np.concatenate([f.departure_s for f in feeds])
 
-    pattern_of_trip, trip_order = _patterns(trip_route, indptr, stop, arrival, departure)
+    bikes = np.concatenate([np.zeros(len(f.trip_id), np.int8) if f.trip_bikes_allowed is None
+                            else f.trip_bikes_allowed for f in feeds]).astype(np.int8)
+    # a pattern's trips agree on bikes_allowed, so a bike-on-board search can pick patterns
+    pattern_of_trip, trip_order = _patterns(trip_route, indptr, stop, arrival, departure,
+                                            bikes_allowed=bikes)
     n_patterns = int(pattern_of_trip.max()) + 1 if len(pattern_of_trip) else 0
     rows = rows_of(indptr, trip_order)
     lengths = np.diff(indptr)[trip_order]
@@ -143,6 +149,7 @@ def _merge(feeds: list[CompiledFeed], *, walk_layer: StreetLayer | None,
         trip_service=trip_service[trip_order].astype(np.int32),
         trip_headsign=np.concatenate([f.trip_headsign for f in feeds])[trip_order].astype(str),
         trip_is_frequency=np.concatenate([f.trip_is_frequency for f in feeds])[trip_order],
+        trip_bikes_allowed=bikes[trip_order],
         trip_stop_time_indptr=trip_indptr,
         stop_time_arrival_s=arrival[rows].astype(np.int32),
         stop_time_departure_s=departure[rows].astype(np.int32),
@@ -177,17 +184,20 @@ def _merge(feeds: list[CompiledFeed], *, walk_layer: StreetLayer | None,
 
 
 def _patterns(trip_route: np.ndarray, indptr: np.ndarray, stop: np.ndarray,
-              arrival: np.ndarray, departure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+              arrival: np.ndarray, departure: np.ndarray, *,
+              bikes_allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pattern of each trip and the trip order (by pattern, then departure).
 
-    Trips of one route with the same stop sequence share a pattern unless one would overtake
-    another (RAPTOR needs FIFO at every stop); then the later one opens a new pattern.
+    Trips of one route with the same stop sequence (and ``bikes_allowed``) share a pattern
+    unless one would overtake another (RAPTOR needs FIFO at every stop); then the later one
+    opens a new pattern.
     """
     n_trips = len(trip_route)
-    groups: dict[tuple[int, bytes], list[int]] = {}
+    bikes = np.zeros(n_trips, np.int8) if bikes_allowed is None else bikes_allowed
+    groups: dict[tuple[int, bytes, int], list[int]] = {}
     for t in range(n_trips):  # per trip
-        groups.setdefault((int(trip_route[t]), stop[indptr[t]: indptr[t + 1]].tobytes()),
-                          []).append(t)
+        groups.setdefault((int(trip_route[t]), stop[indptr[t]: indptr[t + 1]].tobytes(),
+                           int(bikes[t])), []).append(t)
     pattern = np.empty(n_trips, np.int64)
     order: list[np.ndarray] = []
     next_pattern = 0

@@ -123,8 +123,16 @@ class Timetable:
     # constructing means "allowed everywhere" and is replaced by all-True arrays.
     stop_time_pickup_ok: np.ndarray = None   # type: ignore[assignment]  # bool
     stop_time_dropoff_ok: np.ndarray = None  # type: ignore[assignment]  # bool
+    # int8 (t,) GTFS trips.txt bikes_allowed: 0 no information, 1 allowed, 2 not allowed; the
+    # trips of one pattern agree. None when constructing (and in artifacts written before it
+    # was kept) means 0 everywhere.
+    trip_bikes_allowed: np.ndarray = None    # type: ignore[assignment]  # int8
 
     def __post_init__(self) -> None:
+        if self.trip_bikes_allowed is None:
+            unknown = np.zeros(self.trip_service.shape[0], np.int8)
+            unknown.flags.writeable = False
+            object.__setattr__(self, "trip_bikes_allowed", unknown)
         for name in ("stop_time_pickup_ok", "stop_time_dropoff_ok"):
             if getattr(self, name) is None:
                 allowed = np.ones(self.stop_time_arrival_s.shape[0], bool)

@@ -145,6 +145,7 @@ def compile_feed(feed: GtfsFeed, *, factors: FactorSource) -> CompiledFeed:
         trip_service=np.char.add(prefix, t["service_id"].to_numpy(str)),
         trip_headsign=t["trip_headsign"].to_numpy(str),
         trip_is_frequency=expansion.is_frequency,
+        trip_bikes_allowed=t["bikes_allowed"].to_numpy(np.int8),
         trip_measure=trip_measure[expansion.source],
         trip_distance_source=source[expansion.source],
         indptr=np.r_[0, np.cumsum(lengths)].astype(np.int64),
@@ -183,15 +184,35 @@ def _routes(feed: GtfsFeed, prefix: str, factors: FactorSource) -> pd.DataFrame:
 
 def _trips(feed: GtfsFeed, report: dict) -> pd.DataFrame:
     trips = feed.trips.copy()
-    for column in ("trip_headsign", "shape_id"):
+    for column in ("trip_headsign", "shape_id", "bikes_allowed"):
         if column not in trips.columns:
             trips[column] = ""
+    trips["bikes_allowed"] = _bikes_allowed(feed, trips["bikes_allowed"])
+    report["trips_bikes_allowed"] = int((trips["bikes_allowed"] == 1).sum())
     trips["route"] = pd.Index(feed.routes["route_id"]).get_indexer(trips["route_id"])
     services = set(feed.calendar["service_id"]) | set(feed.calendar_dates["service_id"])
     known_service = trips["service_id"].isin(services).to_numpy()
     report["trips_unknown_route"] = int((trips["route"] < 0).sum())
     report["trips_unknown_service"] = int((~known_service).sum())
     return trips[(trips["route"] >= 0).to_numpy() & known_service].reset_index(drop=True)
+
+
+def _bikes_allowed(feed: GtfsFeed, column: pd.Series) -> np.ndarray:
+    """GTFS ``bikes_allowed`` as int8 0 (empty or 0: no information), 1 or 2.
+
+    Raises
+    ------
+    GtfsError
+        Naming the line of the first value that is not empty, 0, 1 or 2.
+    """
+    text = column.fillna("").astype(str).str.strip()
+    bad = ~text.isin(["", "0", "1", "2"]).to_numpy()
+    if bad.any():
+        line = int(np.flatnonzero(bad)[0]) + 2  # the header is line 1
+        raise GtfsError(f"{feed.path}: trips.txt line {line}: bikes_allowed "
+                        f"{text.iloc[line - 2]!r} is not 0, 1 or 2", path=str(feed.path),
+                        field="bikes_allowed")
+    return text.replace("", "0").astype(np.int8).to_numpy()
 
 
 def _stop_times(feed: GtfsFeed, stops: pd.DataFrame, trips: pd.DataFrame,

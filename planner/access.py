@@ -30,7 +30,7 @@ from .model import Leg, Place
 from .snap import Snapper
 from .street_search import LayerGraph, ShortestPathTree, path_to, search
 
-__all__ = ["StreetAccess", "ParkingStops", "BikeAccess", "parking_stops", "bike_access",
+__all__ = ["StreetAccess", "StreetEgress", "ParkingStops", "BikeAccess", "parking_stops", "bike_access",
            "PARKING_MODES", "PARK_S", "MAX_BIKE_ACCESS_M", "PARK_NOTE", "BIKE_PARKING_RADIUS_M"]
 
 #: Transit modes whose stops are assumed to have bike parking (no OSM parking in the artifact).
@@ -57,6 +57,18 @@ class StreetAccess(Protocol):
 
     def leg(self, stop: int, *, origin: Place, stop_place: Place, board: datetime,
             g_per_pkm: float) -> Leg: ...
+
+
+class StreetEgress(Protocol):
+    """An egress other than walking (a bike carried on board, ``planner.bike_on_board``):
+    seconds from each stop to the destination and the leg from a stop."""
+
+    @property
+    def seconds(self) -> np.ndarray:
+        """int32 (n_stops,) seconds from each stop to the destination, -1 where out of reach."""
+
+    def egress_leg(self, stop: int, *, stop_place: Place, destination: Place,
+                   alight: datetime) -> Leg: ...
 
 
 @dataclass(frozen=True, eq=False)

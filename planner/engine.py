@@ -14,6 +14,7 @@ from graphs.network import Network
 from ._sources import points_rules_of
 from .access import ParkingStops, bike_access, parking_stops
 from .baseline import plan_baseline
+from .bike_on_board import StopBikeNodes, bike_on_board_options, stop_bike_nodes
 from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .methodology import Methodology, methodology_of, reduction_for_legs
@@ -67,6 +68,7 @@ class Planner:
         self.bbox = network.bbox
         self._parking: ParkingStops | None = None  # bike parking stops, built on first use
         self.park_ride = ParkRide(network, self.graphs, self.snappers, self.piles)
+        self._stop_bike: StopBikeNodes | None = None  # stops on the bike layer, on first use
         self._default_rules = points_rules_of(None)  # parsed once, not per query
 
     def plan(self, query: Query, *, rules: Any = None,
@@ -102,6 +104,7 @@ class Planner:
             faster = covering_leg(options)
             options += self._transit_options(query, snaps, notices, faster)
             options += self._car_access_options(query, snaps, faster)
+            options += self._bike_on_board_options(query, snaps, faster)
         if not options:
             raise NoRouteError(self._no_route_message(query, notices), code="no_route",
                                params={"modes": sorted(query.modes), "notices": list(notices)})
@@ -343,6 +346,25 @@ class Planner:
             self.transit, query, origin_car=(o.node, o.distance_m),
             destination_walk=(d.node, d.distance_m),
             within_s=None if faster is None else faster.duration_s, g_per_pkm=factors)
+        return [legs for legs in found if _within_limits(legs, query)]
+
+    def _bike_on_board_options(self, query: Query, snaps,
+                               faster: Leg | None) -> list[list[Leg]]:
+        """``bike+transit`` with the bike carried on trips that allow it (``bikes_allowed``)."""
+        o, d = snaps.get(("origin", "bike")), snaps.get(("destination", "bike"))
+        tt = self.network.timetable
+        if ("bike" not in query.access_modes or self.transit is None or tt is None or o is None
+                or d is None or not self.transit.covers(query.when.date())):
+            return []
+        if self._stop_bike is None:
+            self._stop_bike = stop_bike_nodes(tt, self.snappers["bike"])
+        found = bike_on_board_options(
+            self.transit, query, graph=self.graphs["bike"], walk=self.graphs["walk"],
+            stops=self._stop_bike, origin=(o.node, o.distance_m),
+            destination=(d.node, d.distance_m),
+            within_s=None if faster is None else faster.duration_s,
+            g_bike=float(self.factors.g_per_pkm("bike")),
+            g_walk=float(self.factors.g_per_pkm("walk")))
         return [legs for legs in found if _within_limits(legs, query)]
 
     def _no_route_message(self, query: Query, notices: list[str]) -> str:

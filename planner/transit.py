@@ -16,7 +16,7 @@ from graphs.network import Network, Timetable
 from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
-from .access import StreetAccess
+from .access import StreetAccess, StreetEgress
 from .itineraries import DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline, street_geometry, walk_leg
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
@@ -139,9 +139,10 @@ class TransitRouter:
                 self._days.popitem(last=False)
             return table
 
-    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
+    def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,  # noqa: PLR0913
                  within_s: float | None = None,
-                 bike: StreetAccess | None = None) -> list[Journey]:
+                 bike: StreetAccess | None = None, egress: StreetEgress | None = None,
+                 patterns: np.ndarray | None = None) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
         whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
         egress walk may end later) and, given ``within_s``, that reach the destination at most
@@ -158,10 +159,15 @@ class TransitRouter:
         if bike is not None:
             sooner = (bike.seconds >= 0) & ((access_s < 0) | (bike.seconds < access_s))
             access_s = np.where(sooner, bike.seconds, access_s).astype(np.int32)
+        if egress is not None:
+            sooner = (egress.seconds >= 0) & ((egress_s < 0) | (egress.seconds < egress_s))
+            egress_s = np.where(sooner, egress.seconds, egress_s).astype(np.int32)
         if query.arrive_by:
             start_s, access_s, egress_s = -start_s, egress_s, access_s
         allowed = (np.ones(len(day.dp_pattern), np.bool_) if query.transit_modes is None
                    else np.isin(day.dp_mode, sorted(query.transit_modes)))
+        if patterns is not None:
+            allowed &= patterns[day.dp_pattern]
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
             return []
         max_arrival_s = start_s + MAX_TRANSIT_DURATION_S  # of the last vehicle
@@ -213,9 +219,11 @@ class TransitRouter:
     def legs(self, journey: Journey, query: Query, *, origin_tree: ShortestPathTree,
              destination_tree: ShortestPathTree, origin_snap_m: float,
              destination_snap_m: float, walk_g_per_pkm: float,
-             bike: StreetAccess | None = None, bike_g_per_pkm: float = 0.0) -> list[Leg]:
+             bike: StreetAccess | None = None, bike_g_per_pkm: float = 0.0,
+             egress: StreetEgress | None = None) -> list[Leg]:
         """Access walk (or ``bike`` ride where the search took it), rides, transfer walks and
-        egress walk with times and geometry."""
+        egress walk (or ``egress`` ride where it reaches the last stop) with times and
+        geometry."""
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
@@ -250,17 +258,23 @@ class TransitRouter:
             access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
                               duration_s=float(access_s), departure=leave, geometry=geometry_in,
                               g_per_pkm=walk_g_per_pkm)
-        path_out = path_to(self.walk, destination_tree, int(tt.stop_walk_node[last]))
-        egress_m = destination_snap_m + path_out.length_m + float(tt.stop_link_distance_m[last])
-        geometry_out = street_geometry(self.walk.layer, path_out.edges, self._stop_lonlat(last),
-                                       (destination.lon, destination.lat))
-        egress = walk_leg(rides[-1].to_place, destination, distance_m=egress_m,
-                          duration_s=float(_walk_seconds(np.array([egress_m]), speed)[0]),
-                          departure=rides[-1].arrival, geometry=geometry_out,
-                          g_per_pkm=walk_g_per_pkm)
-        return [leg for leg in (access, *rides, egress)
+        if egress is not None and int(egress.seconds[last]) >= 0:
+            out = egress.egress_leg(last, stop_place=rides[-1].to_place,
+                                    destination=destination, alight=rides[-1].arrival)
+        else:
+            path_out = path_to(self.walk, destination_tree, int(tt.stop_walk_node[last]))
+            egress_m = (destination_snap_m + path_out.length_m
+                        + float(tt.stop_link_distance_m[last]))
+            geometry_out = street_geometry(self.walk.layer, path_out.edges,
+                                           self._stop_lonlat(last),
+                                           (destination.lon, destination.lat))
+            out = walk_leg(rides[-1].to_place, destination, distance_m=egress_m,
+                           duration_s=float(_walk_seconds(np.array([egress_m]), speed)[0]),
+                           departure=rides[-1].arrival, geometry=geometry_out,
+                           g_per_pkm=walk_g_per_pkm)
+        return [leg for leg in (access, *rides, out)
                 if leg.trip_id is not None or leg.distance_m >= MIN_WALK_LEG_M
-                or leg is not access and leg is not egress]
+                or leg is not access and leg is not out]
 
     def _stop_place(self, stop: int) -> Place:
         tt = self.timetable

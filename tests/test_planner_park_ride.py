@@ -252,3 +252,22 @@ def test_car_access_modes_parse():
     assert parse_trip_modes("walk,car_bev+transit") == (("walk", "transit"), ("car_bev",))
     assert parse_trip_modes("电动汽车+公共交通") == (("transit",), ("car_bev",))
     assert parse_trip_modes("taxi+transit,car+transit") == (("transit",), ("taxi", "car_petrol"))
+
+
+def test_http_and_cli_plan_park_and_ride(poa_network, poa_artifact, capsys):
+    from api.app import create_app
+    from api.cli import main
+
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
+    frm, to = "{:f},{:f}".format(*ORIGIN), "{:f},{:f}".format(*DESTINATION)
+    answer = client.get("/v1/plan", query_string={"from": frm, "to": to, "at": WHEN.isoformat(),
+                                                  "modes": "walk,car_petrol+transit"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["query"]["access_modes"] == ["car_petrol"]
+    parked = [it["legs"][0] for it in body["itineraries"] if it["legs"][0]["note"] == "park"]
+    assert parked and parked[0]["to"]["ref"] == POPCENTER and parked[0]["mode"] == "car_petrol"
+    code = main(["plan", "--network", str(poa_artifact), "--from", frm, "--to", to,
+                 "--at", WHEN.isoformat(), "--modes", "walk,car+transit"])
+    out = capsys.readouterr().out
+    assert code == 0 and '"note": "park"' in out and f'"ref": "{POPCENTER}"' in out
