@@ -29,7 +29,7 @@ from planner.methodology import DEFAULT_METHODOLOGY, load_methodology
 from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
 
 from .errors import AuditError
-from .schema import ROW_COLUMN, claimed_mode_to_query_modes
+from .schema import ROW_COLUMN, claimed_access_modes, claimed_mode_to_query_modes
 
 __all__ = [
     "DEFAULT_RULES", "EVALUATION_COLUMNS", "TripInput", "TripEvaluator", "PlannerEvaluator",
@@ -233,10 +233,11 @@ class PlannerEvaluator:
         engine = self._planner()
         parts = parse_modes(trip.claimed_mode)
         modes, transit_modes = claimed_mode_to_query_modes(parts)
+        access = claimed_access_modes(parts)
         query = make_query(origin=(trip.origin_lat, trip.origin_lon),
                            destination=(trip.dest_lat, trip.dest_lon),
-                           when=trip.started_at.to_pydatetime(), modes=modes,
-                           transit_modes=transit_modes,
+                           when=trip.started_at.to_pydatetime(), modes=modes - access,
+                           transit_modes=transit_modes, access_modes=access,
                            charged_at_public_pile=trip.charged_at_public_pile,
                            **dict(self.query_options))
         try:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from graphs.crs import to_wgs84
 from graphs.errors import InputFileError
-from graphs.modes import TRANSIT, TRANSIT_MODES, ModeError, parse_modes
+from graphs.modes import ACCESS_MODES, TRANSIT, TRANSIT_MODES, ModeError, parse_modes
 from graphs.tables import EXCEL_SUFFIXES, FIRST_DATA_ROW, decode_text, read_table
 
 from .errors import AuditInputError
@@ -35,7 +35,7 @@ __all__ = [
     "MODE_SEPARATOR", "ROW_COLUMN", "LINE_COLUMN", "LINE_ATTR", "ERROR_COLUMNS",
     "RESERVED_COLUMNS", "ValidatedTrips", "read_trips", "check_columns", "split_claimed_mode",
     "parse_times",
-    "claimed_mode_to_query_modes", "validate_trips",
+    "claimed_mode_to_query_modes", "claimed_access_modes", "validate_trips",
 ]
 
 TIME_COLUMNS = ("started_at", "ended_at")
@@ -223,6 +223,18 @@ def claimed_mode_to_query_modes(parts: tuple[str, ...]) -> tuple[frozenset[str],
     modes = frozenset(street) | (frozenset({TRANSIT}) if has_transit else frozenset())
     transit_modes = frozenset(transit) if transit and TRANSIT not in parts else None
     return modes, transit_modes
+
+
+def claimed_access_modes(parts: tuple[str, ...]) -> frozenset[str]:
+    """Street modes of a transit claim that reached transit (``bike+metro`` -> ``{bike}``).
+
+    A claim naming transit and a mode of ``graphs.modes.ACCESS_MODES`` is planned as the HTTP
+    ``modes=bike+transit`` is: that mode reaches transit (parked, carried on board, driven to a
+    park-and-ride or a pile) and is not a door-to-door option of its own.
+    """
+    if not (TRANSIT in parts or any(p in TRANSIT_MODES for p in parts)):
+        return frozenset()
+    return frozenset(p for p in parts if p in ACCESS_MODES)
 
 
 def validate_trips(raw: pd.DataFrame, *, timezone: str,

@@ -271,3 +271,28 @@ def test_http_and_cli_plan_park_and_ride(poa_network, poa_artifact, capsys):
                  "--at", WHEN.isoformat(), "--modes", "walk,car+transit"])
     out = capsys.readouterr().out
     assert code == 0 and '"note": "park"' in out and f'"ref": "{POPCENTER}"' in out
+
+
+def test_audit_claims_of_combined_trips_are_planned_like_queries(poa_artifact):
+    import pandas as pd
+
+    from audit.evaluate import PlannerEvaluator, TripInput
+    from audit.schema import claimed_access_modes
+
+    assert claimed_access_modes(("car_bev", "transit")) == {"car_bev"}
+    assert claimed_access_modes(("bike", "metro")) == {"bike"}
+    assert claimed_access_modes(("bike", "walk")) == frozenset()  # no transit: a bike trip
+    evaluate = PlannerEvaluator.for_network(poa_artifact)
+    start = pd.Timestamp(WHEN, tz=TZ)
+    trip = TripInput(row=2, started_at=start, ended_at=start + pd.Timedelta(minutes=40),
+                     origin_lat=ORIGIN[0], origin_lon=ORIGIN[1], dest_lat=DESTINATION[0],
+                     dest_lon=DESTINATION[1], claimed_mode="car_petrol+rail")
+    got = evaluate(trip)
+    assert got["status"] == "ok" and got["itinerary_modes"] == "car_petrol+walk+rail+walk"
+    # the same trip planned through the query path: the same itinerary
+    planner = Planner(load_network(poa_artifact))
+    q = make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, modes=("transit",),
+                   transit_modes=("rail",), access_modes=("car_petrol",), timezone=TZ)
+    fastest = min(_car_access(planner.plan(q), PARK), key=lambda it: it.duration_s)
+    assert got["co2e_g"] == pytest.approx(fastest.co2e_g)
+    assert got["expected_duration_s"] == pytest.approx(fastest.duration_s)
