@@ -6,16 +6,20 @@ from typing import Any
 from graphs.modes import MODES
 from planner.model import Itinerary, Leg, Plan
 
-from .i18n import mode_label, place_name
+from .i18n import leg_end_label, mode_label, place_name
 
 __all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR",
-           "DASHED_MODES"]
+           "DASHED_MODES", "LEG_END_MARKS"]
 
 COORDINATE_DECIMALS = 6     # about 0.1 m
 FALLBACK_COLOR = "#555555"
 #: Modes drawn with a dashed line (on the map and in the legend).
 DASHED_MODES = frozenset({"walk"})
 _TAG_ORDER = ("recommended", "fastest", "lowest_carbon")
+#: The mark drawn where a leg ends by ``Leg.note``: icon and colour (car parked, EV left at a
+#: pile, dropped at the station, bike taken on board).
+LEG_END_MARKS = {"park": ("P", "#1565c0"), "charge": ("⚡", "#00897b"),
+                 "drop-off": ("⇣", "#6d4c41"), "on-board": ("🚲", "#2e9e44")}
 
 
 def plan_to_view(plan: Plan, *, lang: str) -> dict[str, Any]:
@@ -82,7 +86,17 @@ def _leg(leg: Leg, lang: str) -> dict[str, Any]:
             "to": place_name(leg.to_place.name, lang),
             "departure": leg.departure.strftime("%H:%M"),
             "duration_min": round(leg.duration_s / 60.0), "distance_m": round(leg.distance_m),
-            "co2e_g": leg.co2e_g, "line": line}
+            "co2e_g": leg.co2e_g, "line": line, "end": _leg_end(leg, lang)}
+
+
+def _leg_end(leg: Leg, lang: str) -> dict[str, str] | None:
+    """The mark where a car is parked or charged, a traveller dropped, a bike taken on board."""
+    if leg.note not in LEG_END_MARKS:
+        return None
+    icon, color = LEG_END_MARKS[leg.note]
+    return {"note": leg.note, "icon": icon, "color": color,
+            "label": leg_end_label(leg.note, lang),
+            "place": place_name(leg.to_place.name, lang)}
 
 
 def _percent(part: float, whole: float) -> int:

@@ -10,7 +10,7 @@ from planner.itineraries import DESTINATION_NAME, ORIGIN_NAME
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "normalize_language", "choose_language",
            "message", "ui_strings", "mode_label", "coded_text", "localize_answer",
-           "place_name"]
+           "place_name", "leg_end_label"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -167,6 +167,10 @@ _CODED_ZH: dict[str, str] = {
 }
 _SWAPPED_ZH = "；是否把纬度和经度写反了？"
 _PLACE_ZH = {ORIGIN_NAME: "起点", DESTINATION_NAME: "终点"}
+#: What happens where a leg ends (``Leg.note``, planner.access / park_ride / bike_on_board).
+_LEG_END = {"park": {"en": "park", "zh": "停车"}, "charge": {"en": "charge", "zh": "充电"},
+            "drop-off": {"en": "drop-off", "zh": "送站下车"},
+            "on-board": {"en": "bike on board", "zh": "自行车随车"}}
 _DETAIL = re.compile(r"[：:]?\s*[（(]?\{detail\}[）)]?")
 
 #: Text of the embeddable page.
@@ -324,6 +328,12 @@ def _explanation_zh(award: Mapping[str, Any]) -> str:
 def ui_strings(lang: str) -> dict[str, str]:
     """Every text of the embeddable page in ``lang``."""
     return {key: texts.get(lang, texts[DEFAULT_LANGUAGE]) for key, texts in _UI.items()}
+
+
+def leg_end_label(note: str, lang: str) -> str:
+    """``Leg.note`` for people (``"充电"`` for ``charge`` in Chinese); unknown notes as given."""
+    texts = _LEG_END.get(note)
+    return note if texts is None else texts.get(lang, texts[DEFAULT_LANGUAGE])
 
 
 def mode_label(mode: str, lang: str) -> str:

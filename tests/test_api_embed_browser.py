@@ -197,3 +197,34 @@ def test_embed_draws_in_the_tiles_crs(wuxi_servers, browser):
     shift_m = np.hypot((gcj[:, 0] - wgs[:, 0]) * 111_320.0,
                        (gcj[:, 1] - wgs[:, 1]) * 111_320.0 * np.cos(np.radians(lat)))
     assert shift_m.min() > 100.0   # the shift is real: a WGS-84 route would fail the check
+
+
+def test_embed_marks_the_car_park_of_a_park_and_ride(real_server, browser, tmp_path):
+    """The drive to a P+R ends in its own mark (icon and colour of api.embed_view.LEG_END_MARKS)
+    at the car park; the list names it."""
+    from selenium.webdriver.common.by import By
+
+    from api.embed_view import LEG_END_MARKS
+
+    query = ("from=-30.060,-51.225&to=-30.0085,-51.2040&at=2019-05-13T08:00:00"
+             "&modes=walk,car_petrol%2Btransit")
+    browser.get(f"{real_server}/embed?{query}")
+    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    items = browser.find_elements(By.CSS_SELECTOR, "#itineraries > li.itinerary")
+    parked = [i for i, item in enumerate(items) if item.find_elements(By.CSS_SELECTOR,
+                                                                      ".end-mark.end-park")]
+    assert parked, "no park-and-ride itinerary listed"
+    items[parked[0]].find_element(By.CSS_SELECTOR, "button.choose").click()
+    mark = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#map .tanlu-end-park span"))
+    icon, color = LEG_END_MARKS["park"]
+    assert mark.text == icon
+    assert browser.execute_script("return getComputedStyle(arguments[0]).backgroundColor",
+                                  mark) == "rgb(21, 101, 192)" == _rgb(color)
+    assert _leg_strokes(browser)[0] == MODES["car_petrol"].color
+    assert "PopCenter" in items[parked[0]].text
+    browser.save_screenshot(str(tmp_path / "embed-park-and-ride.png"))
+
+
+def _rgb(hex_color: str) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"

@@ -15,6 +15,21 @@
   tiles.on("tileerror", function () { tilesFailed.hidden = false; });
   tiles.addTo(map);
 
+  // Where a car is parked or charged, a traveller dropped, a bike taken on board: own icon
+  // and colour (api/embed_view.py LEG_END_MARKS), text set as text, never as HTML.
+  function endMark(leg) {
+    var badge = document.createElement("span");
+    badge.textContent = leg.end.icon;
+    badge.style.background = leg.end.color;
+    var mark = L.marker(leg.line[leg.line.length - 1], {
+      icon: L.divIcon({ html: badge, className: "tanlu-end tanlu-end-" + leg.end.note,
+                        iconSize: [22, 22] }),
+      keyboard: false
+    });
+    mark.bindTooltip(leg.end.label + (leg.end.place ? " · " + leg.end.place : ""));
+    return mark;
+  }
+
   function draw(index) {
     var itinerary = itineraries[index];
     routeLayer.clearLayers();
@@ -28,6 +43,7 @@
       line.bindTooltip(leg.label + (leg.route ? " " + leg.route : ""));
       routeLayer.addLayer(line);
       bounds.extend(line.getBounds());
+      if (leg.end) { routeLayer.addLayer(endMark(leg)); }
     });
     var legs = itinerary.legs;
     var start = legs[0].line[0];
