@@ -10,13 +10,15 @@ Prints p50/p95 of each and the ratios the targets are stated in:
 - default modes (walk, bike, transit + car baseline): p50 <= 1.0x cafein's walk+transit;
 - with ``--own-bike``, default modes plus ``bike+transit`` (own bike parked at a station) are
   timed too, interleaved: p50 <= 1.5x default modes without it (and ``walk,bike+transit``
-  beside walk+transit, where no bike street option bounds the transit search).
+  beside walk+transit, where no bike street option bounds the transit search);
+- with ``--park-ride``, ``walk,car_petrol+transit`` (park-and-ride, ``planner.park_ride``)
+  beside walk+transit, interleaved.
 
 Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
     TANLU_SAMPLE_DIR=../shared/data python bench/bench_plan.py          # builds first
     python bench/bench_plan.py --network poa.tanlu [--pairs 40] [--repeat 2] [--no-cafein]
-                               [--own-bike]
+                               [--own-bike] [--park-ride]
 """
 from __future__ import annotations
 
@@ -35,9 +37,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphs.artifact import load_network  # noqa: E402
+from graphs.geodesy import haversine_m  # noqa: E402
 from planner import NoRouteError, Planner, make_query  # noqa: E402
 from planner.model import MAX_TRANSFERS, MAX_WALK_M, WALK_SPEED_MPS  # noqa: E402
-from graphs.geodesy import haversine_m  # noqa: E402
+from planner.park_ride import MAX_PASSES  # noqa: E402
 
 WHEN = datetime(2019, 5, 13, 12, 30)
 SEED = 20190513
@@ -136,6 +139,8 @@ def main() -> None:
     parser.add_argument("--no-cafein", action="store_true", help="tanlu only")
     parser.add_argument("--own-bike", action="store_true",
                         help="also time default modes + bike+transit (ownBike)")
+    parser.add_argument("--park-ride", action="store_true",
+                        help="also time walk,car_petrol+transit (park-and-ride)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -153,6 +158,8 @@ def main() -> None:
                 for o, d in pairs] if args.own_bike else []
     transit_bike = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
                                access_modes=("bike",)) for o, d in pairs] if args.own_bike else []
+    park_ride = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
+                            access_modes=("car_petrol",)) for o, d in pairs] if args.park_ride else []
     arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30), arrive_by=True)
               for o, d in pairs]
     first = time.perf_counter()
@@ -160,6 +167,8 @@ def main() -> None:
     _plan(planner, arrive[0])
     if own_bike:
         _plan(planner, own_bike[0])  # parking stops, built once per Planner
+    if park_ride:
+        _plan(planner, park_ride[0])  # car parks near stations, built once per Planner
     warm = time.perf_counter()
     for q in transit[:5]:
         _plan(planner, q)
@@ -167,6 +176,7 @@ def main() -> None:
             peer.plan((q.origin_lat, q.origin_lon), (q.destination_lat, q.destination_lon))
 
     t_transit, t_peer, t_default, t_arrive, t_bike, t_transit_bike = [], [], [], [], [], []
+    t_park_ride: list[float] = []
     found, options = 0, []
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
@@ -180,6 +190,8 @@ def main() -> None:
             if own_bike:
                 t_bike.append(_timed(_plan, planner, own_bike[i]))
                 t_transit_bike.append(_timed(_plan, planner, transit_bike[i]))
+            if park_ride:
+                t_park_ride.append(_timed(_plan, planner, park_ride[i]))
     for q in transit:
         plan = _plan(planner, q)
         if plan is not None:
@@ -203,6 +215,11 @@ def main() -> None:
         print(_stats("tanlu walk,bike+transit", t_transit_bike))
         print(_ratio("walk+transit p50, with bike access / without", t_transit_bike, t_transit,
                      50, 1.5))
+    if t_park_ride:
+        print(_stats("tanlu walk,car_petrol+transit (P+R)", t_park_ride))
+        ratio = np.percentile(t_park_ride, 50) / np.percentile(t_transit, 50)
+        print(f"{'walk+transit p50, with P+R / without':<52} {ratio:5.2f}x  (up to "
+              f"{MAX_PASSES} extra kernel passes)")
     if peer:
         print(_ratio("walk+transit p50, tanlu / cafein", t_transit, t_peer, 50, 0.7))
         print(_ratio("walk+transit p95, tanlu / cafein", t_transit, t_peer, 95, 1.0))
