@@ -20,9 +20,12 @@ Which sites serve a station (the rule, since OSM rarely says ``park_ride=yes``):
 Search: the McRAPTOR kernel takes access as seconds per stop and gives access no CO2e, so a
 car access runs as its own pass (car seconds at the served stops, walking egress) and the legs
 then carry the car's CO2e into the itinerary front (``planner.pareto``), like every other
-option. Within one pass a journey from a farther site that arrives no later hides one from a
-nearer site (less driving); up to :data:`MAX_PASSES` passes each drop the first stops of the
-previous pass's journeys so those greener, slower journeys come back.
+option. Within one pass a journey from a site reached by a longer drive that arrives no later
+hides one from a site reached by a shorter drive (less CO2e); so up to :data:`MAX_PASSES`
+passes run, each without the first stops of the previous pass's journeys and without every
+stop whose drive is no shorter than the longest drive of those journeys (their journeys could
+only be hidden by ones that also drive less). The front is exact when the passes end before
+:data:`MAX_PASSES` (no stop left); otherwise journeys a further pass would find are left out.
 
 Drop-off CO2e: tanlu counts the taxi leg at the taxi factor of the factor table, once (the
 passenger-km the traveller asked for). OpenTripPlanner's Digitransit emission module
@@ -213,16 +216,23 @@ class CarAccess:
     seconds: np.ndarray      # int32 (n_stops,) drive + stop + walk seconds, -1 none
     site_of: np.ndarray      # int32 (n_stops,) the site used for each stop, -1 none
     drive_s: np.ndarray      # float64 (n_sites,) seconds driven to each site (inf: none)
+    drive_m: np.ndarray      # float64 (n_sites,) metres driven to each site (inf: none)
 
     @property
     def stop_s(self) -> int:
         """Seconds between the car's arrival at the site and walking off."""
         return {PARK: PARK_CAR_S, CHARGE: PLUG_S, DROP_OFF: DROP_OFF_S}[self.sites.kind]
 
-    def without(self, stops) -> CarAccess:
-        """The same access with ``stops`` closed (the next pass)."""
+    def next_pass(self, used) -> CarAccess:
+        """The access of the next pass: the ``used`` first stops closed, and every stop whose
+        drive is no shorter than the longest drive to them (its journeys could only be hidden
+        by journeys that also drive less, which the pass already found)."""
+        used = np.asarray(sorted(used), dtype=np.int64)
         seconds = self.seconds.copy()
-        seconds[np.asarray(list(stops), dtype=np.int64)] = -1
+        if len(used):
+            longest = float(self.drive_m[self.site_of[used]].max())
+            seconds[used] = -1
+            seconds[(seconds >= 0) & (self.drive_m[np.maximum(self.site_of, 0)] >= longest)] = -1
         return replace(self, seconds=seconds)
 
     def faster_than(self, stop: int, walk_s: int) -> bool:
@@ -284,6 +294,10 @@ def car_access(mode: str, sites: Sites, graph: LayerGraph, walk: LayerGraph,  # 
     stop_s = {PARK: PARK_CAR_S, CHARGE: PLUG_S, DROP_OFF: DROP_OFF_S}[sites.kind]
     total = np.ceil(drive_s[sites.pair_site] + stop_s
                     + sites.pair_walk_m / walk_speed_mps) if len(sites.pair_site) else np.zeros(0)
+    drive_m = np.full(len(sites), np.inf)
+    for site in np.flatnonzero(np.isfinite(drive_s)):  # the few sites reached
+        drive_m[site] = (path_to(graph, tree, int(sites.car_node[site])).length_m + snap_m
+                         + float(sites.car_link_m[site]))
     n_stops = timetable.n_stops
     seconds = np.full(n_stops, -1, np.int32)
     site_of = np.full(n_stops, -1, np.int32)
@@ -295,7 +309,7 @@ def car_access(mode: str, sites: Sites, graph: LayerGraph, walk: LayerGraph,  # 
     return CarAccess(mode=mode, sites=sites, graph=graph, walk=walk, tree=tree, snap_m=snap_m,
                      walk_speed_mps=walk_speed_mps, g_per_pkm=g_per_pkm,
                      stop_walk_node=timetable.stop_walk_node, walk_g_per_pkm=walk_g_per_pkm,
-                     seconds=seconds, site_of=site_of, drive_s=drive_s)
+                     seconds=seconds, site_of=site_of, drive_s=drive_s, drive_m=drive_m)
 
 
 class ParkRide:
@@ -359,9 +373,9 @@ class ParkRide:
                                        destination_snap_m=snap_m,
                                        walk_g_per_pkm=g_per_pkm["walk"], bike=access)
                     out.append(access.split(legs, journey.first_stop))
-                access = access.without({j.first_stop for j in found})
                 if not found:
                     break
+                access = access.next_pass({j.first_stop for j in found})
         return out
 
 

@@ -296,3 +296,29 @@ def test_audit_claims_of_combined_trips_are_planned_like_queries(poa_artifact):
     fastest = min(_car_access(planner.plan(q), PARK), key=lambda it: it.duration_s)
     assert got["co2e_g"] == pytest.approx(fastest.co2e_g)
     assert got["expected_duration_s"] == pytest.approx(fastest.duration_s)
+
+
+def test_next_pass_keeps_only_stops_reached_by_a_shorter_drive(planner, poa_network):
+
+    from planner.park_ride import car_access
+
+    q = planner._localized(make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN,
+                                      timezone=TZ))
+    o = planner._snap_all(q)[("origin", "car")]
+    sites = planner.park_ride.sites(PARK)
+    access = car_access("car_petrol", sites, planner.graphs["car"], planner.graphs["walk"],
+                        poa_network.timetable, origin_node=o.node, snap_m=o.distance_m,
+                        walk_speed_mps=1.33, g_per_pkm=100.0, walk_g_per_pkm=0.0)
+    reached = np.flatnonzero(access.seconds >= 0)
+    assert len(reached) == 2
+    by_drive = sorted(reached.tolist(), key=lambda s: access.drive_m[access.site_of[s]])
+    near, far = by_drive
+    # journeys from the farther drive leave the nearer one to the next pass, not the reverse
+    assert np.flatnonzero(access.next_pass({far}).seconds >= 0).tolist() == [near]
+    assert not (access.next_pass({near}).seconds >= 0).any()
+    # drive metres agree with an independent route to each site
+    for s in reached:
+        k = int(access.site_of[s])
+        path = route(planner.graphs["car"], o.node, int(sites.car_node[k]))
+        assert access.drive_m[k] == pytest.approx(path.length_m + o.distance_m
+                                                  + float(sites.car_link_m[k]))
