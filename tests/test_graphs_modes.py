@@ -71,3 +71,16 @@ def test_docs_table_matches_the_code():
     folded = {" ".join(w.casefold().replace("-", " ").replace("_", " ").split())
               for w in documented}
     assert folded >= set(synonyms())
+
+
+def test_docs_access_table_matches_the_code():
+    from graphs.modes import ACCESS_MODES, parse_trip_modes
+
+    entries = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0].endswith("+transit`"):
+            entries.append(cells[0].strip("`"))
+    assert entries == [f"{mode}+transit" for mode in ACCESS_MODES]
+    for entry, mode in zip(entries, ACCESS_MODES, strict=True):
+        assert parse_trip_modes(entry) == ((TRANSIT,), (mode,))
