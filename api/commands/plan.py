@@ -46,8 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="comma-separated: walk,bike,ebike,bikeshare,transit,car_petrol,car_diesel,"
                         "car_hybrid,car_bev,taxi or single transit modes (default "
                         f"{','.join(sorted(model.DEFAULT_MODES))}: the car is the baseline, "
-                        "offered only when asked for); bike+transit: transit reached by own "
-                        "bike, parked at the station")
+                        "offered only when asked for); X+transit: transit reached by X: "
+                        "bike+transit (own bike, parked or carried on board), "
+                        "car_petrol+transit (park-and-ride, any car fuel), car_bev+transit "
+                        "(EV left at a pile), taxi+transit (dropped at the station)")
     p.add_argument("--own-bike", action="store_true",
                    help="the traveller has a bike: add bike+transit when transit is allowed")
     p.add_argument("--transit-modes", help="narrow transit, e.g. bus,metro")
