@@ -322,3 +322,40 @@ def test_next_pass_keeps_only_stops_reached_by_a_shorter_drive(planner, poa_netw
         path = route(planner.graphs["car"], o.node, int(sites.car_node[k]))
         assert access.drive_m[k] == pytest.approx(path.length_m + o.distance_m
                                                   + float(sites.car_link_m[k]))
+
+
+def test_artifact_without_parkings_or_bikes_allowed_loads_with_none(poa_network, tmp_path):
+    """Artifacts written before parkings and bikes_allowed were kept still load."""
+    import json
+    import zipfile
+
+    path = save_network(poa_network, tmp_path / "new.tanlu")
+    old = tmp_path / "old.tanlu"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(old, "w") as zout:
+        for info in zin.infolist():
+            if info.filename.startswith("parkings/") or "trip_bikes_allowed" in info.filename:
+                continue
+            data = zin.read(info.filename)
+            if info.filename == "manifest.json":
+                manifest = json.loads(data)
+                del manifest["scalars"]["parkings"]
+                data = json.dumps(manifest).encode()
+            zout.writestr(info, data)
+    loaded = load_network(old)
+    assert len(loaded.parkings) == 0
+    assert loaded.timetable.trip_bikes_allowed.shape == (loaded.timetable.n_trips,)
+    assert (loaded.timetable.trip_bikes_allowed == 0).all()
+    assert not Planner(loaded).park_ride.sites(PARK).ref.size
+
+
+def test_tampered_bikes_allowed_is_refused(poa_network, tmp_path):
+    from dataclasses import replace
+
+    bad = poa_network.timetable.trip_bikes_allowed.copy()
+    bad[0] = 9
+    tampered = Network(manifest=poa_network.manifest, streets=poa_network.streets,
+                       timetable=replace(poa_network.timetable, trip_bikes_allowed=bad),
+                       charging_stations=poa_network.charging_stations,
+                       parkings=poa_network.parkings)
+    with pytest.raises(ArtifactError, match="trip_bikes_allowed"):
+        load_network(save_network(tampered, tmp_path / "bad.tanlu"))
