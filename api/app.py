@@ -16,6 +16,8 @@ from planner.piles import load_pile_csv
 from .cities import Cities, file_key
 from .embed_view import format_co2e, format_points
 from .errors import ApiError, register_error_handlers
+from .gbfs_live import DEFAULT_INTERVAL_S as GBFS_INTERVAL_S
+from .gbfs_live import GbfsPoller, parse_gbfs_specs
 from .keys import current_client, hash_key, load_keys, request_key, set_current_client
 from .logs import REQUEST_ID_HEADER, log_access, start_request
 from .metrics import LATENCY, REQUESTS
@@ -29,6 +31,7 @@ __all__ = ["create_app", "HtmlSafeJSONProvider"]
 
 #: ``config`` keys that override the settings (else taken from ``TANLU_*`` variables).
 REALTIME_KEY = "tanlu_realtime"
+GBFS_KEY = "tanlu_gbfs"
 _SETTING_KEYS = {f"TANLU_{f.name.upper()}": f.name for f in dataclasses.fields(Settings)}
 
 
@@ -64,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     clients = load_keys(settings.keys_file) if settings.keys_file is not None else {}
     app.extensions[EXTENSION_KEY] = _cities(settings, config)
     _start_realtime(app, config)
+    _start_gbfs(app, config)
     app.config["TANLU_CLIENTS"] = clients
     register_error_handlers(app)
     register_blueprints(app)
@@ -163,6 +167,19 @@ def _start_realtime(app: Flask, config: Mapping[str, Any]) -> None:
     app.extensions[REALTIME_KEY] = poller
 
 
+def _start_gbfs(app: Flask, config: Mapping[str, Any]) -> None:
+    """``TANLU_GBFS`` (``[CITY=]URL_OR_DIR`` strings): poll once now, then in a thread of each
+    process (``TANLU_GBFS_INTERVAL_S``; see ``api.gbfs_live``)."""
+    sources = parse_gbfs_specs(config.get("TANLU_GBFS"))
+    if not sources:
+        return
+    poller = GbfsPoller(app.extensions[EXTENSION_KEY], sources, interval_s=float(
+        config.get("TANLU_GBFS_INTERVAL_S") or GBFS_INTERVAL_S))
+    poller.check()
+    poller.poll_once()
+    app.extensions[GBFS_KEY] = poller
+
+
 def _city_from_url(endpoint: str | None, values: dict[str, Any] | None) -> None:
     if values and "city" in values:
         setattr(g, CITY_KEY, values.pop("city"))
@@ -175,6 +192,9 @@ def _before_request() -> None:
     poller = _app().extensions.get(REALTIME_KEY)
     if poller is not None:
         poller.watch()
+    gbfs = _app().extensions.get(GBFS_KEY)
+    if gbfs is not None:
+        gbfs.watch()
     if request.blueprint == "embed" and "city" in request.args:
         setattr(g, CITY_KEY, request.args["city"])
     _identify_client()

@@ -6,15 +6,18 @@ from typing import Any
 from graphs.modes import MODES
 from planner.model import Itinerary, Leg, Plan
 
-from .i18n import leg_end_label, mode_label, place_name
+from .i18n import leg_end_label, leg_label, mode_label, place_name
 
 __all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR",
-           "DASHED_MODES", "LEG_END_MARKS"]
+           "DASHED_MODES", "LEG_END_MARKS", "STATION_COLORS"]
 
 COORDINATE_DECIMALS = 6     # about 0.1 m
 FALLBACK_COLOR = "#555555"
 #: Modes drawn with a dashed line (on the map and in the legend).
 DASHED_MODES = frozenset({"walk"})
+#: Markers of the legs spent at a bike-share station (``Leg.note``; the ride between them is
+#: drawn in the ``bikeshare`` mode's colour).
+STATION_COLORS = {"rent": "#33691e", "return": "#6d4c41"}
 _TAG_ORDER = ("recommended", "fastest", "lowest_carbon")
 #: The mark drawn where a leg ends by ``Leg.note``: icon and colour (car parked, EV left at a
 #: pile, dropped at the station, bike taken on board).
@@ -41,13 +44,14 @@ def plan_to_view(plan: Plan, *, lang: str) -> dict[str, Any]:
 
 
 def _legend(itineraries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each mode drawn on the page once, in first-seen order: colour, label, dashed or not."""
+    """Each mode (and bike-share station marker) drawn on the page once, in first-seen order:
+    colour, label, dashed or not."""
     seen: dict[str, dict[str, Any]] = {}
     for itinerary in itineraries:
-        for leg in itinerary["legs"]:
-            seen.setdefault(leg["mode"], {"mode": leg["mode"], "label": leg["label"],
-                                          "color": leg["color"],
-                                          "dashed": leg["mode"] in DASHED_MODES})
+        for leg in itinerary["legs"]:  # a bike-share station's marker is its own entry
+            seen.setdefault(leg["station"] or leg["mode"],
+                            {"mode": leg["mode"], "label": leg["label"], "color": leg["color"],
+                             "dashed": leg["mode"] in DASHED_MODES})
     return list(seen.values())
 
 
@@ -78,9 +82,10 @@ def _leg(leg: Leg, lang: str) -> dict[str, Any]:
             for lon, lat in leg.geometry]
     if len(line) < 2:  # a leg without geometry: draw the straight line between its ends
         line = [[leg.from_place.lat, leg.from_place.lon], [leg.to_place.lat, leg.to_place.lon]]
-    return {"mode": leg.mode, "label": mode_label(leg.mode, lang),
-            "dashed": leg.mode in DASHED_MODES,
-            "color": mode.color if mode else FALLBACK_COLOR,
+    station = leg.note if leg.note in STATION_COLORS else None
+    return {"mode": leg.mode, "label": leg_label(leg.mode, leg.note, lang),
+            "dashed": leg.mode in DASHED_MODES, "station": station,
+            "color": STATION_COLORS[station] if station else mode.color if mode else FALLBACK_COLOR,
             "route": leg.route_short_name or "", "headsign": leg.headsign or "",
             "from": place_name(leg.from_place.name, lang),
             "to": place_name(leg.to_place.name, lang),

@@ -162,6 +162,12 @@ _CODED_ZH: dict[str, str] = {
     "no_timetable": "无公交：本路网没有时刻表",
     "no_transit_date": "无公交：日期 {date} 不在服务日期内（{first} 至 {last}）",
     "no_transit_journey": "步行 {max_walk_m:g} 米范围内，{date} 没有{faster_zh}公交方案",
+    "no_gbfs": "无共享单车：本路网没有 GBFS 数据（tanlu build --gbfs 或 tanlu serve --gbfs）",
+    "no_gbfs_window": "出发时间窗内不规划共享单车",
+    "bikeshare_snapshot": "共享单车可用量取自 {when} UTC 的快照，假定查询时仍然如此",
+    "bikeshare_skipped": "{count} 辆共享车辆（{key}）未纳入：排放因子表没有该因子",
+    "gbfs_fallback": "共享单车：最近一次获取失败，使用 {when} 的数据",
+    "gbfs_unavailable": "共享单车暂不可用（GBFS 数据无法获取）",
     "bbox": "{lat:.6f},{lon:.6f} 不在本路网范围内（纬度 {south:.4f}..{north:.4f}，经度 "
             "{west:.4f}..{east:.4f}，外加 {snap_m:g} 米）{swapped_zh}",
 }
@@ -203,6 +209,9 @@ _UI: dict[str, dict[str, str]] = {
     "from": {"en": "From", "zh": "起点"},
     "to": {"en": "To", "zh": "终点"},
     "powered_by": {"en": "Planned by tanlu", "zh": "由 tanlu 规划"},
+    # the rent and return legs of a shared bike (planner.bikeshare)
+    "rent": {"en": "Rent a shared bike", "zh": "扫码取车"},
+    "return": {"en": "Return the bike", "zh": "还车"},
 }
 
 
@@ -323,6 +332,13 @@ def _explanation_zh(award: Mapping[str, Any]) -> str:
     shown = f"{points:.0f}" if points.is_integer() else f"{points:.1f}"
     text = f"较驾车减排 {reduction:.0f} g，按积分规则 {rules} 计 {shown} 积分"
     return text + ("（已按单次上限封顶）" if award.get("capped") else "")
+
+
+def leg_label(mode: str, note: str | None, lang: str) -> str:
+    """A leg's name for people: the mode's, or what is done at a bike-share station."""
+    if note in ("rent", "return"):
+        return _UI[note].get(lang, _UI[note][DEFAULT_LANGUAGE])
+    return mode_label(mode, lang)
 
 
 def ui_strings(lang: str) -> dict[str, str]:

@@ -93,8 +93,10 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           "Comma-separated modes the trip may use; `transit` means every transit mode, a "
           "single transit mode (`bus`) allows transit narrowed to it; `bike+transit` allows "
           "transit reached by own bike (parked at the station or carried on board), "
-          "`car_petrol+transit` (any car fuel) park-and-ride, `car_bev+transit` an EV left "
-          "at a charging pile near a station, `taxi+transit` a drop-off at the station.",
+          "`bikeshare+transit` shared bikes (GBFS) to and from transit (`bikeshare` alone: a "
+          "shared-bike trip), `car_petrol+transit` (any car fuel) park-and-ride, "
+          "`car_bev+transit` an EV left at a charging pile near a station, `taxi+transit` a "
+          "drop-off at the station.",
           default=",".join(sorted(model.DEFAULT_MODES)), example="walk,transit"),
     Param("ownBike", "boolean", "own_bike",
           "The traveller has a bike: adds `bike+transit` when the trip may use transit.",

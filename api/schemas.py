@@ -127,7 +127,13 @@ SCHEMAS: dict[str, Any] = {
                                   "description": "expected minus scheduled departure"},
             "arrival_delay_s": {"type": ["number", "null"],
                                 "description": "expected minus scheduled arrival"},
-            "note": _NULLABLE_STRING,
+            "note": {"type": ["string", "null"],
+                     "description": "\"park\": an own bike parked at the stop; \"rent\", "
+                                    "\"ride\", \"return\": the legs of a shared bike "
+                                    "(mode bikeshare; rent and return have no distance)"},
+            "vehicle_id": {"type": ["string", "null"],
+                           "description": "GBFS vehicle_id of a free-floating shared vehicle "
+                                          "(rent, ride and return legs)"},
             "geometry": {"type": "object", "required": ["type", "coordinates"],
                          "properties": {"type": {"const": "LineString"},
                                         "coordinates": {"type": "array", "items": {
@@ -142,7 +148,10 @@ SCHEMAS: dict[str, Any] = {
                              "stop_id": _NULLABLE_STRING,
                              "ref": {"type": "string", "description":
                                      "a parking's OSM id (osm:node/123, osm:way/45) or a "
-                                     "pile's id where a car leg ends (planner.park_ride)"}}},
+                                     "pile's id where a car leg ends (planner.park_ride)"},
+                             "station_id": {"type": "string",
+                                            "description": "GBFS station_id of a bike-share "
+                                                           "station (planner.bikeshare)"}}},
     "Baseline": {
         "type": "object",
         "required": ["mode", "distance_m", "duration_s", "co2e_g", "co2e_g_per_pkm", "method"],

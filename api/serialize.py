@@ -82,7 +82,7 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         "scheduled_departure": _iso(leg.scheduled_departure) if leg.scheduled_departure else None,
         "scheduled_arrival": _iso(leg.scheduled_arrival) if leg.scheduled_arrival else None,
         "departure_delay_s": leg.departure_delay_s, "arrival_delay_s": leg.arrival_delay_s,
-        "note": leg.note,
+        "note": leg.note, "vehicle_id": leg.vehicle_id,
         "geometry": {"type": "LineString", "coordinates": coords},
         "polyline6": polyline.encode([(lat, lon) for lon, lat in leg.geometry],
                                      _POLYLINE_PRECISION),
@@ -93,6 +93,8 @@ def place_to_dict(place: Place) -> dict[str, Any]:
     out = {"name": place.name, "lat": place.lat, "lon": place.lon, "stop_id": place.stop_id}
     if place.ref is not None:  # a parking or pile (planner.park_ride); stops and ends have none
         out["ref"] = place.ref
+    if place.station_id is not None:  # a bike-share station (planner.bikeshare)
+        out["station_id"] = place.station_id
     return out
 
 

@@ -12,13 +12,17 @@ Prints p50/p95 of each and the ratios the targets are stated in:
   timed too, interleaved: p50 <= 1.5x default modes without it (and ``walk,bike+transit``
   beside walk+transit, where no bike street option bounds the transit search);
 - with ``--park-ride``, ``walk,car_petrol+transit`` (park-and-ride, ``planner.park_ride``)
-  beside walk+transit, interleaved.
+  beside walk+transit, interleaved;
+- with ``--bikeshare`` (a synthetic city-wide GBFS feed from ``bench/gen_gbfs.py``, or
+  ``--gbfs DIR``), ``walk,bikeshare+transit`` and default modes plus ``bikeshare+transit`` are
+  timed too, interleaved, with the feed's compile time; the default modes stay as they are
+  (the shared-bike search runs only when asked for).
 
 Usage (cafein is the ``bench`` extra: ``pip install -e .[bench]``)::
 
     TANLU_SAMPLE_DIR=../shared/data python bench/bench_plan.py          # builds first
     python bench/bench_plan.py --network poa.tanlu [--pairs 40] [--repeat 2] [--no-cafein]
-                               [--own-bike] [--park-ride]
+                               [--own-bike] [--park-ride] [--bikeshare [--gbfs DIR]]
 """
 from __future__ import annotations
 
@@ -106,6 +110,20 @@ class _Cafein:
             return None
 
 
+def _bikeshare(planner, network, args) -> float:
+    """Put the GBFS feed in force (generated unless ``--gbfs``); returns the compile seconds."""
+    from gen_gbfs import write_city_gbfs
+
+    from graphs.gbfs import read_gbfs
+
+    folder = Path(args.gbfs) if args.gbfs else write_city_gbfs(
+        network, Path(tempfile.mkdtemp()) / "gbfs", ebikes=args.ebikes)
+    feed = read_gbfs(folder)
+    started = time.perf_counter()
+    planner.set_bikeshare(feed, live=True)
+    return time.perf_counter() - started
+
+
 def _plan(planner, query):
     try:
         return planner.plan(query)
@@ -125,8 +143,10 @@ def _stats(name: str, seconds: list[float]) -> str:
             f"   max {v.max():6.1f} ms")
 
 
-def _ratio(name: str, a: list[float], b: list[float], q: float, target: float) -> str:
+def _ratio(name: str, a: list[float], b: list[float], q: float, target: float | None) -> str:
     r = np.percentile(a, q) / np.percentile(b, q)
+    if target is None:  # the cost of asking for more, not a target
+        return f"{name:<52} {r:5.2f}x"
     verdict = "met" if r <= target else "NOT met"
     return f"{name:<52} {r:5.2f}x  (target <= {target:.1f}x: {verdict})"
 
@@ -141,6 +161,11 @@ def main() -> None:
                         help="also time default modes + bike+transit (ownBike)")
     parser.add_argument("--park-ride", action="store_true",
                         help="also time walk,car_petrol+transit (park-and-ride)")
+    parser.add_argument("--bikeshare", action="store_true",
+                        help="also time bikeshare+transit (shared bikes of a GBFS feed)")
+    parser.add_argument("--gbfs", help="GBFS folder for --bikeshare (default: bench/gen_gbfs.py)")
+    parser.add_argument("--ebikes", type=float, default=0.3,
+                        help="share of e-bikes in the generated feed (0: one search per query)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -160,6 +185,12 @@ def main() -> None:
                                access_modes=("bike",)) for o, d in pairs] if args.own_bike else []
     park_ride = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
                             access_modes=("car_petrol",)) for o, d in pairs] if args.park_ride else []
+    share = [make_query(origin=o, destination=d, when=WHEN, access_modes=("bikeshare",))
+             for o, d in pairs] if args.bikeshare else []
+    transit_share = [make_query(origin=o, destination=d, when=WHEN, modes=("walk", "transit"),
+                                access_modes=("bikeshare",))
+                     for o, d in pairs] if args.bikeshare else []
+    compile_s = _bikeshare(planner, network, args) if args.bikeshare else 0.0
     arrive = [make_query(origin=o, destination=d, when=datetime(2019, 5, 13, 13, 30), arrive_by=True)
               for o, d in pairs]
     first = time.perf_counter()
@@ -169,6 +200,8 @@ def main() -> None:
         _plan(planner, own_bike[0])  # parking stops, built once per Planner
     if park_ride:
         _plan(planner, park_ride[0])  # car parks near stations, built once per Planner
+    if share:
+        _plan(planner, share[0])
     warm = time.perf_counter()
     for q in transit[:5]:
         _plan(planner, q)
@@ -177,6 +210,8 @@ def main() -> None:
 
     t_transit, t_peer, t_default, t_arrive, t_bike, t_transit_bike = [], [], [], [], [], []
     t_park_ride: list[float] = []
+    t_share, t_transit_share = [], []
+    shared = 0
     found, options = 0, []
     for _ in range(args.repeat):
         if planner.transit is not None:  # a pass must not reuse the last pass's ride lines
@@ -192,6 +227,9 @@ def main() -> None:
                 t_transit_bike.append(_timed(_plan, planner, transit_bike[i]))
             if park_ride:
                 t_park_ride.append(_timed(_plan, planner, park_ride[i]))
+            if share:
+                t_share.append(_timed(_plan, planner, share[i]))
+                t_transit_share.append(_timed(_plan, planner, transit_share[i]))
     for q in transit:
         plan = _plan(planner, q)
         if plan is not None:
@@ -220,6 +258,19 @@ def main() -> None:
         ratio = np.percentile(t_park_ride, 50) / np.percentile(t_transit, 50)
         print(f"{'walk+transit p50, with P+R / without':<52} {ratio:5.2f}x  (up to "
               f"{MAX_PASSES} extra kernel passes)")
+    if t_share:
+        for q in transit_share:
+            plan = _plan(planner, q)
+            shared += plan is not None and any(
+                leg.note == "ride" for it in plan.itineraries for leg in it.legs)
+        print(f"bikeshare feed: compiled in {compile_s:.2f} s; walk,bikeshare+transit plans "
+              f"with a shared ride in the Pareto set: {shared}/{len(pairs)}")
+        print(_stats("tanlu default modes + bikeshare+transit", t_share))
+        print(_ratio("default modes p50, bikeshare+transit / without", t_share, t_default,
+                     50, None))
+        print(_stats("tanlu walk,bikeshare+transit", t_transit_share))
+        print(_ratio("walk+transit p50, with shared bikes / without", t_transit_share,
+                     t_transit, 50, None))
     if peer:
         print(_ratio("walk+transit p50, tanlu / cafein", t_transit, t_peer, 50, 0.7))
         print(_ratio("walk+transit p95, tanlu / cafein", t_transit, t_peer, 95, 1.0))

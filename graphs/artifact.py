@@ -19,6 +19,7 @@ import numpy as np
 from . import _validate
 from ._mmap import map_member, write_aligned
 from .errors import ArtifactError
+from .gbfs import GBFS_FILES, MAX_GBFS_FILE_BYTES, GbfsError
 from .network import ChargingStations, Network, Parkings, StreetLayer, Timetable
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_network", "load_network", "read_manifest"]
@@ -26,6 +27,7 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_network", "load_network", "rea
 FORMAT_NAME = "tanlu-network"
 FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
+_GBFS = "gbfs"  # folder of the GBFS files baked in (graphs.gbfs), kept as fetched
 
 
 def save_network(network: Network, path: str | os.PathLike) -> Path:
@@ -41,6 +43,9 @@ def save_network(network: Network, path: str | os.PathLike) -> Path:
             scalars["timetable"] = _write_arrays(zf, "timetable", network.timetable)
         scalars["charging"] = _write_arrays(zf, "charging", network.charging_stations)
         scalars["parkings"] = _write_arrays(zf, "parkings", network.parkings)
+        for name, data in sorted(network.gbfs_files.items()):
+            zf.writestr(f"{_GBFS}/{name}", data)
+        manifest["gbfs_files"] = sorted(network.gbfs_files)
         manifest["layers"] = sorted(network.streets)
         manifest["has_timetable"] = network.timetable is not None
         manifest["scalars"] = scalars
@@ -95,12 +100,28 @@ def load_network(path: str | os.PathLike, *, mmap: bool = False) -> Network:
                 _validate.validate_timetable(timetable, walk.n_nodes if walk else None)
             _validate.validate_charging(charging)
             _validate.validate_parkings(parkings)
-        except ArtifactError as err:
+            network = Network(manifest=manifest, streets=streets, timetable=timetable,
+                              charging_stations=charging, parkings=parkings,
+                              gbfs_files=_read_gbfs(zf, manifest))
+            network.gbfs  # noqa: B018 - untrusted like any input: validated (and parsed) here
+        except (ArtifactError, GbfsError) as err:
             raise ArtifactError(f"{path}: invalid artifact: {err}") from err
         except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError) as err:
             raise ArtifactError(f"{path}: artifact is corrupt or truncated ({err})") from err
-    return Network(manifest=manifest, streets=streets, timetable=timetable,
-                   charging_stations=charging, parkings=parkings)
+    return network
+
+
+def _read_gbfs(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, bytes]:
+    names = manifest.get("gbfs_files", [])
+    if not isinstance(names, list) or not all(n in GBFS_FILES for n in names):
+        raise ArtifactError(f"manifest key 'gbfs_files' must list GBFS file names, got {names!r}")
+    out = {}
+    for name in names:
+        info = zf.getinfo(f"{_GBFS}/{name}")
+        if info.file_size > MAX_GBFS_FILE_BYTES:
+            raise ArtifactError(f"{_GBFS}/{name} is larger than {MAX_GBFS_FILE_BYTES} bytes")
+        out[name] = zf.read(info)
+    return out
 
 
 def _write_arrays(zf: zipfile.ZipFile, prefix: str, obj: Any) -> dict[str, Any]:

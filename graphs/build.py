@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,15 @@ __all__ = ["TANLU_VERSION", "build_network"]
 TANLU_VERSION = "0.1.0"
 
 
-def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),
+# Every input and option of a build, keyword-only (PLR0913).
+def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.PathLike] = (),  # noqa: PLR0913
                   line_tables: Sequence[LineTables] = (), lines_timezone: str | None = None,
                   factors: str | os.PathLike = DEFAULT_FACTOR_TABLE, grid: str | None = None,
                   out_path: str | os.PathLike | None = None,
                   walk_speed_kph: float = WALK_SPEED_KPH, bike_speed_kph: float = BIKE_SPEED_KPH,
                   max_link_m: float = LINK_MAX_M, footpath_max_m: float = FOOTPATH_MAX_M,
-                  progress: bool = False) -> Network:
+                  progress: bool = False,
+                  gbfs_files: Mapping[str, bytes] | None = None) -> Network:
     """Build the street layers, the timetable and the manifest; save them if ``out_path``.
 
     ``grid`` picks the electricity grid of the factor table (``graphs.factors.grid_names()``);
@@ -50,6 +52,9 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
     GTFS feeds once the street layers exist (bus running times follow the car layer) and
     compiled like the ``gtfs_paths`` feeds. Their times are local to the GTFS feeds'
     timezone, else to ``lines_timezone`` (default ``DEFAULT_TIMEZONE``, Asia/Shanghai).
+    ``gbfs_files`` (``graphs.gbfs.read_gbfs_documents``) is a bike-share snapshot baked into
+    the artifact (validated: ``GbfsError``), with the OSM ``amenity=bicycle_rental`` nodes
+    added as stations (``graphs._bikeshare_build``).
 
     Raises
     ------
@@ -95,8 +100,16 @@ def build_network(*, osm_path: str | os.PathLike, gtfs_paths: Sequence[str | os.
                                             **t.report} for t in line_tables}},
     }
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    if streets.bike_rental:  # OSM bike-share stations join the snapshot (or are one)
+        from ._bikeshare_build import with_osm_rentals
+
+        gbfs_files = with_osm_rentals(gbfs_files, streets.bike_rental,
+                                      built_at=datetime.now(UTC))
     network = Network(manifest=manifest, streets=dict(streets.layers), timetable=timetable,
-                      charging_stations=streets.charging, parkings=streets.parkings)
+                      charging_stations=streets.charging, parkings=streets.parkings,
+                      gbfs_files=dict(gbfs_files or {}))
+    if network.gbfs is not None:
+        manifest["gbfs"] = _describe_gbfs(network.gbfs)
     if out_path is not None:
         steps.set_description(f"writing {Path(out_path).name}")
         save_network(network, out_path)
@@ -151,6 +164,13 @@ def _feed_period(feeds: list[CompiledFeed]) -> tuple[str, str]:
         return VALID_FROM, VALID_TO
     days = np.array(dates, dtype="datetime64[D]")
     return (str(days.min()).replace("-", ""), str(days.max()).replace("-", ""))
+
+
+def _describe_gbfs(feed) -> dict[str, object]:
+    """What the manifest says of a baked GBFS snapshot (``tanlu inspect`` shows it)."""
+    return {"version": feed.version, "last_updated": feed.last_updated.isoformat(),
+            "files": list(feed.files), "stations": len(feed.stations),
+            "vehicles": len(feed.vehicles)}
 
 
 def _describe_input(path: str | os.PathLike, kind: str) -> dict[str, Any]:

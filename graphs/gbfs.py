@@ -2,7 +2,9 @@
 
 Versions 2.3 and 3.0 of the General Bikeshare Feed Specification (https://gbfs.org): the files
 ``station_information.json``, ``station_status.json`` and ``free_bike_status.json`` (2.x) or
-``vehicle_status.json`` (3.x), from a folder or given one by one. Every file's ``last_updated``
+``vehicle_status.json`` (3.x), with ``vehicle_types.json`` (form factor and propulsion of each
+vehicle type) and ``geofencing_zones.json`` (where a ride may end) when given, from a folder, given
+one by one, or as bytes already fetched (:func:`gbfs_from_documents`). Every file's ``last_updated``
 (POSIX seconds in 2.x, an RFC 3339 time in 3.x) and ``ttl`` are kept: the feed is valid until
 the earliest ``last_updated + ttl`` (:attr:`GbfsFeed.expires_at`). Files are untrusted: a
 malformed one raises :class:`GbfsError` naming the file and the field (``data.stations[3].lat``).
@@ -24,12 +26,13 @@ from typing import Any
 
 from .errors import InputFileError
 
-__all__ = ["GbfsError", "GbfsStation", "GbfsVehicle", "GbfsFeed", "read_gbfs", "GBFS_FILES",
+__all__ = ["GbfsError", "GbfsStation", "GbfsVehicle", "GbfsVehicleType", "GbfsZoneRule",
+           "GbfsZone", "GbfsFeed", "read_gbfs", "read_gbfs_documents", "gbfs_from_documents", "GBFS_FILES",
            "MAX_GBFS_FILE_BYTES"]
 
 #: The files read, by role; a folder must hold station_information or a vehicle file.
 GBFS_FILES = ("station_information.json", "station_status.json", "free_bike_status.json",
-              "vehicle_status.json")
+              "vehicle_status.json", "vehicle_types.json", "geofencing_zones.json")
 #: Larger files are refused (a city's feed is a few MB at most).
 MAX_GBFS_FILE_BYTES = 64 * 1024 * 1024
 _VERSIONS = ("2.3", "3.0")
@@ -68,6 +71,39 @@ class GbfsVehicle:
 
 
 @dataclass(frozen=True)
+class GbfsVehicleType:
+    """A vehicle type: GBFS ``form_factor`` (``bicycle``, ``scooter_standing``, ...) and
+    ``propulsion_type`` (``human``, ``electric_assist``, ``electric``, ...)."""
+
+    vehicle_type_id: str
+    form_factor: str
+    propulsion_type: str
+
+
+@dataclass(frozen=True)
+class GbfsZoneRule:
+    """One rule of a geofencing zone; ``vehicle_type_ids`` None applies to every type.
+
+    ``ride_end_allowed`` is 3.0's ``ride_end_allowed`` or 2.3's ``ride_allowed`` (an undocked
+    ride may start and end in the zone); ``station_parking`` True means a vehicle may only be
+    left at a station there.
+    """
+
+    vehicle_type_ids: tuple[str, ...] | None
+    ride_end_allowed: bool
+    station_parking: bool = False
+
+
+@dataclass(frozen=True)
+class GbfsZone:
+    """A geofencing zone: its polygons (rings of (lon, lat), the first ring of each polygon its
+    outer boundary) and rules; zones listed first take precedence where zones overlap."""
+
+    polygons: tuple[tuple[tuple[tuple[float, float], ...], ...], ...]
+    rules: tuple[GbfsZoneRule, ...]
+
+
+@dataclass(frozen=True)
 class GbfsFeed:
     """One snapshot of a system: its version, stations, vehicles and freshness."""
 
@@ -78,6 +114,10 @@ class GbfsFeed:
     stations: tuple[GbfsStation, ...]
     vehicles: tuple[GbfsVehicle, ...]
     files: tuple[str, ...]      # names of the files read
+    vehicle_types: tuple[GbfsVehicleType, ...] = ()
+    zones: tuple[GbfsZone, ...] = ()
+    #: 3.0 ``global_rules`` (rules outside every zone); empty: riding ends anywhere
+    global_rules: tuple[GbfsZoneRule, ...] = ()
 
     def is_stale(self, now: datetime) -> bool:
         """True if ``now`` (aware) is past :attr:`expires_at`."""
@@ -95,8 +135,43 @@ def read_gbfs(source: str | Path | Iterable[str | Path]) -> GbfsFeed:
         a station or vehicle without id or with coordinates out of range, a negative count,
         a status for an unknown station, or neither stations nor vehicles.
     """
-    paths = _paths(source)
-    docs = {name: _load(path) for name, path in paths.items()}
+    return gbfs_from_documents(read_gbfs_documents(source))
+
+
+def read_gbfs_documents(source: str | Path | Iterable[str | Path]) -> dict[str, bytes]:
+    """The bytes of a folder's (or a list's) GBFS files, by file name, unparsed.
+
+    Raises
+    ------
+    GbfsError
+        A missing or oversized file, or neither station_information nor a vehicle file.
+    """
+    return {name: _read_bytes(path) for name, path in _paths(source).items()}
+
+
+def gbfs_from_documents(documents: Mapping[str, bytes]) -> GbfsFeed:
+    """A snapshot from file contents already fetched (``{"station_information.json": b"..."}``).
+
+    Raises
+    ------
+    GbfsError
+        As :func:`read_gbfs`; also for a name outside :data:`GBFS_FILES` or a missing
+        station_information/vehicle file.
+    """
+    names = set(documents)
+    unknown = sorted(names - set(GBFS_FILES))
+    if unknown:
+        raise GbfsError(f"{unknown[0]}: not a GBFS file this reader knows", path=unknown[0])
+    _check_roles(names, "the feed")
+    docs = {}
+    for name, data in documents.items():
+        if len(data) > MAX_GBFS_FILE_BYTES:
+            raise GbfsError(f"{name}: larger than {MAX_GBFS_FILE_BYTES // 2**20} MB", path=name)
+        docs[name] = _parse(name, data)
+    return _feed(docs)
+
+
+def _feed(docs: Mapping[str, Mapping[str, Any]]) -> GbfsFeed:
     versions = {name: _version(name, doc) for name, doc in docs.items()}
     if len(set(versions.values())) > 1:
         listed = ", ".join(f"{n} {v}" for n, v in sorted(versions.items()))
@@ -115,8 +190,19 @@ def read_gbfs(source: str | Path | Iterable[str | Path]) -> GbfsFeed:
     last = min(t for t, _ in times.values())
     ttl = min(s for _, s in times.values())
     expires = min(t + timedelta(seconds=s) for t, s in times.values())
+    types = _vehicle_types(docs)
+    zones, global_rules = _zones(docs, version)
+    known_types = {t.vehicle_type_id for t in types}
+    if types:
+        for i, vehicle in enumerate(vehicles):
+            if vehicle.vehicle_type_id is not None and vehicle.vehicle_type_id not in known_types:
+                vname = "vehicle_status.json" if version.startswith("3") else "free_bike_status.json"
+                key = "vehicles" if version.startswith("3") else "bikes"
+                raise _bad(vname, f"data.{key}[{i}].vehicle_type_id",
+                           f"{vehicle.vehicle_type_id!r} is not in vehicle_types.json")
     return GbfsFeed(version=version, last_updated=last, ttl_s=ttl, expires_at=expires,
-                    stations=stations, vehicles=vehicles, files=tuple(sorted(docs)))
+                    stations=stations, vehicles=vehicles, files=tuple(sorted(docs)),
+                    vehicle_types=types, zones=zones, global_rules=global_rules)
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -138,26 +224,37 @@ def _paths(source) -> dict[str, Path]:
                 raise GbfsError(f"{path}: no such file", path=str(path))
             found[path.name] = path
         where = ", ".join(str(Path(i)) for i in items)
+    _check_roles(set(found), where)
+    return found
+
+
+def _check_roles(found: set[str], where: str) -> None:
     if "station_information.json" not in found and not (
-            {"free_bike_status.json", "vehicle_status.json"} & set(found)):
+            {"free_bike_status.json", "vehicle_status.json"} & found):
         raise GbfsError(f"{where}: no station_information.json, free_bike_status.json or "
                         f"vehicle_status.json", path=where)
     if "station_status.json" in found and "station_information.json" not in found:
         raise GbfsError(f"{where}: station_status.json without station_information.json",
                         path=where)
-    return found
 
 
-def _load(path: Path) -> Mapping[str, Any]:
+def _read_bytes(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_GBFS_FILE_BYTES:
             raise GbfsError(f"{path.name}: larger than {MAX_GBFS_FILE_BYTES // 2**20} MB",
                             path=path.name)
-        doc = json.loads(path.read_bytes())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise GbfsError(f"{path.name}: not readable JSON ({err})", path=path.name) from err
+        return path.read_bytes()
+    except OSError as err:
+        raise GbfsError(f"{path.name}: not readable ({err})", path=path.name) from err
+
+
+def _parse(name: str, data: bytes) -> Mapping[str, Any]:
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise GbfsError(f"{name}: not readable JSON ({err})", path=name) from err
     if not isinstance(doc, dict):
-        raise GbfsError(f"{path.name}: the top level must be a JSON object", path=path.name)
+        raise GbfsError(f"{name}: the top level must be a JSON object", path=name)
     return doc
 
 
@@ -265,6 +362,94 @@ def _vehicles(docs: Mapping[str, Mapping[str, Any]], version: str,
                                station_id=station,
                                is_reserved=_flag(name, row, "is_reserved", where, False),
                                is_disabled=_flag(name, row, "is_disabled", where, False)))
+    return tuple(out)
+
+
+def _vehicle_types(docs: Mapping[str, Mapping[str, Any]]) -> tuple[GbfsVehicleType, ...]:
+    name = "vehicle_types.json"
+    if name not in docs:
+        return ()
+    out: dict[str, GbfsVehicleType] = {}
+    for i, row in enumerate(_data(name, docs[name], "vehicle_types")):
+        where = f"data.vehicle_types[{i}]"
+        tid = _id(name, row, "vehicle_type_id", where)
+        if tid in out:
+            raise _bad(name, f"{where}.vehicle_type_id", f"{tid!r} appears twice")
+        out[tid] = GbfsVehicleType(tid, _id(name, row, "form_factor", where),
+                                   _id(name, row, "propulsion_type", where))
+    return tuple(out.values())
+
+
+def _zones(docs: Mapping[str, Mapping[str, Any]],
+           version: str) -> tuple[tuple[GbfsZone, ...], tuple[GbfsZoneRule, ...]]:
+    name = "geofencing_zones.json"
+    if name not in docs:
+        return (), ()
+    data = docs[name].get("data")
+    if not isinstance(data, dict):
+        raise _bad(name, "data", "must be an object")
+    collection = data.get("geofencing_zones")
+    if not isinstance(collection, dict) or not isinstance(collection.get("features"), list):
+        raise _bad(name, "data.geofencing_zones", "must be a GeoJSON FeatureCollection")
+    zones = []
+    for i, feature in enumerate(collection["features"]):
+        where = f"data.geofencing_zones.features[{i}]"
+        if not isinstance(feature, dict):
+            raise _bad(name, where, "must be a GeoJSON Feature")
+        props = feature.get("properties")
+        rules = props.get("rules", []) if isinstance(props, dict) else None
+        zones.append(GbfsZone(polygons=_polygons(name, feature.get("geometry"), where),
+                              rules=_rules(name, rules, f"{where}.properties.rules", version)))
+    global_rules: tuple[GbfsZoneRule, ...] = ()
+    if version.startswith("3"):
+        global_rules = _rules(name, data.get("global_rules", []), "data.global_rules", version)
+    return tuple(zones), global_rules
+
+
+def _polygons(name: str, geometry: Any, where: str):
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if kind not in ("Polygon", "MultiPolygon") or not isinstance(coords, list):
+        raise _bad(name, f"{where}.geometry", "must be a GeoJSON Polygon or MultiPolygon")
+    polygons = [coords] if kind == "Polygon" else coords
+    out = []
+    for p, polygon in enumerate(polygons):
+        rings = []
+        for r, ring in enumerate(polygon if isinstance(polygon, list) else [None]):
+            points = []
+            for point in ring if isinstance(ring, list) else [None]:
+                lat, lon = _coords(name, {"lon": point[0], "lat": point[1]}
+                                   if isinstance(point, list) and len(point) >= 2 else {},
+                                   f"{where}.geometry.coordinates[{p}][{r}]", required=True)
+                points.append((lon, lat))
+            if len(points) < 4:
+                raise _bad(name, f"{where}.geometry.coordinates[{p}][{r}]",
+                           "a ring needs at least 4 positions")
+            rings.append(tuple(points))
+        out.append(tuple(rings))
+    return tuple(out)
+
+
+def _rules(name: str, rules: Any, where: str, version: str) -> tuple[GbfsZoneRule, ...]:
+    if not isinstance(rules, list):
+        raise _bad(name, where, "must be a list")
+    end_key = "ride_end_allowed" if version.startswith("3") else "ride_allowed"
+    types_key = "vehicle_type_ids" if version.startswith("3") else "vehicle_type_id"
+    out = []
+    for i, rule in enumerate(rules):
+        at = f"{where}[{i}]"
+        if not isinstance(rule, dict):
+            raise _bad(name, at, "must be an object")
+        types = rule.get(types_key)
+        if types is not None and (not isinstance(types, list)
+                                  or not all(isinstance(t, str) for t in types)):
+            raise _bad(name, f"{at}.{types_key}", f"must be a list of strings, got {types!r}")
+        if not isinstance(rule.get(end_key), bool):
+            raise _bad(name, f"{at}.{end_key}", f"must be true or false, got "
+                                                f"{rule.get(end_key)!r}")
+        out.append(GbfsZoneRule(vehicle_type_ids=None if types is None else tuple(types),
+                                ride_end_allowed=rule[end_key],
+                                station_parking=_flag(name, rule, "station_parking", at, False)))
     return tuple(out)
 
 

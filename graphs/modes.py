@@ -97,9 +97,10 @@ ALL_MODE_NAMES = (*STREET_MODES, TRANSIT, *TRANSIT_MODES)
 _SEPARATORS = re.compile(r"[,+、]")
 
 #: Street modes that may be written ``X+transit`` (access to transit by X): the own bike
-#: (``planner.access``), a car by fuel parked near a station, an EV left at a charging pile and
-#: a taxi dropping the traveller at the station (``planner.park_ride``).
-ACCESS_MODES = ("bike", *CAR_MODES)
+#: (``planner.access``), a shared bike (``planner.bikeshare``: also from transit to the
+#: destination), a car by fuel parked near a station, an EV left at a charging pile and a taxi
+#: dropping the traveller at the station (``planner.park_ride``).
+ACCESS_MODES = ("bike", "bikeshare", *CAR_MODES)
 _ENTRY_SEPARATORS = re.compile(r"[,、]")
 
 # GTFS basic route types (0-12) and the extended ("Hierarchical Vehicle Type") ranges.

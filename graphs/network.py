@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import ArtifactError
 from .factors import FactorTable, factor_table_from_dict
+from .gbfs import GbfsFeed, gbfs_from_documents
 
 __all__ = ["StreetLayer", "Timetable", "ChargingStations", "Parkings", "PARKING_KINDS", "Network",
            "manifest_timezone", "manifest_bbox"]
@@ -206,6 +207,8 @@ class Network:
     charging_stations: ChargingStations
     extra: dict[str, Any] = field(default_factory=dict)
     parkings: Parkings = field(default_factory=Parkings.empty)
+    #: the GBFS files baked in by ``tanlu build --gbfs`` (file name -> bytes, as fetched)
+    gbfs_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def timezone(self) -> str:
@@ -216,6 +219,17 @@ class Network:
     def bbox(self) -> tuple[float, float, float, float] | None:
         """``(west, south, east, north)`` of the street network in WGS84 degrees, if recorded."""
         return manifest_bbox(self.manifest)
+
+    @cached_property
+    def gbfs(self) -> GbfsFeed | None:
+        """The bike-share snapshot of :attr:`gbfs_files`, parsed once (None without one).
+
+        Raises
+        ------
+        GbfsError
+            If the files are not a valid GBFS 2.3/3.0 snapshot.
+        """
+        return gbfs_from_documents(self.gbfs_files) if self.gbfs_files else None
 
     @cached_property
     def factors(self) -> FactorTable:

@@ -50,6 +50,7 @@ class OsmStreets:
     charging: list[OsmFeature]
     report: dict[str, int]
     parking: list[OsmFeature] = field(default_factory=list)  # PARKING_AMENITIES
+    bike_rental: list[OsmFeature] = field(default_factory=list)  # amenity=bicycle_rental
 
 
 def read_osm(path: str | os.PathLike, *, progress: bool = False) -> OsmStreets:
@@ -75,7 +76,7 @@ def read_osm(path: str | os.PathLike, *, progress: bool = False) -> OsmStreets:
     except RuntimeError as err:
         raise OsmError(f"{path}: not a readable OSM file ({err})", path=str(path)) from err
     return OsmStreets(pieces=state.pieces, charging=state.charging, report=state.report(),
-                      parking=state.parking)
+                      parking=state.parking, bike_rental=state.bike_rental)
 
 
 def _check_file(path: Path) -> None:
@@ -93,6 +94,7 @@ class _ReadState:
         self.pieces: list[WayPiece] = []
         self.charging: list[OsmFeature] = []
         self.parking: list[OsmFeature] = []
+        self.bike_rental: list[OsmFeature] = []
         self.ways_read = 0
         self.ways_clipped = 0
         self.ways_dropped = 0
@@ -107,6 +109,9 @@ class _ReadState:
             if target is not None:
                 lonlat = ((obj.location.lon, obj.location.lat),)
                 target.append(OsmFeature("node", obj.id, dict(obj.tags), lonlat))
+            elif amenity == "bicycle_rental":  # bike-share stations (nodes)
+                lonlat = ((obj.location.lon, obj.location.lat),)
+                self.bike_rental.append(OsmFeature("node", obj.id, dict(obj.tags), lonlat))
             return
         if not isinstance(obj, osmium.osm.Way):  # the processor reads nodes and ways only
             return

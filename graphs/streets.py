@@ -19,7 +19,7 @@ from .charging import charging_stations_from_features
 from .errors import OsmError
 from .modes import STREET_LAYERS
 from .network import PARKING_KINDS, ChargingStations, Parkings, StreetLayer
-from .osm_reader import WayPiece, read_osm
+from .osm_reader import OsmFeature, WayPiece, read_osm
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -63,6 +63,8 @@ class StreetsResult:
     pieces: list[WayPiece] = field(repr=False, default_factory=list)
     speeds_kph: dict[str, float | None] = field(repr=False, default_factory=dict)
     parkings: Parkings = field(default_factory=Parkings.empty)
+    #: ``amenity=bicycle_rental`` nodes (bike-share stations; ``graphs._bikeshare_build``)
+    bike_rental: list[OsmFeature] = field(repr=False, default_factory=list)
 
     @cached_property
     def graphs(self) -> dict[str, nx.MultiDiGraph]:
@@ -108,8 +110,9 @@ def build_streets(osm_path: str | os.PathLike, *, walk_speed_kph: float = WALK_S
     for code, kind in enumerate(PARKING_KINDS):
         report[kind] = int((parkings.kind == code).sum())
     report["park_ride_tagged"] = int((parkings.park_ride >= 0).sum())
+    report["bicycle_rentals"] = len(data.bike_rental)
     return StreetsResult(layers=layers, charging=charging, report=report, pieces=data.pieces,
-                         speeds_kph=speeds, parkings=parkings)
+                         speeds_kph=speeds, parkings=parkings, bike_rental=data.bike_rental)
 
 
 def __getattr__(name: str) -> Any:

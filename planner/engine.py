@@ -7,14 +7,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graphs.gbfs import GbfsFeed
 from graphs.geodesy import haversine_m
 from graphs.modes import CAR_MODES, MODES
 from graphs.network import Network
 
+from ._share_legs import ShareQuery
 from ._sources import points_rules_of
 from .access import ParkingStops, bike_access, parking_stops
 from .baseline import plan_baseline
 from .bike_on_board import StopBikeNodes, bike_on_board_options, stop_bike_nodes
+from .bikeshare import MAX_SHARE_WALK_M, RIDE_NOTE, ShareSystem, compile_share_system
 from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
 from .itineraries import assemble_itinerary, street_leg
 from .methodology import Methodology, methodology_of, reduction_for_legs
@@ -69,7 +72,36 @@ class Planner:
         self._parking: ParkingStops | None = None  # bike parking stops, built on first use
         self.park_ride = ParkRide(network, self.graphs, self.snappers, self.piles)
         self._stop_bike: StopBikeNodes | None = None  # stops on the bike layer, on first use
+        #: shared bikes in force (``planner.bikeshare``); replaced whole, in one assignment, by
+        #: :meth:`set_bikeshare` (a live feed's poller) — the artifact's snapshot is compiled on
+        #: first use
+        self.bikeshare: ShareSystem | None = None
+        self._gbfs_snapshot = network.gbfs
+        self._no_bikeshare: tuple[str, ...] = ()  # why a configured feed is unavailable
         self._default_rules = points_rules_of(None)  # parsed once, not per query
+
+    def set_bikeshare(self, feed: GbfsFeed | None, *, live: bool,
+                      notices: tuple[str, ...] = ()) -> ShareSystem | None:
+        """Compile ``feed`` (None: no shared bikes) and put it in force for new queries.
+
+        ``notices`` (e.g. a live feed fell back to its last good snapshot; with ``feed`` None,
+        why shared bikes are unavailable) go into every answer that asks for shared bikes.
+        """
+        system = None
+        self._no_bikeshare = tuple(notices) if feed is None else ()
+        if feed is not None and "walk" in self.graphs and "bike" in self.graphs:
+            system = compile_share_system(
+                feed, walk=self.graphs["walk"], bike=self.graphs["bike"], snappers=self.snappers,
+                timetable=self.network.timetable, factor_keys=frozenset(self.factors.entries),
+                live=live, extra_notices=notices)
+        self._gbfs_snapshot = None
+        self.bikeshare = system
+        return system
+
+    def _share_system(self) -> ShareSystem | None:
+        if self._gbfs_snapshot is not None and self.bikeshare is None:
+            self.set_bikeshare(self._gbfs_snapshot, live=False)
+        return self.bikeshare
 
     def plan(self, query: Query, *, rules: Any = None,
              methodology: Methodology | str | None = None) -> Plan:
@@ -99,7 +131,7 @@ class Planner:
         car_path = self._street_path("car", snaps)
         baseline = self._baseline(car_path, snaps, crow_m)
         options: list[list[Leg]] = []
-        options += self._street_options(query, snaps, crow_m, car_path)
+        options += self._street_options(query, snaps, crow_m, car_path, notices)
         if "transit" in query.modes:
             faster = covering_leg(options)
             options += self._transit_options(query, snaps, notices, faster)
@@ -170,7 +202,7 @@ class Planner:
         layers = {layer for m in query.modes if m in MODES and (layer := MODES[m].layer)}
         if "transit" in query.modes:
             layers.add("walk")
-        if "bike" in query.access_modes:
+        if query.access_modes & {"bike", "bikeshare"}:
             layers.add("bike")
         if query.access_modes & set(CAR_MODES):
             layers |= {"car", "walk"}
@@ -224,7 +256,7 @@ class Planner:
         return plan_baseline(car_path, crow_m=crow_m, connector_m=connector_m, factors=self.factors)
 
     def _street_options(self, query: Query, snaps, crow_m: float,
-                        car_path: StreetPath | None) -> list[list[Leg]]:
+                        car_path: StreetPath | None, notices: list[str]) -> list[list[Leg]]:
         out: list[list[Leg]] = []
         bike_path = (self._street_path("bike", snaps)
                      if any(m in query.modes for m in _BIKE_MODES) else None)
@@ -232,6 +264,11 @@ class Planner:
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "bikeshare": query.bike_speed_mps, "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
+            if mode == "bikeshare" and (self._share_system() is not None or self._no_bikeshare):
+                trip = self._share_trip(query, snaps, notices)
+                if trip is not None:
+                    out.append(trip)
+                continue
             if mode == "walk":
                 path, layer = walk_path, "walk"
             elif mode in _BIKE_MODES:
@@ -244,6 +281,36 @@ class Planner:
                 continue
             out.append([self._street_leg(mode, layer, path, snaps, query, speeds.get(mode))])
         return out
+
+    def _share_query(self, query: Query, snaps, system: ShareSystem, *, origin_tree=None,
+                     destination_tree=None) -> ShareQuery | None:
+        """Shared-bike searches of one query (walk trees to ``MAX_SHARE_WALK_M`` if not given)."""
+        o, d = snaps.get(("origin", "walk")), snaps.get(("destination", "walk"))
+        db = snaps.get(("destination", "bike"))
+        if o is None or d is None:
+            return None
+        walk = self.graphs["walk"]
+        if origin_tree is None:
+            origin_tree = search(walk, o.node, limit=max(0.0, MAX_SHARE_WALK_M - o.distance_m))
+        if destination_tree is None:
+            destination_tree = search(walk, d.node, reverse=True,
+                                      limit=max(0.0, MAX_SHARE_WALK_M - d.distance_m))
+        return ShareQuery(system, walk=walk, bike=self.graphs["bike"], query=query,
+                          timetable=self.network.timetable, origin_tree=origin_tree,
+                          origin_snap_m=o.distance_m, destination_tree=destination_tree,
+                          destination_snap_m=d.distance_m,
+                          destination_bike=(db.node, db.distance_m) if db else (-1, 0.0),
+                          factors=self.factors, whole_trip="bikeshare" in query.modes)
+
+    def _share_trip(self, query: Query, snaps, notices: list[str]) -> list[Leg] | None:
+        """The door-to-door shared ride (``bikeshare``) with the feed in force, or None."""
+        system = self.bikeshare
+        if system is None:
+            notices.extend(self._no_bikeshare)
+            return None
+        notices.extend(n for n in system.notices() if n not in notices)
+        sq = self._share_query(query, snaps, system)
+        return None if sq is None else sq.trip_legs()
 
     def _street_leg(self, mode: str, layer: str, path: StreetPath, snaps, query: Query,
                     speed: float | None) -> Leg:
@@ -301,17 +368,29 @@ class Planner:
         g_bike = float(self.factors.g_per_pkm("bike")) if bike is not None else 0.0
         out = []
         within_s = None if faster is None else faster.duration_s
+        share = self._transit_share(query, snaps, notices, origin_tree, destination_tree)
+        # shared bikes emitting what walking emits join the walk access of one search (the
+        # quicker per stop, as for the own bike); otherwise a second search finds their journeys
+        joined = share if share is not None and share.emits_as_walking() else None
+        found: list[tuple[Query, Any, ShareQuery | None, bool]]
         if query.window_s > 0:
-            found, _ = window_journeys(self.transit, query, access, egress, within_s=within_s,
+            pairs, _ = window_journeys(self.transit, query, access, egress, within_s=within_s,
                                        bike=bike)
+            found = [(at, j, None, False) for at, j in pairs]
         else:
-            found = [(query, j) for j in self.transit.journeys(query, access, egress,
-                                                                within_s=within_s, bike=bike)]
-        for at, journey in found:
+            found = [(query, j, joined, False) for j in self.transit.journeys(
+                query, access, egress, within_s=within_s, bike=bike, share=joined)]
+        if share is not None and joined is None:
+            found += [(query, j, share, True) for j in self.transit.journeys(
+                query, access, egress, within_s=within_s, bike=bike, share=share)]
+        for at, journey, sq, second in found:
             legs = self.transit.legs(journey, at, origin_tree=origin_tree,
                                      destination_tree=destination_tree,
                                      origin_snap_m=o.distance_m, destination_snap_m=d.distance_m,
-                                     walk_g_per_pkm=g_walk, bike=bike, bike_g_per_pkm=g_bike)
+                                     walk_g_per_pkm=g_walk, bike=bike, bike_g_per_pkm=g_bike,
+                                     share=sq)
+            if second and not any(leg.note == RIDE_NOTE for leg in legs):
+                continue  # the walking journey, found by the first search
             if _within_limits(legs, at):
                 out.append(legs)
         if not out:
@@ -321,6 +400,27 @@ class Planner:
                 "no_transit_journey", max_walk_m=query.max_walk_m, date=str(service_date),
                 faster=None if faster is None else faster.mode))
         return out
+
+    def _transit_share(self, query: Query, snaps, notices: list[str], origin_tree,
+                       destination_tree) -> ShareQuery | None:
+        """Shared-bike access and egress of ``bikeshare+transit``, or None."""
+        if "bikeshare" not in query.access_modes:
+            return None
+        system = self._share_system()
+        if system is None and self._no_bikeshare:
+            notices.extend(self._no_bikeshare)
+            return None
+        if system is None:
+            notices.append(CodedText("no shared bikes: the network has no GBFS feed (tanlu build "
+                                     "--gbfs, tanlu serve --gbfs)", "no_gbfs"))
+            return None
+        if query.window_s > 0:
+            notices.append(CodedText("shared bikes are not planned in departure windows",
+                                     "no_gbfs_window"))
+            return None
+        notices.extend(n for n in system.notices() if n not in notices)
+        return self._share_query(query, snaps, system, origin_tree=origin_tree,
+                                 destination_tree=destination_tree)
 
     def _bike_access(self, query: Query, snaps):
         """Own-bike rides from the origin to parking stops (``bike+transit``), or None."""

@@ -60,8 +60,9 @@ class Query:
     # departure window: also plan every departure up to this many seconds after ``when``
     # (depart-at only; ``planner.window``); 0 plans the one departure time
     window_s: float = 0.0
-    # street modes reaching transit besides walking (``bike+transit`` -> {"bike"}); see
-    # ``graphs.modes.parse_trip_modes`` and ``planner.access``
+    # street modes reaching transit besides walking (``bike+transit`` -> {"bike"},
+    # ``bikeshare+transit`` -> {"bikeshare"}); see ``graphs.modes.parse_trip_modes``,
+    # ``planner.access`` and ``planner.bikeshare``
     access_modes: frozenset[str] = frozenset()
 
 
@@ -78,6 +79,7 @@ class Place:
     lon: float
     stop_id: str | None = None
     ref: str | None = None
+    station_id: str | None = None  # GBFS station_id of a bike-share station (planner.bikeshare)
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,10 @@ class Leg:
     scheduled_arrival: datetime | None = None
     realtime: bool = False
     # what happens where the leg ends: "park" (bike or car parked), "charge" (EV left at a
-    # pile), "drop-off" (dropped at the station); see planner.access and planner.park_ride
+    # pile), "drop-off" (dropped at the station); see planner.access and planner.park_ride;
+    # "rent", "ride", "return": the three legs of a shared bike (planner.bikeshare)
     note: str | None = None
+    vehicle_id: str | None = None  # GBFS vehicle_id of a free-floating shared vehicle
 
     @property
     def duration_s(self) -> float:

@@ -150,7 +150,8 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
         reduction_g = max(0.0, baseline_co2e_g - itinerary_g)
     reduction_g = max(0.0, float(reduction_g))
     blocked = [leg.mode for leg in legs if not _mode_qualifies(leg.mode, rules, charged_at_public_pile)]
-    qualifying = [leg for leg in legs if leg.mode not in blocked
+    # a leg without distance (renting or returning a shared bike, planner.bikeshare) is no ride
+    qualifying = [leg for leg in legs if leg.mode not in blocked and leg.distance_m > 0
                   and leg.distance_m >= rules.min_distance_m.get(leg.mode, 0.0)]
 
     def award(points: float, why: str) -> PointsAward:

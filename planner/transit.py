@@ -7,7 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -142,13 +142,15 @@ class TransitRouter:
     def journeys(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,  # noqa: PLR0913
                  within_s: float | None = None,
                  bike: StreetAccess | None = None, egress: StreetEgress | None = None,
-                 patterns: np.ndarray | None = None) -> list[Journey]:
+                 patterns: np.ndarray | None = None,
+                 share: ShareLike | None = None) -> list[Journey]:
         """Pareto journeys (arrival or departure, CO2e, transfers) of the query's service date
         whose last vehicle arrives at most ``MAX_TRANSIT_DURATION_S`` after the query time (the
         egress walk may end later) and, given ``within_s``, that reach the destination at most
         ``within_s`` after the query time (the duration of a street option that covers slower
         journeys, see ``pareto.covering_leg``). ``bike`` (own bike to parking stops) replaces
-        the walk at the stops it reaches sooner.
+        the walk at the stops it reaches sooner; ``share`` (shared bikes, ``planner.bikeshare``)
+        likewise at either end.
         """
         local = query.when.astimezone(self.tz)
         service_date = local.date()
@@ -162,6 +164,9 @@ class TransitRouter:
         if egress is not None:
             sooner = (egress.seconds >= 0) & ((egress_s < 0) | (egress.seconds < egress_s))
             egress_s = np.where(sooner, egress.seconds, egress_s).astype(np.int32)
+        if share is not None:
+            access_s = _sooner(share.access.seconds, access_s)
+            egress_s = _sooner(share.egress.seconds, egress_s)
         if query.arrive_by:
             start_s, access_s, egress_s = -start_s, egress_s, access_s
         allowed = (np.ones(len(day.dp_pattern), np.bool_) if query.transit_modes is None
@@ -220,10 +225,11 @@ class TransitRouter:
              destination_tree: ShortestPathTree, origin_snap_m: float,
              destination_snap_m: float, walk_g_per_pkm: float,
              bike: StreetAccess | None = None, bike_g_per_pkm: float = 0.0,
-             egress: StreetEgress | None = None) -> list[Leg]:
+             egress: StreetEgress | None = None, share: ShareLike | None = None) -> list[Leg]:
         """Access walk (or ``bike`` ride where the search took it), rides, transfer walks and
         egress walk (or ``egress`` ride where it reaches the last stop) with times and
-        geometry."""
+        geometry; ``share`` gives the shared-bike legs at either end where the search took
+        them."""
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
@@ -245,7 +251,14 @@ class TransitRouter:
                       + float(tt.stop_link_distance_m[first])) if node_in >= 0 else math.inf
         searched_s = (int(_walk_seconds(np.array([searched_m]), speed)[0])
                       if searched_m <= query.max_walk_m else -1)  # as the search saw it
-        if bike is not None and bike.faster_than(first, searched_s):
+        head: list[Leg] = []
+        in_s = searched_s  # the search's access at the first stop: walk, own bike, share
+        if bike is not None and int(bike.seconds[first]) >= 0:
+            in_s = int(bike.seconds[first]) if in_s < 0 else min(in_s, int(bike.seconds[first]))
+        if share is not None and share.access.faster_than(first, in_s):
+            head = share.access_legs(first, rides[0].from_place, rides[0].departure)
+            access = head[0]
+        elif bike is not None and bike.faster_than(first, searched_s):
             access = bike.leg(first, origin=origin, stop_place=rides[0].from_place,
                               board=rides[0].departure, g_per_pkm=bike_g_per_pkm)
         else:
@@ -258,7 +271,21 @@ class TransitRouter:
             access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
                               duration_s=float(access_s), departure=leave, geometry=geometry_in,
                               g_per_pkm=walk_g_per_pkm)
-        if egress is not None and int(egress.seconds[last]) >= 0:
+        tail: list[Leg] = []
+        if share is not None:  # the search's egress at the last stop: walk, own bike, share
+            node_out = int(tt.stop_walk_node[last])
+            out_m = (destination_snap_m + float(destination_tree.dist[node_out])
+                     + float(tt.stop_link_distance_m[last])) if node_out >= 0 else math.inf
+            out_s = (int(_walk_seconds(np.array([out_m]), speed)[0])
+                     if out_m <= query.max_walk_m else -1)
+            if egress is not None and int(egress.seconds[last]) >= 0:
+                out_s = int(egress.seconds[last]) if out_s < 0 else min(
+                    out_s, int(egress.seconds[last]))
+            if share.egress.faster_than(last, out_s):
+                tail = share.egress_legs(last, rides[-1].to_place, rides[-1].arrival)
+        if tail:
+            out = tail[-1]
+        elif egress is not None and int(egress.seconds[last]) >= 0:
             out = egress.egress_leg(last, stop_place=rides[-1].to_place,
                                     destination=destination, alight=rides[-1].arrival)
         else:
@@ -272,9 +299,12 @@ class TransitRouter:
                            duration_s=float(_walk_seconds(np.array([egress_m]), speed)[0]),
                            departure=rides[-1].arrival, geometry=geometry_out,
                            g_per_pkm=walk_g_per_pkm)
-        return [leg for leg in (access, *rides, out)
+        # a walk at either end shorter than MIN_WALK_LEG_M is left out (shared-bike legs are
+        # kept: renting and returning have no distance)
+        short = [leg for leg, shared in ((access, head), (out, tail)) if not shared]
+        return [leg for leg in (*(head or [access]), *rides, *(tail or [out]))
                 if leg.trip_id is not None or leg.distance_m >= MIN_WALK_LEG_M
-                or leg is not access and leg is not out]
+                or all(leg is not end for end in short)]
 
     def _stop_place(self, stop: int) -> Place:
         tt = self.timetable
@@ -356,6 +386,23 @@ class TransitRouter:
         if path is None:
             return (start, end)
         return street_geometry(self.walk.layer, path.edges, start, end)
+
+
+class ShareLike(Protocol):
+    """What the transit search needs of shared bikes (``planner.bikeshare.ShareQuery``)."""
+
+    access: Any   # .seconds per stop (-1 none), .faster_than(stop, walk_s)
+    egress: Any
+
+    def access_legs(self, stop: int, stop_place: Place, board: Any) -> list[Leg]: ...
+
+    def egress_legs(self, stop: int, stop_place: Place, alight: Any) -> list[Leg]: ...
+
+
+def _sooner(other_s: np.ndarray, walk_s: np.ndarray) -> np.ndarray:
+    """Per stop, ``other_s`` where it exists and beats walking (-1: none), else ``walk_s``."""
+    sooner = (other_s >= 0) & ((walk_s < 0) | (other_s < walk_s))
+    return np.where(sooner, other_s, walk_s).astype(np.int32)
 
 
 def _horizon_s(within_s: float) -> int:

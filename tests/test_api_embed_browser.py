@@ -228,3 +228,30 @@ def test_embed_marks_the_car_park_of_a_park_and_ride(real_server, browser, tmp_p
 def _rgb(hex_color: str) -> str:
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
+def test_embed_draws_shared_bike_legs_with_their_own_colours(poa_network, browser):
+    """Rent and return are markers in their own colours; the ride is in bikeshare's."""
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+
+    from api.app import create_app
+    from api.embed_view import STATION_COLORS
+    from api.state import EXTENSION_KEY
+    from graphs.gbfs import read_gbfs
+
+    gbfs = Path(__file__).parent / "fixtures" / "gbfs_poa" / "v2.3"
+    app = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
+                      "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
+    app.extensions[EXTENSION_KEY].get(None).plan.planner.set_bikeshare(read_gbfs(gbfs), live=True)
+    httpd, thread, url = _serve(app)
+    try:
+        query = ("from=-30.0064,-51.1985&to=-30.0275,-51.2270&at=2019-05-13T08:00:00"
+                 "&modes=bikeshare")
+        browser.get(f"{url}/embed?{query}")
+        _wait(browser, lambda d: len(_leg_strokes(d)) == 4)
+        assert _leg_strokes(browser) == [MODES["walk"].color, STATION_COLORS["rent"],
+                                         MODES["bikeshare"].color, STATION_COLORS["return"]]
+        assert browser.find_elements(By.CSS_SELECTOR, "#map .tanlu-station-rent")
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)

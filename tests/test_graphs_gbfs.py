@@ -132,3 +132,35 @@ def test_unreadable_and_missing_files(tmp_path):
         read_gbfs([tmp_path / "stops.txt"])
     with pytest.raises(GbfsError, match="no such file"):
         read_gbfs([tmp_path / "station_information.json"])
+
+
+def test_osm_bicycle_rental_nodes_join_the_snapshot(tmp_path, fixtures_dir):
+    """An OSM bike-share station is read with the streets and baked as a docking station."""
+    import re
+
+    from graphs._bikeshare_build import with_osm_rentals
+    from graphs.build import build_network
+    from graphs.gbfs import gbfs_from_documents, read_gbfs_documents
+    from graphs.osm_reader import OsmFeature
+
+    text = (fixtures_dir / "small_town.osm").read_text(encoding="utf-8")
+    first = text.index("<node ")
+    node = ('<node id="990001" lat="{lat}" lon="{lon}" version="1">'
+            '<tag k="amenity" v="bicycle_rental"/><tag k="name" v="Praça"/>'
+            '<tag k="capacity" v="12"/></node>\n')
+    lat, lon = map(float, re.search(r'lat="([-\d.]+)" lon="([-\d.]+)"', text[first:]).groups())
+    osm = tmp_path / "town.osm"
+    osm.write_text(text[:first] + node.format(lat=lat, lon=lon) + text[first:], encoding="utf-8")
+    network = build_network(osm_path=osm)
+    (station,) = network.gbfs.stations
+    assert (station.station_id, station.name, station.capacity) == ("osm:node/990001", "Praça", 12)
+    assert station.bikes_available is None  # OSM has no status: assumed available, said so
+    assert network.manifest["report"]["streets"]["bicycle_rentals"] == 1
+    # merged into a 3.0 feed (a localised name); a node at a GBFS station is that station
+    files = read_gbfs_documents(FIXTURE / "v3.0")
+    at_mercado = OsmFeature("node", 1, {"amenity": "bicycle_rental"}, ((-51.22801, -30.02601),))
+    elsewhere = OsmFeature("node", 2, {"name": "Nova"}, ((-51.20, -30.03),))
+    merged = gbfs_from_documents(with_osm_rentals(files, [at_mercado, elsewhere],
+                                                  built_at=UTC_11))
+    assert [s.station_id for s in merged.stations][-1] == "osm:node/2"
+    assert len(merged.stations) == len(gbfs_from_documents(files).stations) + 1

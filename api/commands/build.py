@@ -41,6 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="electricity grid of the table (cn: national, north_china, northeast, "
                         "east_china, central_china, northwest, south, southwest); "
                         "electricity-derived factors are re-derived from it")
+    p.add_argument("--gbfs", metavar="DIR_OR_URL",
+                   help="bike-share snapshot baked into the artifact for shared bikes: a folder "
+                        "of GBFS 2.3/3.0 files or a gbfs.json URL (its availability then stands "
+                        "for every query's; `tanlu serve --gbfs` polls a live feed instead)")
     p.add_argument("--out", required=True, help="artifact to write, e.g. city.tanlu")
     p.add_argument("--walk-speed-kph", type=float, default=None)
     p.add_argument("--bike-speed-kph", type=float, default=None)
@@ -63,18 +67,40 @@ def run(args: argparse.Namespace) -> int:
                                   encoding=args.encoding)
     if args.timezone is not None:
         check_timezone(args.timezone)
+    gbfs_files = _gbfs_files(args.gbfs) if args.gbfs else None
     network = build_network(osm_path=osm, gtfs_paths=gtfs, line_tables=tables,
                             lines_timezone=args.timezone,
                             factors=args.factors, grid=args.grid, out_path=args.out,
-                            progress=not args.quiet, **options)
+                            progress=not args.quiet, gbfs_files=gbfs_files, **options)
     m = network.manifest
     layers = ", ".join(f"{n} {l.n_nodes:,} nodes/{l.n_edges:,} edges"
                        for n, l in network.streets.items())
     stops = network.timetable.n_stops if network.timetable is not None else 0
     trips = network.timetable.n_trips if network.timetable is not None else 0
+    shared = m.get("gbfs")
+    bikes = (f"; GBFS {shared['version']} of {shared['last_updated']}: {shared['stations']} "
+             f"stations, {shared['vehicles']} vehicles" if shared else "")
     print(f"wrote {args.out}: {layers}; {stops:,} stops, {trips:,} trips; "
-          f"factors {m['factor_table']}, grid {m['grid']}; {m['build_seconds']} s", file=sys.stderr)
+          f"factors {m['factor_table']}, grid {m['grid']}{bikes}; {m['build_seconds']} s",
+          file=sys.stderr)
     return 0
+
+
+def _gbfs_files(location: str) -> dict[str, bytes]:
+    """The GBFS files at ``location``, validated before the (long) build starts.
+
+    Raises
+    ------
+    GbfsError
+        Unreadable or invalid.
+    """
+    from graphs.gbfs import gbfs_from_documents
+
+    from ..gbfs_live import fetch_gbfs_documents
+
+    files = fetch_gbfs_documents(location)
+    gbfs_from_documents(files)
+    return files
 
 
 def read_line_table_args(lines: list[str], headways: list[str], *, crs: str,

@@ -55,6 +55,11 @@ def summarize_manifest(manifest: dict) -> str:
     report = manifest.get("report", {})
     lines += _streets(report.get("streets") or {}, manifest.get("layers", []))
     lines += _transit(report.get("transit") or {})
+    shared = manifest.get("gbfs")
+    if shared:  # tanlu build --gbfs, and OSM bicycle_rental stations
+        lines.append(f"bike share: GBFS {shared['version']} snapshot of {shared['last_updated']}: "
+                     f"{shared['stations']:,} stations, {shared['vehicles']:,} vehicles "
+                     f"({', '.join(shared['files'])})")
     lines += _factors(manifest.get("factors") or {})
     return "\n".join(lines)
 

@@ -48,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         f"{','.join(sorted(model.DEFAULT_MODES))}: the car is the baseline, "
                         "offered only when asked for); X+transit: transit reached by X: "
                         "bike+transit (own bike, parked or carried on board), "
+                        "bikeshare+transit (shared bikes of a GBFS feed, at either end), "
                         "car_petrol+transit (park-and-ride, any car fuel), car_bev+transit "
                         "(EV left at a pile), taxi+transit (dropped at the station)")
     p.add_argument("--own-bike", action="store_true",
@@ -209,14 +210,20 @@ def _number(text: str, field: str, *, integer: bool = False) -> float:
         raise QueryError(f"must be {kind}, got {text!r}", field=field) from None
 
 
+def _leg_word(leg) -> str:
+    """``bus 495``, ``walk``; a shared bike's ``rent``/``return`` legs by what is done."""
+    if leg.note in ("rent", "return"):
+        return leg.note
+    return f"{leg.mode} {leg.route_short_name}" if leg.route_short_name else leg.mode
+
+
 def _table(plan) -> str:
     tags = [",".join(sorted(it.tags)) or "-" for it in plan.itineraries]
     width = max([len("tags"), *map(len, tags)])
     rows = [f"{'tags':<{width}} {'depart':>8} {'arrive':>8} {'min':>5} {'CO2e g':>8} {'chg':>3} "
             f"{'points':>7}  legs"]
     for it, tag in zip(plan.itineraries, tags):
-        legs = " > ".join(leg.route_short_name and f"{leg.mode} {leg.route_short_name}"
-                          or leg.mode for leg in it.legs)
+        legs = " > ".join(_leg_word(leg) for leg in it.legs)
         rows.append(f"{tag:<{width}} {it.departure:%H:%M:%S} "
                     f"{it.arrival:%H:%M:%S} {it.duration_s / 60:5.1f} {it.co2e_g:8.1f} "
                     f"{it.transfers:3d} {it.points.points:7.1f}  {legs}")

@@ -57,6 +57,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--realtime-interval", type=_positive_int, default=30,
                         help="seconds between realtime polls (default 30); a feed older than "
                              "3 intervals is dropped for the schedule")
+    parser.add_argument("--gbfs", action="append", default=[], metavar="[CITY=]URL_OR_DIR",
+                        help="live bike-share feed (a gbfs.json URL or a folder of GBFS 2.3/3.0 "
+                             "files) for shared bikes, polled by every worker as its ttl asks; "
+                             "CITY= for a city other than the default; repeatable")
+    parser.add_argument("--gbfs-interval", type=_positive_int, default=60,
+                        help="longest seconds between GBFS polls (default 60); a broken or "
+                             "expired feed keeps the last good one, with a notice")
     parser.add_argument("--no-access-log", action="store_true",
                         help="do not log one line per request")
     parser.add_argument("--methodology", default=None,
@@ -112,7 +119,8 @@ def _config(args: argparse.Namespace, networks) -> dict[str, Any]:
     """The app's config: the environment's settings, overridden by the command's options."""
     config: dict[str, Any] = {"TANLU_USE_ENV": True, "TANLU_NETWORKS": networks,
                               "TANLU_REALTIME": args.realtime,
-                              "TANLU_REALTIME_INTERVAL_S": args.realtime_interval}
+                              "TANLU_REALTIME_INTERVAL_S": args.realtime_interval,
+                              "TANLU_GBFS": args.gbfs, "TANLU_GBFS_INTERVAL_S": args.gbfs_interval}
     for key, value in (("TANLU_METHODOLOGY", args.methodology),
                        ("TANLU_POINTS_RULES", args.rules), ("TANLU_PILE_LIST", args.pile_list)):
         if value is not None:
@@ -145,9 +153,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def _watch(app: Flask) -> None:
     """Start a worker's reload watcher and realtime poller (each checks at once)."""
     app.extensions["tanlu"].watch()
-    poller = app.extensions.get("tanlu_realtime")
-    if poller is not None:
-        poller.watch()
+    for key in ("tanlu_realtime", "tanlu_gbfs"):
+        poller = app.extensions.get(key)
+        if poller is not None:
+            poller.watch()
 
 
 def _child_exit(server: Any, worker: Any) -> None:

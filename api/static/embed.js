@@ -35,6 +35,19 @@
     routeLayer.clearLayers();
     var bounds = L.latLngBounds([]);
     itinerary.legs.forEach(function (leg) {
+      if (leg.station) {  // renting or returning a shared bike: a marker, not a line
+        var at = leg.line[0];
+        var dot = L.circleMarker(at, { radius: 8, color: leg.color, weight: 3,
+          fillColor: "#fff", fillOpacity: 1,
+          className: "tanlu-leg tanlu-leg-" + leg.station });
+        dot.bindTooltip(leg.label + " · " + leg.from);
+        routeLayer.addLayer(dot);
+        routeLayer.addLayer(L.marker(at, { interactive: false, keyboard: false,
+          icon: L.divIcon({ className: "tanlu-station tanlu-station-" + leg.station,
+            html: leg.station === "rent" ? "\u2191" : "\u2193", iconSize: [12, 12] }) }));
+        bounds.extend(at);
+        return;
+      }
       var line = L.polyline(leg.line, {
         color: leg.color, weight: leg.dashed ? 4 : 6, opacity: 0.9,
         dashArray: leg.dashed ? "6 8" : null,
