@@ -4,8 +4,9 @@ timetable, and the walk from every reached stop to the street nodes.
 The transit pass is McRAPTOR without a destination: every stop keeps one Pareto bag of
 labels over (arrival, boarding-ready time, CO2e) across all rounds, with exact dominance (no
 tolerance, no transfer criterion), so the bag's minimum arrival is the stop's earliest arrival
-and its minimum CO2e the lowest CO2e of any journey arriving within the deadline. Rounds run
-until no bag changes. A label is a row of the ``L_*`` fields; ``READY`` is when a rider
+and its minimum CO2e the lowest CO2e of any journey arriving within the deadline (a ride
+label is dominated only by ride labels: only rides walk footpaths on). Rounds run until no bag
+changes. A label is a row of the ``L_*`` fields; ``READY`` is when a rider
 standing there may board (a ride label adds the stop's minimum transfer time, as in
 ``planner.raptor``). A full bag or riding set sets the overflow flag instead of dropping a
 label, so the caller can rerun with room to spare (the answer is then still exact).
@@ -72,14 +73,18 @@ class _Bag(NamedTuple):
 @njit(cache=True)
 def _insert(bag, s, arr, ready, co2, kind, k):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Add a label at stop ``s`` unless a label there is no worse in all three criteria;
-    drop the labels it dominates. True if added."""
+    drop the labels it dominates. Only a ride label may walk a footpath on, so only a ride
+    label dominates one. True if added."""
     n = bag.size[s]
+    ride = kind == KIND_RIDE
     for j in range(n):
-        if bag.arr[s, j] <= arr and bag.ready[s, j] <= ready and bag.co2[s, j] <= co2:
+        if (bag.arr[s, j] <= arr and bag.ready[s, j] <= ready and bag.co2[s, j] <= co2
+                and (bag.kind[s, j] == KIND_RIDE or not ride)):
             return False
     w = 0
     for j in range(n):
-        if arr <= bag.arr[s, j] and ready <= bag.ready[s, j] and co2 <= bag.co2[s, j]:
+        if (arr <= bag.arr[s, j] and ready <= bag.ready[s, j] and co2 <= bag.co2[s, j]
+                and (ride or bag.kind[s, j] != KIND_RIDE)):
             continue
         if w != j:
             bag.arr[s, w] = bag.arr[s, j]
