@@ -16,7 +16,7 @@ from graphs.errors import TanluError
 __all__ = ["EXIT_USAGE", "build_parser", "main"]
 
 EXIT_USAGE = 2
-_COMMANDS = ("build", "inspect", "export", "sample", "plan", "serve", "audit", "lines")
+_COMMANDS = ("build", "inspect", "export", "sample", "plan", "reach", "serve", "audit", "lines")
 
 
 def build_parser() -> argparse.ArgumentParser:

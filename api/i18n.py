@@ -160,6 +160,7 @@ _CODED_ZH: dict[str, str] = {
     "date_outside_service": "日期 {date} 不在公交时刻表的服务日期内（{first} 至 {last}）",
     "no_route": "出行方式 {modes_zh} 均无可行路线{notices_zh}",
     "no_timetable": "无公交：本路网没有时刻表",
+    "reach_street_co2e": "排放因子表为 {mode} 设定了排放量；可达范围图按 0 g 计算步行和骑行",
     "no_transit_date": "无公交：日期 {date} 不在服务日期内（{first} 至 {last}）",
     "no_transit_journey": "步行 {max_walk_m:g} 米范围内，{date} 没有{faster_zh}公交方案",
     "no_gbfs": "无共享单车：本路网没有 GBFS 数据（tanlu build --gbfs 或 tanlu serve --gbfs）",

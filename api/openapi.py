@@ -6,7 +6,8 @@ from typing import Any
 from graphs.modes import MODES, TRANSIT_MODES
 
 from .errors import ERROR_STATUSES
-from .params import (ALL_MODE_NAMES, MAX_LEG_DISTANCE_M, MAX_LEGS, PLAN_PARAMETERS, Param)
+from .params import (ALL_MODE_NAMES, MAX_LEG_DISTANCE_M, MAX_LEGS, PLAN_PARAMETERS,
+                     REACH_MODE_NAMES, REACH_PARAMETERS, Param)
 from .schemas import SCHEMAS
 
 __all__ = ["build_openapi", "OPENAPI_VERSION", "API_VERSION"]
@@ -57,6 +58,17 @@ def _paths(limit: str) -> dict[str, Any]:
                      "responses": {"200": _ok("Plan", "As GET /v1/plan."), **plan_errors,
                                    **_refs(413)}},
         },
+        "/v1/reach": {"get": {
+            "summary": "Reach map: where one can be within a time budget, and at what CO2e",
+            "operationId": "reach", "tags": ["planning"],
+            "description": "Every stop and street node reachable from `from` within `minutes` "
+                           "of `at`, with the earliest arrival and the lowest CO2e of reaching "
+                           "it within the budget, as a GeoJSON FeatureCollection: H3 cells "
+                           "merged into time bands and CO2e bands, and the reached stops as "
+                           "points.",
+            "parameters": [_query_parameter(p) for p in REACH_PARAMETERS],
+            "responses": {"200": _ok("Reach", "Bands, stops (and nodes) as GeoJSON."),
+                          **_refs(400, 422, 503)}}},
         "/v1/points": {"post": {
             "summary": "Points for a described trip", "operationId": "points",
             "tags": ["points"],
@@ -169,8 +181,9 @@ def _param_schema(param: Param, *, query: bool) -> dict[str, Any]:
         return {"type": "boolean", "default": param.default} if not query else {
             "type": "string", "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"],
             "default": "false"}
-    if kind in ("modes", "transit_modes"):
-        names = list(ALL_MODE_NAMES if kind == "modes" else TRANSIT_MODES)
+    if kind in ("modes", "transit_modes", "reach_modes"):
+        names = list({"modes": ALL_MODE_NAMES, "transit_modes": TRANSIT_MODES,
+                      "reach_modes": REACH_MODE_NAMES}[kind])
         listed = {"type": "string", "description": "comma-separated: " + ", ".join(names)}
         if query:
             return listed

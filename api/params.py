@@ -29,6 +29,14 @@ from planner import model
 from planner.engine import swapped_hint
 from planner.errors import OutsideCoverageError, QueryError
 from planner.query import RANGES, check_service_date, may_use_transit, parse_point, parse_when
+from planner.reach import (
+    BAND_MINUTES,
+    MAX_BAND_MINUTES,
+    MAX_REACH_MINUTES,
+    REACH_MINUTES,
+    REACH_MODES,
+    REACH_STREET_MODES,
+)
 
 from .coverage import Coverage
 from .errors import ApiError
@@ -37,7 +45,8 @@ from .i18n import LANGUAGES, normalize_language
 __all__ = ["Param", "PLAN_PARAMETERS", "ALL_MODE_NAMES", "MAX_LEGS",
            "MAX_LEG_DISTANCE_M", "parse_plan_params", "parse_points_legs", "parse_mode_name",
            "parse_language", "parse_crs_param", "request_crs",
-           "parse_bool", "parse_number"]
+           "parse_bool", "parse_number", "REACH_PARAMETERS", "REACH_MODE_NAMES",
+           "parse_reach_params"]
 
 MAX_LIST_ITEMS = 20
 MAX_VALUE_CHARS = 120        # longer strings are refused before parsing
@@ -147,6 +156,49 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           "else English.", example="zh"),
 )
 _BY_NAME = {p.name: p for p in PLAN_PARAMETERS}
+_PLAN = _BY_NAME
+
+#: Modes a reach map may name: its street modes, ``transit`` and single transit modes.
+REACH_MODE_NAMES = (*REACH_STREET_MODES, "transit", *TRANSIT_MODES)
+
+#: Parameters of ``GET /v1/reach`` (and ``/embed?reach=1``); shared ones as in /v1/plan.
+REACH_PARAMETERS: tuple[Param, ...] = (
+    Param("from", "point", "origin", "Origin as \"lat,lon\" (degrees, in `crs`).",
+          required=True, example="-30.0277,-51.2287"),
+    Param("crs", "crs", None,
+          "Coordinate system of `from` and of every coordinate in the answer (polygons, "
+          "stops): `wgs84` (default), `gcj02` or `bd09`. The answer's top-level `crs` says "
+          "which.", default="wgs84", example="gcj02"),
+    Param("at", "datetime", "when",
+          "Start time, ISO 8601 (network-local without a UTC offset). Default: now. With "
+          "transit it must fall within the service dates of /v1/coverage.",
+          example="2019-05-13T12:30:00-03:00"),
+    Param("minutes", "integer", "minutes",
+          f"Time budget: everything reachable within this many minutes of `at` "
+          f"(at most {MAX_REACH_MINUTES}).", 1, MAX_REACH_MINUTES, REACH_MINUTES, " min",
+          example=30),
+    Param("bandMinutes", "integer", "band_minutes",
+          "Width of the time bands (polygons of 0-10, 10-20, ... minutes).", 1,
+          MAX_BAND_MINUTES, BAND_MINUTES, " min"),
+    Param("modes", "reach_modes", "modes",
+          "Comma-separated: `walk`, `bike` (own bike all the way), `transit` (every transit "
+          "mode; walking to and between stops included), single transit modes (`bus`), "
+          "`bike+transit` (own bike to a rail or metro station).",
+          default=",".join(sorted(REACH_MODES)), example="walk,transit"),
+    Param("ownBike", "boolean", "own_bike",
+          "The traveller has a bike: adds `bike+transit` when transit is allowed.",
+          default=False),
+    _PLAN["transitModes"], _PLAN["walkSpeed"], _PLAN["bikeSpeed"],
+    _ranged("maxWalkDistance", "number", "max_walk_m",
+            "Longest walk to a first stop and between stops (the last walk is bounded by "
+            "the time budget only).", model.MAX_WALK_M, " m"),
+    _PLAN["maxSnapDistance"],
+    Param("nodes", "boolean", "nodes",
+          "Also return every reached street node as a Point (earliest minutes, lowest CO2e).",
+          default=False),
+    _PLAN["lang"],
+)
+_REACH_BY_NAME = {p.name: p for p in REACH_PARAMETERS}
 
 
 def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, tz: tzinfo,
@@ -179,17 +231,7 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
             options[option] = (float(lat), float(lon))
     snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
     for name, option in (("from", "origin"), ("to", "destination")):
-        lat, lon = options[option]
-        if coverage is not None and not coverage.contains(lat, lon, margin_m=snap_m):
-            west, south, east, north = coverage.bbox
-            hint = swapped_hint(lat, lon, coverage.bbox)
-            raise ApiError("outside_coverage", field=name,
-                           detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
-                                  f"{_bbox_text(coverage)} (+{snap_m:g} m){hint}",
-                           detail_code="bbox",
-                           detail_params={"lat": lat, "lon": lon, "west": west, "south": south,
-                                          "east": east, "north": north, "snap_m": snap_m,
-                                          "swapped": bool(hint)})
+        _check_in_coverage(options[option], name, coverage, snap_m)
     if options.pop("own_bike", False) and may_use_transit(
             options.get("modes", model.DEFAULT_MODES), options.get("transit_modes")):
         options["access_modes"] = options.get("access_modes", frozenset()) | {"bike"}
@@ -198,6 +240,59 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
     if coverage is not None:
         _check_service_date(options, coverage, source.get("at"))
     return options
+
+
+def parse_reach_params(source: Mapping[str, Any], *, coverage: Coverage | None, tz: tzinfo,
+                       now: datetime | None = None,
+                       allow_unknown: bool = False) -> dict[str, Any]:
+    """Validate a /v1/reach query into ``planner.reach.make_reach_query`` keywords (and
+    ``nodes``), with the errors of :func:`parse_plan_params`.
+
+    Raises
+    ------
+    ApiError
+        Naming the first bad parameter (400), or ``outside_coverage`` (422).
+    """
+    if not allow_unknown:
+        _reject_unknown(source, _REACH_BY_NAME)
+    options: dict[str, Any] = {"modes": REACH_MODES}
+    for param in REACH_PARAMETERS:
+        value = source.get(param.name)
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            if param.required:
+                raise ApiError("missing_parameter", field=param.name)
+            continue
+        options.update(_parse_one(param, value, tz))
+    crs = request_crs(source)
+    if crs is not Crs.WGS84:
+        lat, lon = to_wgs84(*options["origin"], crs)
+        options["origin"] = (float(lat), float(lon))
+    _check_in_coverage(options["origin"], "from", coverage,
+                       options.get("max_snap_m", model.MAX_SNAP_M))
+    if options.pop("own_bike", False) and may_use_transit(options["modes"],
+                                                          options.get("transit_modes")):
+        options["access_modes"] = options.get("access_modes", frozenset()) | {"bike"}
+    if "when" not in options:
+        options["when"] = (now or datetime.now(tz)).astimezone(tz)
+    if coverage is not None:
+        _check_service_date(options, coverage, source.get("at"))
+    return options
+
+
+def _check_in_coverage(point: tuple[float, float], name: str, coverage: Coverage | None,
+                       snap_m: float) -> None:
+    lat, lon = point
+    if coverage is None or coverage.contains(lat, lon, margin_m=snap_m):
+        return
+    west, south, east, north = coverage.bbox
+    hint = swapped_hint(lat, lon, coverage.bbox)
+    raise ApiError("outside_coverage", field=name,
+                   detail=f"{lat:.6f},{lon:.6f} is not within the bounding box "
+                          f"{_bbox_text(coverage)} (+{snap_m:g} m){hint}",
+                   detail_code="bbox",
+                   detail_params={"lat": lat, "lon": lon, "west": west, "south": south,
+                                  "east": east, "north": north, "snap_m": snap_m,
+                                  "swapped": bool(hint)})
 
 
 def parse_points_legs(body: Mapping[str, Any]) -> list[tuple[str, float]]:
@@ -319,8 +414,13 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
         return {param.option: _parse_datetime(value, param.name, tz)}
     if kind == "boolean":
         return {param.option: parse_bool(value, param.name)}
-    if kind == "modes":
+    if kind in ("modes", "reach_modes"):
         modes, access = _parse_trip_modes(value, param.name)
+        if kind == "reach_modes":
+            for name in sorted(modes):
+                if name not in REACH_MODE_NAMES:
+                    raise ApiError("unknown_mode", field=param.name, value=_echo(name),
+                                   allowed=", ".join(REACH_MODE_NAMES))
         return {param.option: modes, **({"access_modes": access} if access else {})}
     if kind in ("modes", "transit_modes"):
         allowed = ALL_MODE_NAMES if kind == "modes" else TRANSIT_MODES

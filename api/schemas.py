@@ -24,7 +24,42 @@ _POINTS_AWARD = {
                    "rule": _STRING, "capped": {"type": "boolean"}, "explanation": _STRING},
 }
 
+_GEOMETRY = {"type": "object", "required": ["type", "coordinates"],
+             "properties": {"type": {"enum": ["Point", "Polygon", "MultiPolygon"]},
+                            "coordinates": {"type": "array"}}}
+_REACH_FEATURE = {
+    "type": "object", "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"}, "geometry": _GEOMETRY,
+        "properties": {
+            "type": "object", "required": ["kind"],
+            "description": "time_band / co2e_band: low, high (null: open), unit (min, g), "
+                           "cells (H3), color; stop: stop_id, name, arrival, minutes, "
+                           "co2e_g; node: layer, minutes, co2e_g",
+            "properties": {"kind": {"enum": ["time_band", "co2e_band", "stop", "node"]},
+                           "low": _NUMBER, "high": _NULLABLE_NUMBER,
+                           "unit": {"enum": ["min", "g"]}, "cells": {"type": "integer"},
+                           "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+                           "stop_id": _STRING, "name": _STRING, "arrival": _STRING,
+                           "minutes": _NUMBER, "co2e_g": _NUMBER, "layer": _STRING}}}}
+
 SCHEMAS: dict[str, Any] = {
+    "Reach": {
+        "type": "object",
+        "description": "api.reach_geojson.reach_to_geojson: a GeoJSON FeatureCollection of "
+                       "time bands, CO2e bands (merged H3 cells), reached stops and (with "
+                       "nodes=true) street nodes, with the query echoed.",
+        "required": ["type", "query", "summary", "factor_table", "notices", "features", "crs"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "query": {"type": "object", "required": ["from", "at", "minutes", "modes"]},
+            "summary": {"type": "object",
+                        "required": ["stops", "nodes", "cells", "resolution", "rounds"],
+                        "properties": {k: {"type": "integer"} for k in
+                                       ("stops", "nodes", "cells", "resolution", "rounds")}},
+            "factor_table": _STRING, "notices": {"type": "array", "items": _STRING},
+            "features": {"type": "array", "items": _REACH_FEATURE},
+            "crs": {"enum": ["wgs84", "gcj02", "bd09"]}}},
     "LatLon": {"type": "object", "additionalProperties": False, "required": ["lat", "lon"],
                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
                               "lon": {"type": "number", "minimum": -180, "maximum": 180}}},

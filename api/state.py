@@ -21,6 +21,7 @@ from planner import Planner, make_query
 from planner.methodology import Methodology, load_methodology
 from planner.piles import DEFAULT_PILE_DISTANCE_M, PileList, load_pile_csv
 from planner.points import load_points_rules
+from planner.reach import Reach, make_reach_query, reach_map
 
 from .coverage import Coverage, coverage_of
 from .errors import ApiError
@@ -66,6 +67,19 @@ class AppState:
         allowed = sorted({m.id for m in self.methodologies.values()})
         raise ApiError("methodology_not_allowed", field="methodology", value=name[:40],
                        allowed=", ".join(allowed) or "(none: the operator's default only)")
+
+    def reach(self, options: dict[str, Any]) -> Reach:
+        """The reach map of ``api.params.parse_reach_params`` options (``nodes`` removed).
+
+        Raises
+        ------
+        ApiError
+            ``not_ready`` (503) when no planner is loaded (a test's stand-in ``plan``).
+        """
+        planner = getattr(self.plan, "planner", None)
+        if planner is None:
+            raise ApiError("not_ready", status=503)
+        return reach_map(planner, make_reach_query(**options))
 
 
 def make_state(network: Network | None, *, points_rules: str | None = None,

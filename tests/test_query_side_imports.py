@@ -25,7 +25,7 @@ def loaded_after_import(module: str) -> set[str]:
     return set(json.loads(out.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("module", ["planner", "audit", "api.wsgi", "graphs.artifact",
+@pytest.mark.parametrize("module", ["planner", "planner.reach", "audit", "api.wsgi", "graphs.artifact",
                                     "graphs.network"])
 def test_query_side_imports_no_build_code(module: str) -> None:
     loaded = loaded_after_import(module)

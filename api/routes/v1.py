@@ -1,4 +1,5 @@
-"""The JSON API: /v1/plan, /v1/factors, /v1/methodology, /v1/points, /v1/points/rules, /v1/coverage."""
+"""The JSON API: /v1/plan, /v1/reach, /v1/factors, /v1/methodology, /v1/points,
+/v1/points/rules, /v1/coverage."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,7 +14,8 @@ from ..coverage import coverage_to_geojson
 from ..errors import ApiError, request_language
 from ..i18n import localize_answer
 from ..params import (parse_bool, parse_mode_name, parse_number,
-                      parse_plan_params, parse_points_legs, request_crs)
+                      parse_plan_params, parse_points_legs, parse_reach_params, request_crs)
+from ..reach_geojson import reach_to_geojson
 from ..serialize import (baseline_to_dict, itinerary_to_dict, legs_account_to_dict, plan_to_dict,
                          points_to_dict)
 from ..state import AppState, ready_state
@@ -39,6 +41,18 @@ def plan_get() -> Response:
 @blueprint.post("/plan")
 def plan_post() -> Response:
     return _plan(json_body())
+
+
+@blueprint.get("/reach")
+def reach() -> Response:
+    """Everything reachable from ``from`` within ``minutes``: GeoJSON bands and stops."""
+    state = ready_state()
+    source = request.args.to_dict(flat=True)
+    options = parse_reach_params(source, coverage=state.coverage, tz=state.timezone)
+    nodes = options.pop("nodes", False)
+    answer = reach_to_geojson(state.reach(options), network=state.network, nodes=nodes)
+    return jsonify(localize_answer(convert_answer(answer, request_crs(source)),
+                                   request_language()))
 
 
 @blueprint.get("/factors")
