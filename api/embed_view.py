@@ -8,8 +8,8 @@ from planner.model import Itinerary, Leg, Plan
 
 from .i18n import leg_end_label, leg_label, mode_label, place_name
 
-__all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS", "FALLBACK_COLOR",
-           "DASHED_MODES", "LEG_END_MARKS", "STATION_COLORS"]
+__all__ = ["plan_to_view", "format_co2e", "format_points", "COORDINATE_DECIMALS",
+           "FALLBACK_COLOR", "DASHED_MODES", "LEG_END_MARKS", "STATION_COLORS", "reach_to_view"]
 
 COORDINATE_DECIMALS = 6     # about 0.1 m
 FALLBACK_COLOR = "#555555"
@@ -124,3 +124,37 @@ def format_co2e(co2e_g: float) -> str:
 def format_points(points: float) -> str:
     """Whole points without decimals, others with one."""
     return f"{points:.0f}" if float(points).is_integer() else f"{points:.1f}"
+
+
+def reach_to_view(answer: dict[str, Any], *, lang: str, ui: dict[str, str]) -> dict[str, Any]:
+    """What the reach page draws: the bands of each view (GeoJSON features with their
+    colours), their legend labels, the stops as ``[lat, lon, minutes, co2e_g, name]`` and the
+    origin, from a (converted) ``api.reach_geojson`` answer."""
+    bands: dict[str, list[dict[str, Any]]] = {"time": [], "co2e": []}
+    legend: dict[str, list[dict[str, str]]] = {"time": [], "co2e": []}
+    stops = []
+    for feature in answer["features"]:
+        p = feature["properties"]
+        if p["kind"] in ("time_band", "co2e_band"):
+            view = p["kind"].removesuffix("_band")
+            bands[view].append(feature)
+            legend[view].append({"color": p["color"], "label": _band_label(p, ui)})
+        elif p["kind"] == "stop":
+            lon, lat = feature["geometry"]["coordinates"]
+            stops.append([round(lat, COORDINATE_DECIMALS), round(lon, COORDINATE_DECIMALS),
+                          p["minutes"], p["co2e_g"], p["name"]])
+    origin = answer["query"]["from"]
+    return {"bands": bands, "legend": legend, "stops": stops,
+            "origin": [origin["lat"], origin["lon"]], "minutes": answer["query"]["minutes"],
+            "summary": answer["summary"], "factor_table": answer["factor_table"],
+            "notices": answer["notices"]}
+
+
+def _band_label(p: dict[str, Any], ui: dict[str, str]) -> str:
+    if p["unit"] == "min":
+        return f"{p['low']:g}–{p['high']:g} {ui['minutes']}"
+    if p["high"] == 0:
+        return f"0 g ({ui['reach_zero']})"
+    if p["high"] is None:
+        return f"> {format_co2e(p['low'])}"
+    return f"{format_co2e(p['low'])}–{format_co2e(p['high'])}"

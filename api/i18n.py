@@ -213,6 +213,15 @@ _UI: dict[str, dict[str, str]] = {
     # the rent and return legs of a shared bike (planner.bikeshare)
     "rent": {"en": "Rent a shared bike", "zh": "扫码取车"},
     "return": {"en": "Return the bike", "zh": "还车"},
+    "reach_title": {"en": "Where can I get in {minutes} min?",
+                    "zh": "{minutes} 分钟内可到达的范围"},
+    "reach_by_time": {"en": "By time", "zh": "按时间"},
+    "reach_by_co2e": {"en": "By CO₂e", "zh": "按碳排放"},
+    "reach_stops": {"en": "stops reachable", "zh": "个可到达的站点"},
+    "reach_zero": {"en": "walking or cycling", "zh": "步行或骑行"},
+    "reach_note": {"en": "Each hexagon shows the earliest arrival, or the lowest CO₂e of any "
+                         "way to get there within the time.",
+                   "zh": "每个六边形显示最早到达时间，或在时限内到达该处的最低碳排放。"},
 }
 
 

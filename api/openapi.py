@@ -113,9 +113,13 @@ def _paths(limit: str) -> dict[str, Any]:
             "tags": ["embed"],
             "description": "Takes the /v1/plan query parameters. Draws the recommended "
                            "itinerary leg by leg in mode colours, lists the alternatives "
-                           "(duration, CO2e, car baseline, points). Bad parameters give an "
-                           "HTML error page with the same status as the JSON API.",
-            "parameters": [_query_parameter(p) for p in PLAN_PARAMETERS],
+                           "(duration, CO2e, car baseline, points). With `reach=true` it takes "
+                           "the /v1/reach parameters instead (`to` is then not needed) and "
+                           "draws the reach map: H3 bands by time or, at a click, by CO2e, "
+                           "and the reached stops. Bad parameters give an HTML error page with "
+                           "the same status as the JSON API.",
+            "parameters": [_query_parameter(p) for p in PLAN_PARAMETERS] + [
+                _query_parameter(p) for p in _EMBED_REACH_PARAMETERS],
             "responses": {**{str(s): {"description": d, "content": {"text/html": {
                 "schema": {"type": "string"}}}} for s, d in (
                     ("200", "The page"), ("400", "Bad parameter (HTML)"),
@@ -123,6 +127,13 @@ def _paths(limit: str) -> dict[str, Any]:
                     ("503", "No network loaded (HTML)"))}}}},
     }
 
+
+#: Parameters /embed takes besides /v1/plan's: the reach switch and the reach-only ones.
+_EMBED_REACH_PARAMETERS = (
+    Param("reach", "boolean", None, "Draw the reach map of `from` (see /v1/reach) instead of "
+          "a trip.", default=False),
+    *(p for p in REACH_PARAMETERS if p.name in ("minutes", "bandMinutes")),
+)
 
 _CITY_PARAMETER = {"name": "city", "in": "path", "required": True,
                    "description": "A city this server answers for (see /v1/cities).",

@@ -96,7 +96,7 @@ def _footpaths(day, max_walk_m):
     out: dict[int, list] = {}
     for s in range(len(day.fp_indptr) - 1):
         a, b = day.fp_indptr[s], day.fp_indptr[s + 1]
-        out[s] = [(int(w), float(d)) for w, d in zip(day.fp_target[a:b], day.fp_distance_m[a:b])
+        out[s] = [(int(w), float(d)) for w, d in zip(day.fp_target[a:b], day.fp_distance_m[a:b], strict=True)
                   if d <= max_walk_m]
     return out
 
@@ -234,7 +234,7 @@ def test_bands_partition_the_reached_cells(planner, poa_network):
         hexagon = shape({"type": "Polygon", "coordinates": [[(x, y) for y, x in
                                                              h3.cell_to_boundary(cell)]]})
         assert hexagon.buffer(1e-9).contains(Point(lon, lat))
-        inside = [b for b, s in zip(reach.time_bands, shapes) if s.buffer(1e-9).contains(
+        inside = [b for b, s in zip(reach.time_bands, shapes, strict=True) if s.buffer(1e-9).contains(
             Point(lon, lat))]
         assert len(inside) == 1 and inside[0].low <= walked.minutes[i] + 1e-9
     # H3's cell areas at this resolution: about 0.1 km2, as h3 documents (checked with shapely)

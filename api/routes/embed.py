@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, render_template, request
 
 from .._crs_out import convert_answer
-from ..embed_view import plan_to_view
+from ..embed_view import plan_to_view, reach_to_view
 from ..errors import request_language
-from ..i18n import ui_strings
-from ..params import parse_plan_params
-from ..state import ready_state
+from ..i18n import localize_answer, ui_strings
+from ..params import parse_bool, parse_plan_params, parse_reach_params
+from ..reach_geojson import reach_to_geojson
+from ..state import AppState, ready_state
 
 __all__ = ["blueprint", "content_security_policy"]
 
@@ -23,6 +24,8 @@ def embed() -> str:
     system (``TANLU_TILE_CRS``), converted here so that the page's script only draws."""
     state = ready_state()
     source = request.args.to_dict(flat=True)
+    if parse_bool(source.get("reach", "false"), "reach"):
+        return _reach_page(state, source)
     options = parse_plan_params(source, coverage=state.coverage, tz=state.timezone,
                                 allow_unknown=True)
     lang = request_language()
@@ -31,6 +34,25 @@ def embed() -> str:
     tile_crs = current_app.config["TANLU_TILE_CRS"]
     view = convert_answer(plan_to_view(state.plan(options), lang=lang), tile_crs)
     return render_template("embed.html", lang=lang, ui=ui_strings(lang), view=view,
+                           tiles={"url": current_app.config["TANLU_TILE_URL"],
+                                  "attribution": current_app.config["TANLU_TILE_ATTRIBUTION"],
+                                  "crs": tile_crs})
+
+
+def _reach_page(state: AppState, source: dict[str, str]) -> str:
+    """``/embed?reach=1&from=..&minutes=..``: the reach map's bands drawn on the map, by time
+    or by CO2e (the /v1/reach parameters; plan-only ones such as ``to`` are ignored)."""
+    options = parse_reach_params(source, coverage=state.coverage, tz=state.timezone,
+                                 allow_unknown=True)
+    options.pop("nodes", None)
+    lang = request_language()
+    ui = ui_strings(lang)
+    tile_crs = current_app.config["TANLU_TILE_CRS"]
+    answer = localize_answer(convert_answer(reach_to_geojson(state.reach(options)), tile_crs),
+                             lang)
+    view = reach_to_view(answer, lang=lang, ui=ui)
+    ui["reach_title"] = ui["reach_title"].format(minutes=f"{view['minutes']:g}")
+    return render_template("embed_reach.html", lang=lang, ui=ui, view=view,
                            tiles={"url": current_app.config["TANLU_TILE_URL"],
                                   "attribution": current_app.config["TANLU_TILE_ATTRIBUTION"],
                                   "crs": tile_crs})
