@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,8 +34,16 @@ from .access import ParkingStops, bike_access, parking_stops
 from .errors import CodedText, OutsideCoverageError, QueryError
 from .model import Query
 from .query import localize, make_query
-from .reach_bands import (CO2E_BANDS_G, H3_RESOLUTION, CellIndex, ReachBand, cell_index,
-                          cell_values, co2e_bands, time_bands)
+from .reach_bands import (
+    CO2E_BANDS_G,
+    H3_RESOLUTION,
+    CellIndex,
+    ReachBand,
+    cell_index,
+    cell_values,
+    co2e_bands,
+    time_bands,
+)
 from .street_search import search
 from .transit import stop_walk_distances
 
@@ -56,7 +64,8 @@ MAX_BAND_MINUTES = 60
 REACH_MODES = frozenset({"walk", TRANSIT})
 #: Street modes a reach map may use (cars are the baseline, not a way to reach).
 REACH_STREET_MODES = ("walk", "bike")
-_FIRST_CAPACITY = 8  # labels per stop bag; doubled and rerun on overflow (exactness kept)
+_FIRST_CAPACITY = 8  # labels per stop bag; grown and rerun on overflow (exactness kept) ...
+_GROWTH = 2          # ... by this factor; a planner remembers what each budget needed
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,8 @@ class _Prepared:
 
     cells: CellIndex
     parking: ParkingStops | None
+    #: bag capacity the last pass of each budget (minutes) needed: the next starts there
+    capacity: dict[float, int] = field(default_factory=dict)
 
 
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -315,17 +326,26 @@ def _transit(planner: Planner, q: Query, snaps, deadline: float, prepared: _Prep
                           seed_co2e_g=np.zeros(len(seeds)), allowed=allowed,
                           deadline_s=int(deadline), walk_speed_mps=float(q.walk_speed_mps),
                           max_walk_m=float(q.max_walk_m), max_rounds=MAX_REACH_ROUNDS,
-                          capacity=_FIRST_CAPACITY)
-    return run_pass(day.kernel, search_), tt
+                          capacity=_start_capacity(prepared, deadline - start_s))
+    bags = run_pass(day.kernel, search_)
+    prepared.capacity[deadline - start_s] = bags.arr.shape[1]
+    return bags, tt
+
+
+def _start_capacity(prepared: _Prepared, budget_s: float) -> int:
+    """The largest bag a pass of this budget or a shorter one needed before (bags only grow
+    with the budget), so repeated requests rarely rerun."""
+    return max((c for b, c in list(prepared.capacity.items()) if b <= budget_s),
+               default=_FIRST_CAPACITY)
 
 
 def run_pass(tt, search_: ReachSearch) -> ReachBags:
-    """``reach_pass`` rerun with twice the bag size until no bag overflows (exact bags)."""
+    """``reach_pass`` rerun with larger bags until no bag overflows (so the bags are exact)."""
     while True:
         bags = ReachBags(*reach_pass(tt, search_))
         if not bags.overflow:
             return bags
-        search_ = search_._replace(capacity=2 * search_.capacity)
+        search_ = search_._replace(capacity=_GROWTH * search_.capacity)
 
 
 def _stop_labels(bags: ReachBags):
