@@ -149,7 +149,7 @@ def main() -> None:
           f"origins, {MINUTES}-minute maps at {WHEN:%Y-%m-%d %H:%M}, walk+transit, H3 "
           f"resolution {H3_RESOLUTION}; first map (JIT, day table, cells) {warm:.2f} s")
     print(_stats(f"tanlu reach_map {MINUTES} min (2 criteria)", t_reach))
-    print(_stats(f"tanlu reach_map + GeoJSON (/v1/reach body)", t_json))
+    print(_stats("tanlu reach_map + GeoJSON (/v1/reach body)", t_json))
     p50 = float(np.percentile(t_reach, 50) * 1000)
     print(f"target: tanlu {MINUTES}-minute map p50 <= {TARGET_P50_MS:.0f} ms: "
           f"{'met' if p50 <= TARGET_P50_MS else 'NOT met'} ({p50:.1f} ms)")
