@@ -141,7 +141,7 @@ def test_cli_geojson_and_table(poa_artifact, capsys):
     assert main([*args, "--format", "table"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"reach from -30.02770,-51.22870 at 2019-05-13 12:30 within 10 min "
-                          f"by transit+walk: {len(stops):,} stops")
+                          f"by transit,walk: {len(stops):,} stops")
     first = min(stops, key=lambda f: (f["properties"]["minutes"], f["properties"]["co2e_g"],
                                       f["properties"]["stop_id"]))
     assert first["properties"]["stop_id"] in out.splitlines()[out.splitlines().index(

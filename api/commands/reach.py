@@ -133,7 +133,7 @@ def _options(args: argparse.Namespace, timezone: str, crs) -> dict:
 
 def _table(reach) -> str:
     q = reach.query.query
-    modes = "+".join(sorted(q.modes | {f"{m}+transit" for m in q.access_modes}))
+    modes = ",".join(sorted(q.modes) + [f"{m}+transit" for m in sorted(q.access_modes)])
     rows = [f"reach from {q.origin_lat:.5f},{q.origin_lon:.5f} at {q.when:%Y-%m-%d %H:%M} "
             f"within {reach.query.minutes:g} min by {modes}: {len(reach.stops):,} stops, "
             f"{sum(len(n.node) for n in reach.nodes):,} street nodes, "
