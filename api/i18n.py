@@ -219,6 +219,8 @@ _UI: dict[str, dict[str, str]] = {
     "reach_by_co2e": {"en": "By CO₂e", "zh": "按碳排放"},
     "reach_stops": {"en": "stops reachable", "zh": "个可到达的站点"},
     "reach_zero": {"en": "walking or cycling", "zh": "步行或骑行"},
+    "reach_tiles_failed": {"en": "Map background unavailable; the reach map is still shown.",
+                           "zh": "底图无法加载，可达范围仍会显示。"},
     "reach_note": {"en": "Each hexagon shows the earliest arrival, or the lowest CO₂e of any "
                          "way to get there within the time.",
                    "zh": "每个六边形显示最早到达时间，或在时限内到达该处的最低碳排放。"},

@@ -7,6 +7,7 @@ artifact gives a new state that replaces the old one (``api.reload``), never a c
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -138,8 +139,8 @@ def ready_state() -> AppState:
 
 
 def warm_up(state: AppState) -> None:
-    """Plan one trip so compiled code and the planner's caches exist before the first request
-    (in the gunicorn master they are then inherited by every worker)."""
+    """Plan one trip and map one reach so compiled code and the planner's caches exist before
+    the first request (in the gunicorn master they are then inherited by every worker)."""
     if state.coverage is None or state.plan is None:
         return
     west, south, east, north = state.coverage.bbox
@@ -154,6 +155,10 @@ def warm_up(state: AppState) -> None:
         state.plan(options)
     except Exception:  # noqa: BLE001 - any answer (even "no route") has compiled the code
         pass
+    when = options["when"]
+    with contextlib.suppress(Exception):  # reach maps: kernels, H3 cells of every node
+        state.reach({"origin": (lat, lon), "minutes": 10, "timezone": str(state.timezone),
+                     "when": datetime.fromisoformat(when) if isinstance(when, str) else when})
 
 
 def _timezone(name: str) -> ZoneInfo:

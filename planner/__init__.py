@@ -6,10 +6,11 @@ from .engine import Planner, plan_trip
 from .errors import NoRouteError, OutsideCoverageError, PlannerError, PointsRulesError, QueryError
 from .model import Baseline, Itinerary, Leg, Place, Plan, PointsAward, Query
 from .query import make_query
+from .reach import Reach, ReachQuery, make_reach_query, reach_map
 
 __all__ = [
     "Baseline", "Itinerary", "Leg", "LegAmount", "LegsAccount", "NoRouteError",
     "OutsideCoverageError", "Place", "Plan", "Planner", "PlannerError", "PointsAward",
-    "PointsRulesError", "Query", "QueryError", "account_legs", "claim_itinerary", "make_query",
-    "plan_trip",
+    "PointsRulesError", "Query", "QueryError", "Reach", "ReachQuery", "account_legs",
+    "claim_itinerary", "make_query", "make_reach_query", "plan_trip", "reach_map",
 ]
