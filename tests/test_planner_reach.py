@@ -253,6 +253,15 @@ def test_walk_only_and_bike_reach_no_stop_by_vehicle(planner, poa_network):
     bike = reach_map(planner, make_reach_query(origin=origin, when=WHEN, minutes=15,
                                                modes={"walk", "bike"}))
     assert sum(b.cells for b in bike.time_bands) > sum(b.cells for b in walk.time_bands)
+    # the bike nodes are those scipy's Dijkstra rides to within 15 minutes, at the same times
+    graph = planner.graphs["bike"]
+    node, snap_m = planner.snappers["bike"].nearest(*origin)
+    seconds = (dijkstra(csr_matrix((graph.csr.data, graph.csr.indices, graph.csr.indptr),
+                                   shape=graph.csr.shape), indices=node) + snap_m) / 4.2
+    (ridden,) = [n for n in bike.nodes if n.layer == "bike"]
+    assert set(ridden.node.tolist()) == set(np.nonzero(seconds <= 15 * 60 + 1e-6)[0].tolist())
+    np.testing.assert_allclose(ridden.minutes * 60, seconds[ridden.node], atol=1e-6)
+    assert (ridden.co2e_g == 0).all()
     both = reach_map(planner, make_reach_query(origin=origin, when=WHEN, minutes=15,
                                                modes={"walk", "transit"}))
     assert sum(b.cells for b in both.time_bands) >= sum(b.cells for b in walk.time_bands)
@@ -279,3 +288,34 @@ def test_bad_requests_name_the_field(options, field):
     with pytest.raises(QueryError) as err:
         make_reach_query(origin=(-30.03, -51.22), when=WHEN, **options)
     assert err.value.field == field
+
+
+def test_realtime_closure_reaches_what_a_scan_of_the_live_table_reaches(planner, poa_network):
+    """With a feed closing the stops by the origin, the reach map follows the live day table
+    (the oracle scans the same live table) and loses what only those stops gave."""
+    from test_planner_realtime import FEED, _feed
+
+    from planner.realtime import RealtimeState, decode_feed
+
+    (origin,) = _origins(poa_network, 1, 7)
+    request = make_reach_query(origin=origin, when=WHEN, minutes=25)
+    scheduled = reach_map(planner, request)
+    near = [s.stop_id for s in scheduled.stops if s.co2e_g == 0 and s.minutes < 8
+            and s.stop_id.startswith(FEED)]
+    router = planner.transit
+    router.realtime = RealtimeState(router.timetable, router.tz,
+                                    feeds=(decode_feed(FEED, _feed(closed_stops=near)),))
+    try:
+        live = reach_map(planner, request)
+        oracle = Oracle(planner, poa_network, origin, 25)
+        expected = oracle.stops()
+    finally:
+        router.realtime = None
+    index = {str(stop_id): i for i, stop_id in enumerate(poa_network.timetable.stop_id)}
+    got = {index[s.stop_id]: s.minutes * 60 for s in live.stops}
+    assert set(got) == set(expected)
+    for s, arr in expected.items():
+        assert got[s] == pytest.approx(arr - oracle.start, abs=1e-3)
+    before = {s.stop_id: s.minutes for s in scheduled.stops}
+    after = {s.stop_id: s.minutes for s in live.stops}
+    assert len(after) < len(before) or any(after[s] > before[s] + 1e-6 for s in after)
