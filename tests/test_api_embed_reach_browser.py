@@ -70,6 +70,8 @@ def test_reach_page_draws_time_then_co2e_bands(server, browser, tmp_path):  # no
     browser.get(f"{server}/embed?{QUERY}")
     _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
     _wait(browser, lambda d: d.find_element(By.ID, "tiles-failed").is_displayed())
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map path.tanlu-band-time"))
+          == len(colours["time_band"]))
     assert "30 min" in browser.find_element(By.TAG_NAME, "h1").text
     png = browser.get_screenshot_as_png()
     (tmp_path / "reach-time.png").write_bytes(png)
@@ -78,8 +80,8 @@ def test_reach_page_draws_time_then_co2e_bands(server, browser, tmp_path):  # no
     for colour in colours["co2e_band"]:
         assert _pixels_of(png, colour) < 50, colour        # and no CO2e band yet
     browser.find_element(By.ID, "view-co2e").click()
-    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-view")
-          == "co2e")
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map path.tanlu-band-co2e"))
+          == len(colours["co2e_band"]))
     png = browser.get_screenshot_as_png()
     (tmp_path / "reach-co2e.png").write_bytes(png)
     drawn = [colour for colour in colours["co2e_band"] if _pixels_of(png, colour) > 100]

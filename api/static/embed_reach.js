@@ -5,7 +5,9 @@
   var data = JSON.parse(document.getElementById("tanlu-data").textContent);
   var view = data.view;
   var FILL_OPACITY = 0.6;  // bands are disjoint: each pixel blends one band over the map
-  var map = L.map("map", { zoomControl: true, attributionControl: true });
+  // no zoom animation: the map is drawn once, at its final scale (screenshots read its colours)
+  var map = L.map("map", { zoomControl: true, attributionControl: true, zoomAnimation: false,
+                           fadeAnimation: false });
   map.attributionControl.setPrefix("Leaflet");
   map.setView(view.origin, 14);  // vector layers need a view before they are added
   var tilesFailed = document.getElementById("tiles-failed");
@@ -53,8 +55,7 @@
     button.addEventListener("click", function () { show(button.getAttribute("data-view")); });
   });
   var first = show("time");
-  var bounds = first.getBounds();
-  view.stops.forEach(function (s) { bounds.extend([s[0], s[1]]); });
-  if (bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16] }); }
+  var bounds = first.getBounds();  // the bands: a few stops reached by rail may lie beyond
+  if (bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16], animate: false }); }
   document.body.setAttribute("data-ready", "true");
 }());
