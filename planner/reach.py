@@ -261,6 +261,8 @@ def _walk_and_transit(planner: Planner, q: Query, snaps, budget_s: float, prepar
     src_co2 = [0.0]
     bags, tt = _transit(planner, q, snaps, deadline, prepared, notices, start_s, service_date)
     stop_arr = stop_co2 = None
+    if tt is not None:  # without transit, the stops one walks to
+        stop_arr, stop_co2 = np.full(tt.n_stops, np.inf), np.full(tt.n_stops, np.inf)
     if bags is not None and tt is not None:
         stop_arr, stop_co2, (s, arr, co2) = _stop_labels(bags)
         linked = tt.stop_walk_node[s] >= 0

@@ -248,7 +248,15 @@ def test_walk_only_and_bike_reach_no_stop_by_vehicle(planner, poa_network):
     (origin,) = _origins(poa_network, 1, 5)
     walk = reach_map(planner, make_reach_query(origin=origin, when=WHEN, minutes=15,
                                                modes={"walk"}))
-    assert walk.rounds == 0 and walk.stops == ()
+    assert walk.rounds == 0 and walk.stops and all(s.co2e_g == 0 for s in walk.stops)
+    (walked,) = walk.nodes
+    at = dict(zip(walked.node.tolist(), walked.minutes.tolist(), strict=True))
+    tt = poa_network.timetable
+    index = {str(stop_id): i for i, stop_id in enumerate(tt.stop_id)}
+    for stop in walk.stops:  # a stop walked to: its node's minutes plus the link
+        s = index[stop.stop_id]
+        link_min = float(tt.stop_link_distance_m[s]) / WALK_MPS / 60
+        assert stop.minutes == pytest.approx(at[int(tt.stop_walk_node[s])] + link_min, abs=1e-6)
     assert all(b.high == 0.0 for b in walk.co2e_bands)
     bike = reach_map(planner, make_reach_query(origin=origin, when=WHEN, minutes=15,
                                                modes={"walk", "bike"}))
