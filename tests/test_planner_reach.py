@@ -104,11 +104,11 @@ def _footpaths(day, max_walk_m):
 class Oracle:
     """Stop and node arrivals and CO2e of one reach request, computed independently."""
 
-    def __init__(self, planner, network, origin, minutes, max_walk_m=1500.0):
+    def __init__(self, planner, network, origin, minutes, max_walk_m=1500.0, when=WHEN):
         walk, tt = planner.graphs["walk"], network.timetable
         node, snap_m = planner.snappers["walk"].nearest(*origin)
-        day = planner.transit.day(WHEN.date(), False)
-        start = 12 * 3600 + 30 * 60  # no DST in May: GTFS seconds = wall clock
+        day = planner.transit.day(when.date(), False)
+        start = when.hour * 3600 + when.minute * 60  # no DST in May: GTFS seconds = wall clock
         self.start, self.deadline = start, start + minutes * 60
         self.csr = csr_matrix((walk.csr.data, walk.csr.indices, walk.csr.indptr),
                               shape=walk.csr.shape)
@@ -172,11 +172,14 @@ def _min_duplicates(coo, rows, cols, data, n):
 
 
 # ------------------------------------------------------------------------------- the tests
-@pytest.mark.parametrize("seed,minutes", [(1, 30), (2, 20), (3, 45)])
-def test_stops_and_nodes_equal_a_connection_scan(planner, poa_network, seed, minutes):
+@pytest.mark.parametrize("seed,minutes,when", [
+    (1, 30, WHEN), (2, 20, WHEN), (3, 45, WHEN),
+    (8, 40, datetime(2019, 5, 13, 15, 40, tzinfo=TZ)),
+])
+def test_stops_and_nodes_equal_a_connection_scan(planner, poa_network, seed, minutes, when):
     (origin,) = _origins(poa_network, 1, seed)
-    reach = reach_map(planner, make_reach_query(origin=origin, when=WHEN, minutes=minutes))
-    oracle = Oracle(planner, poa_network, origin, minutes)
+    reach = reach_map(planner, make_reach_query(origin=origin, when=when, minutes=minutes))
+    oracle = Oracle(planner, poa_network, origin, minutes, when=when)
     tt = poa_network.timetable
     index = {str(stop_id): i for i, stop_id in enumerate(tt.stop_id)}
     got = {index[s.stop_id]: s for s in reach.stops}
