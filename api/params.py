@@ -34,6 +34,7 @@ from planner.reach import (
     MAX_BAND_MINUTES,
     MAX_REACH_MINUTES,
     REACH_MINUTES,
+    REACH_ACCESS_MODES,
     REACH_MODES,
     REACH_STREET_MODES,
 )
@@ -417,10 +418,11 @@ def _parse_one(param: Param, value: Any, tz: tzinfo) -> dict[str, Any]:
     if kind in ("modes", "reach_modes"):
         modes, access = _parse_trip_modes(value, param.name)
         if kind == "reach_modes":
-            for name in sorted(modes):
-                if name not in REACH_MODE_NAMES:
+            allowed = (*REACH_MODE_NAMES, *(f"{m}+transit" for m in REACH_ACCESS_MODES))
+            for name in [*sorted(modes), *(f"{m}+transit" for m in sorted(access))]:
+                if name not in allowed:
                     raise ApiError("unknown_mode", field=param.name, value=_echo(name),
-                                   allowed=", ".join(REACH_MODE_NAMES))
+                                   allowed=", ".join(allowed))
         return {param.option: modes, **({"access_modes": access} if access else {})}
     if kind in ("modes", "transit_modes"):
         allowed = ALL_MODE_NAMES if kind == "modes" else TRANSIT_MODES

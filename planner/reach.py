@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ReachQuery", "ReachedStop", "ReachedNodes", "Reach", "make_reach_query", "reach_map",
            "MAX_REACH_MINUTES", "REACH_MINUTES", "BAND_MINUTES", "MAX_BAND_MINUTES",
-           "REACH_MODES", "REACH_STREET_MODES", "CO2E_BANDS_G", "H3_RESOLUTION"]
+           "REACH_MODES", "REACH_STREET_MODES", "REACH_ACCESS_MODES", "CO2E_BANDS_G",
+           "H3_RESOLUTION"]
 
 #: Longest time budget (minutes): a reach map of two hours covers a whole city.
 MAX_REACH_MINUTES = 120
@@ -62,8 +63,10 @@ BAND_MINUTES = 10
 MAX_BAND_MINUTES = 60
 #: Default modes: walking and transit (the low-carbon way most people can take).
 REACH_MODES = frozenset({"walk", TRANSIT})
-#: Street modes a reach map may use (cars are the baseline, not a way to reach).
+#: Street modes a reach map may use (cars are the baseline, not a way to reach) ...
 REACH_STREET_MODES = ("walk", "bike")
+#: ... and those that may reach transit (``bike+transit``: own bike parked at a station).
+REACH_ACCESS_MODES = ("bike",)
 _FIRST_CAPACITY = 8  # labels per stop bag; grown and rerun on overflow (exactness kept) ...
 _GROWTH = 2          # ... by this factor; a planner remembers what each budget needed
 
@@ -139,9 +142,11 @@ def make_reach_query(*, origin: tuple[float, float], when: datetime,  # noqa: PL
                        walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
                        max_walk_m=max_walk_m, max_snap_m=max_snap_m, timezone=timezone)
     street = sorted(query.modes - {TRANSIT} - set(REACH_STREET_MODES))
+    street += [f"{m}+transit" for m in sorted(query.access_modes - set(REACH_ACCESS_MODES))]
     if street:
         raise QueryError(f"a reach map cannot use {', '.join(street)}; modes must be among "
-                         f"{', '.join(REACH_STREET_MODES)}, transit and single transit modes",
+                         f"{', '.join(REACH_STREET_MODES)}, transit, single transit modes "
+                         f"and bike+transit",
                          field="modes")
     return ReachQuery(query=query,
                       minutes=_whole("minutes", minutes, 1, MAX_REACH_MINUTES),

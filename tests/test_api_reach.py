@@ -116,6 +116,7 @@ def test_city_prefix(poa_artifact):
     ({"modes": "car"}, "modes", "unknown_mode"),
     ({"modes": "walk,taxi"}, "modes", "unknown_mode"),
     ({"modes": "teleport"}, "modes", "unknown_mode"),
+    ({"modes": "walk,car_petrol+transit"}, "modes", "unknown_mode"),
     ({"from": "1,2"}, "from", "outside_coverage"),
     ({"from": "nope"}, "from", "invalid_coordinates"),
     ({"at": "2030-01-01T08:00"}, "at", "date_out_of_service"),
@@ -152,7 +153,7 @@ def test_cli_geojson_and_table(poa_artifact, capsys):
 @pytest.mark.parametrize("extra,option", [
     (["--minutes", "0"], "--minutes"), (["--minutes", str(MAX_REACH_MINUTES + 1)], "--minutes"),
     (["--minutes", "ten"], "--minutes"), (["--modes", "car"], "--modes"),
-    (["--modes", "rocket"], "--modes"), (["--band-minutes", "0"], "--band-minutes"),
+    (["--modes", "rocket"], "--modes"), (["--modes", "walk,taxi+transit"], "--modes"), (["--band-minutes", "0"], "--band-minutes"),
     (["--format", "csv"], "--format"), (["--at", "2030-01-01T08:00"], "--at"),
     (["--from", "1,2"], "--from"), (["--crs", "utm"], "--crs"),
 ])

@@ -294,6 +294,7 @@ def test_own_bike_to_a_station_reaches_at_least_as_much(planner, poa_network):
     ({"minutes": 12.5}, "minutes"), ({"minutes": "30"}, "minutes"),
     ({"band_minutes": 0}, "band_minutes"), ({"modes": {"car_petrol"}}, "modes"),
     ({"modes": {"walk", "taxi"}}, "modes"), ({"modes": {"rocket"}}, "modes"),
+    ({"access_modes": {"car_petrol"}}, "modes"),
 ])
 def test_bad_requests_name_the_field(options, field):
     with pytest.raises(QueryError) as err:
