@@ -67,7 +67,8 @@ REACH_MODES = frozenset({"walk", TRANSIT})
 REACH_STREET_MODES = ("walk", "bike")
 #: ... and those that may reach transit (``bike+transit``: own bike parked at a station).
 REACH_ACCESS_MODES = ("bike",)
-_FIRST_CAPACITY = 8  # labels per stop bag; grown and rerun on overflow (exactness kept) ...
+_FIRST_CAPACITY = 64  # labels per stop bag (5 MB on Porto Alegre; a pass costs what the bags
+#                      hold, not their room); grown and rerun on overflow (exactness kept) ...
 _GROWTH = 2          # ... by this factor; a planner remembers what each budget needed
 
 

@@ -331,3 +331,26 @@ def test_realtime_closure_reaches_what_a_scan_of_the_live_table_reaches(planner,
     before = {s.stop_id: s.minutes for s in scheduled.stops}
     after = {s.stop_id: s.minutes for s in live.stops}
     assert len(after) < len(before) or any(after[s] > before[s] + 1e-6 for s in after)
+
+
+def test_a_pass_rerun_with_larger_bags_is_exact(planner, poa_network):
+    """Bags of 2 labels overflow at once: the rerun must give the bags a roomy pass gives."""
+    from planner._reach_kernel import ReachSearch
+    from planner.reach import run_pass
+
+    tt = poa_network.timetable
+    day = planner.transit.day(WHEN.date(), False)
+    start = 12 * 3600 + 30 * 60
+    stops = np.nonzero(tt.stop_walk_node >= 0)[0][:40].astype(np.int32)
+    search = ReachSearch(seed_stop=stops, seed_arr=np.full(len(stops), start + 300, np.int32),
+                         seed_co2e_g=np.zeros(len(stops)),
+                         allowed=np.ones(len(day.dp_pattern), bool), deadline_s=start + 2700,
+                         walk_speed_mps=WALK_MPS, max_walk_m=1500.0, max_rounds=32, capacity=2)
+    small, roomy = run_pass(day.kernel, search), run_pass(day.kernel,
+                                                         search._replace(capacity=512))
+    assert small.arr.shape[1] > 2 and not small.overflow and small.converged
+
+    def labels(bags):
+        return {(s, int(bags.arr[s, j]), int(bags.ready[s, j]), round(float(bags.co2e_g[s, j]), 6))
+                for s in range(len(bags.size)) for j in range(bags.size[s])}
+    assert labels(small) == labels(roomy)
