@@ -4,6 +4,10 @@
 picklable object holding the artifact path and checksum; the network itself is loaded once per
 worker process into a module-level cache keyed by (path, sha256), and checked against it.
 It returns facts only; the plausibility rules live in ``audit.checks``.
+
+A chunk goes through :meth:`PlannerEvaluator.evaluate_many`, which batches what its trips
+share (one plan per distinct query, one snap per distinct point and layer, no leg lines) and
+gives the rows the per-trip path gives (``tests/test_audit_batch.py`` compares every column).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from planner.accounting import claim_itinerary, claims_transit
 from planner.errors import NoRouteError
 from planner.methodology import DEFAULT_METHODOLOGY, load_methodology
 from planner.points import DEFAULT_POINTS_RULES, apply_daily_cap, load_points_rules
+from planner.snap import SnapCache
 
 from .errors import AuditError
 from .schema import ROW_COLUMN, claimed_access_modes, claimed_mode_to_query_modes
@@ -82,23 +87,36 @@ TripEvaluator = Callable[[TripInput], dict[str, Any]]
 def evaluate_chunk(trips: pd.DataFrame, evaluator: TripEvaluator) -> pd.DataFrame:
     """Run ``evaluator`` on every row of ``trips``; one output row per input row, same order.
 
-    A trip the evaluator cannot handle (a tanlu error, or an unexpected exception) becomes a
-    ``status="error"`` row with the reason, so one bad trip never stops a run.
+    An evaluator with ``evaluate_many(trips)`` gets the whole chunk at once (it may batch what
+    the trips share); else it is called per trip. A trip the evaluator cannot handle (a tanlu
+    error, or an unexpected exception) becomes a ``status="error"`` row with the reason, so one
+    bad trip never stops a run.
     """
+    inputs = [TripInput(*trip) for trip in
+              trips[list(TRIP_INPUT_COLUMNS)].itertuples(index=False, name=None)]
+    many = getattr(evaluator, "evaluate_many", None)
+    if many is not None:
+        found = many(inputs)
+    else:
+        found = [evaluate_guarded(evaluator, trip) for trip in inputs]
     records = []
-    for trip in trips[list(TRIP_INPUT_COLUMNS)].itertuples(index=False, name=None):
-        trip = TripInput(*trip)
-        try:
-            record = dict(evaluator(trip))
-        except TanluError as err:
-            record = {"status": "error", "error_field": getattr(err, "field", None) or "*",
-                      "error_reason": str(err)}
-        except Exception as err:  # noqa: BLE001 - recorded per trip, counted in the summary
-            record = {"status": "error", "error_field": "*",
-                      "error_reason": f"internal error: {type(err).__name__}: {err}"}
+    for trip, record in zip(inputs, found, strict=True):
+        record = dict(record)
         record[ROW_COLUMN] = trip.row
         records.append(record)
     return _evaluation_frame(records)
+
+
+def evaluate_guarded(evaluator: TripEvaluator, trip: TripInput) -> dict[str, Any]:
+    """``evaluator(trip)``, with a tanlu error or an unexpected exception as an error record."""
+    try:
+        return dict(evaluator(trip))
+    except TanluError as err:
+        return {"status": "error", "error_field": getattr(err, "field", None) or "*",
+                "error_reason": str(err)}
+    except Exception as err:  # noqa: BLE001 - recorded per trip, counted in the summary
+        return {"status": "error", "error_field": "*",
+                "error_reason": f"internal error: {type(err).__name__}: {err}"}
 
 
 def empty_evaluation() -> pd.DataFrame:
@@ -172,13 +190,17 @@ class PlannerEvaluator:
     methodology: str = DEFAULT_METHODOLOGY
     # archived GTFS-Realtime snapshots (feed name, FeedMessage bytes) applied before evaluating
     realtime: tuple[tuple[str, bytes], ...] = ()
+    #: False: :meth:`evaluate_many` calls the per-trip path for every trip (the reference the
+    #: batched path is tested and benchmarked against). Results are the same either way.
+    batched: bool = True
 
     @classmethod
     def for_network(cls, network_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
                     methodology: str = DEFAULT_METHODOLOGY,
-                    realtime: tuple[tuple[str, bytes], ...] = (),
+                    realtime: tuple[tuple[str, bytes], ...] = (), batched: bool = True,
                     **query_options: Any) -> PlannerEvaluator:
-        """An evaluator for ``network_path`` (its checksum computed now).
+        """An evaluator for ``network_path`` (its checksum computed now); ``batched=False``
+        evaluates a chunk trip by trip (the reference path).
 
         Raises
         ------
@@ -188,7 +210,7 @@ class PlannerEvaluator:
         path = str(Path(network_path).resolve())
         _cached_methodology(str(methodology))
         return cls(path, file_sha256(path), str(rules), tuple(sorted(query_options.items())),
-                   str(methodology), tuple(realtime))
+                   str(methodology), tuple(realtime), batched=bool(batched))
 
     @property
     def fingerprint(self) -> str:
@@ -226,7 +248,37 @@ class PlannerEvaluator:
         """One user's points of one local day, in trip order, after the rules' daily cap."""
         return list(apply_daily_cap(points_in_trip_order, _cached_rules(self.rules)))
 
+    def evaluate_many(self, trips: Sequence[TripInput]) -> list[dict[str, Any]]:
+        """The records of ``trips`` (a chunk), in order, as ``self(trip)`` would give them.
+
+        Batched: trips asking the same query (same start, ends, claim and pile flag) are
+        planned once; every distinct point is snapped once per layer, all of them in one
+        KD-tree query per layer; the plans skip leg lines, which no audit column reads.
+        """
+        if not self.batched:
+            return [evaluate_guarded(self, trip) for trip in trips]
+        snaps = SnapCache()
+        points = {(t.origin_lat, t.origin_lon) for t in trips} | {
+            (t.dest_lat, t.dest_lon) for t in trips}
+        points = {p for p in points if all(isinstance(v, float) and math.isfinite(v) for v in p)}
+        if points:
+            lat, lon = zip(*sorted(points), strict=True)
+            snaps.prime(self._planner().snappers.values(), lat, lon)
+        done: dict[tuple, dict[str, Any]] = {}
+        records = []
+        for trip in trips:
+            key = _query_key(trip)
+            if key not in done:
+                done[key] = evaluate_guarded(
+                    lambda t: self._evaluate(t, geometry=False, snap_cache=snaps), trip)
+            records.append(dict(done[key]))
+        return records
+
     def __call__(self, trip: TripInput) -> dict[str, Any]:
+        return self._evaluate(trip)
+
+    def _evaluate(self, trip: TripInput, *, geometry: bool = True,
+                  snap_cache: SnapCache | None = None) -> dict[str, Any]:
         from planner import make_query
         from planner.errors import OutsideCoverageError
 
@@ -242,7 +294,8 @@ class PlannerEvaluator:
                            **dict(self.query_options))
         try:
             plan = engine.plan(query, rules=_cached_rules(self.rules),
-                               methodology=_cached_methodology(self.methodology))
+                               methodology=_cached_methodology(self.methodology),
+                               geometry=geometry, snap_cache=snap_cache)
         except NoRouteError as err:
             return {"status": "no_route", "error_reason": str(err)}
         except OutsideCoverageError as err:
@@ -252,6 +305,15 @@ class PlannerEvaluator:
             field = renamed.get(err.field, err.field) if err.field else None
             return {"status": "error", "error_field": field or "*", "error_reason": str(err)}
         return _plan_facts(plan, parts, trip)
+
+
+def _query_key(trip: TripInput) -> tuple:
+    """What a trip's planner facts depend on: all of :class:`TripInput` but ``row`` and
+    ``ended_at`` (the start's text keeps its offset, so equal instants in two zones differ)."""
+    started = trip.started_at.isoformat() if isinstance(trip.started_at, pd.Timestamp) else (
+        repr(trip.started_at))
+    return (started, trip.origin_lat, trip.origin_lon, trip.dest_lat, trip.dest_lon,
+            trip.claimed_mode, trip.charged_at_public_pile)
 
 
 def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]:

@@ -84,8 +84,10 @@ class AuditOutcome:
 def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
               out_path: str | os.PathLike, *, rules: str = DEFAULT_RULES,
               methodology: str | None = None, realtime: tuple[tuple[str, bytes], ...] = (),
-              **options) -> AuditOutcome:
+              batched: bool = True, **options) -> AuditOutcome:
     """Audit a trips file against a network artifact with the planner (see :func:`audit_trips`).
+
+    ``batched=False`` plans every trip on its own (the reference path; same results, slower).
 
     Raises
     ------
@@ -96,7 +98,7 @@ def run_audit(trips_path: str | os.PathLike, network_path: str | os.PathLike,
     """
     manifest = read_manifest(network_path)
     evaluator = PlannerEvaluator.for_network(
-        network_path, rules=rules, realtime=realtime,
+        network_path, rules=rules, realtime=realtime, batched=batched,
         **({"methodology": methodology} if methodology else {}))
     traces, taps, crs = (options.pop(name, default) for name, default in
                          (("traces", None), ("taps", None), ("crs", "wgs84")))

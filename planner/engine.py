@@ -19,7 +19,7 @@ from .baseline import plan_baseline
 from .bike_on_board import StopBikeNodes, bike_on_board_options, stop_bike_nodes
 from .bikeshare import MAX_SHARE_WALK_M, RIDE_NOTE, ShareSystem, compile_share_system
 from .errors import CodedText, NoRouteError, OutsideCoverageError, QueryError
-from .itineraries import assemble_itinerary, street_leg
+from .itineraries import assemble_itinerary, street_leg, without_street_geometry
 from .methodology import Methodology, methodology_of, reduction_for_legs
 from .model import Baseline, Leg, Plan, Query
 from .pareto import covering_leg, pareto_front, tag
@@ -27,7 +27,7 @@ from .park_ride import ParkRide, charge_evidence
 from .piles import DEFAULT_PILE_DISTANCE_M, PileEvidence, PileList, pile_evidence, piles_from_stations
 from .points import PILE_MODES, award_points
 from .query import localize
-from .snap import Snapper, build_snapper
+from .snap import SnapCache, Snapper, build_snapper
 from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 from .window import window_front, window_journeys, window_tag
@@ -104,11 +104,14 @@ class Planner:
         return self.bikeshare
 
     def plan(self, query: Query, *, rules: Any = None,
-             methodology: Methodology | str | None = None) -> Plan:
+             methodology: Methodology | str | None = None, geometry: bool = True,
+             snap_cache: SnapCache | None = None) -> Plan:
         """Pareto-optimal itineraries for ``query`` with the car baseline, reductions and points.
 
         ``methodology`` (a :class:`~planner.methodology.Methodology`, preset name or TOML path;
         default ``tanlu-car``) gives each itinerary's ``reduction_g``; points follow it.
+        ``geometry=False`` leaves street and walk lines empty (callers that never draw them);
+        ``snap_cache`` reuses snaps across the queries of a batch. Neither changes a number.
 
         Raises
         ------
@@ -120,12 +123,16 @@ class Planner:
         MethodologyError
             If the methodology cannot be used as shipped (it lacks the operator's numbers).
         """
+        if not geometry:
+            with without_street_geometry():
+                return self.plan(query, rules=rules, methodology=methodology,
+                                 snap_cache=snap_cache)
         query = self._localized(query)
         rule_set = self._default_rules if rules is None else points_rules_of(rules)
         method = methodology_of(methodology)
         method.require_usable()
         notices: list[str] = []
-        snaps = self._snap_all(query)
+        snaps = self._snap_all(query, snap_cache)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
                                    query.destination_lat, query.destination_lon))
         car_path = self._street_path("car", snaps)
@@ -208,7 +215,8 @@ class Planner:
             layers |= {"car", "walk"}
         return layers & set(self.graphs)
 
-    def _snap_all(self, query: Query) -> dict[tuple[str, str], _Snap]:
+    def _snap_all(self, query: Query,
+                  cache: SnapCache | None = None) -> dict[tuple[str, str], _Snap]:
         """Snap both ends on every layer within ``max_snap_m``; refuse points far from all."""
         needed = self._needed_layers(query)
         snaps: dict[tuple[str, str], _Snap] = {}
@@ -216,7 +224,8 @@ class Planner:
                               ("destination", query.destination_lat, query.destination_lon)):
             nearest = float("inf")
             for name, snapper in self.snappers.items():
-                node, dist = snapper.nearest(lat, lon)
+                node, dist = (snapper.nearest(lat, lon) if cache is None
+                              else cache.nearest(snapper, lat, lon))
                 if name in needed:
                     nearest = min(nearest, dist)
                 if dist <= query.max_snap_m:

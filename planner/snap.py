@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 from graphs.geodesy import haversine_m, local_xy
 from graphs.network import StreetLayer
 
-__all__ = ["Snapper", "build_snapper"]
+__all__ = ["Snapper", "SnapCache", "build_snapper"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +34,49 @@ class Snapper:
         _, i = self.tree.query(local_xy([lat], [lon], self.lat0_deg)[0])
         node = int(self.nodes[int(i)])
         return node, float(haversine_m(lat, lon, self.node_lat[node], self.node_lon[node]))
+
+    def nearest_many(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`nearest` of many points in one KD-tree query: ``(nodes, distances_m)``,
+        element for element equal to :meth:`nearest` (same projection, same great circle)."""
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        if lat.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        _, i = self.tree.query(local_xy(lat, lon, self.lat0_deg))
+        nodes = self.nodes[np.asarray(i, np.int64)].astype(np.int64)
+        return nodes, np.asarray(haversine_m(lat, lon, self.node_lat[nodes], self.node_lon[nodes]))
+
+
+class SnapCache:
+    """Snaps already made, keyed by ``(layer, lat, lon)`` with the exact coordinates.
+
+    A batch of queries (one audit chunk) shares one: a point seen before is not snapped
+    again, and :meth:`prime` snaps every point of the batch in one KD-tree query per layer.
+    Exact keys, not rounded ones: a rounded key would hand a point its neighbour's snap.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, float, float], tuple[int, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def prime(self, snappers, lat, lon) -> None:
+        """Snap the points ``(lat[i], lon[i])`` on every snapper's layer now."""
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        for snapper in snappers:
+            nodes, dist = snapper.nearest_many(lat, lon)
+            for a, b, node, d in zip(lat.tolist(), lon.tolist(), nodes.tolist(), dist.tolist(),
+                                     strict=True):
+                self._found[(snapper.layer, a, b)] = (node, d)
+
+    def nearest(self, snapper: Snapper, lat: float, lon: float) -> tuple[int, float]:
+        """``snapper.nearest(lat, lon)``, made once per point and layer."""
+        key = (snapper.layer, float(lat), float(lon))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = snapper.nearest(lat, lon)
+        return found
 
 
 def build_snapper(layer: StreetLayer) -> Snapper:
