@@ -324,8 +324,9 @@ def _plan_facts(plan, parts: tuple[str, ...], trip: TripInput) -> dict[str, Any]
     except NoRouteError:
         return {"status": "no_route", **base}
     wait = math.nan
-    if claims_transit(parts):
-        first = next(leg for leg in chosen.legs if leg.mode in TRANSIT_MODES)
+    # a "bike+transit" claim may be best met by the bike alone: then no vehicle to wait for
+    first = next((leg for leg in chosen.legs if leg.mode in TRANSIT_MODES), None)
+    if claims_transit(parts) and first is not None:
         wait = (first.departure - trip.started_at.to_pydatetime()).total_seconds()
     return {
         "status": "ok", **base,
