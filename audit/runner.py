@@ -129,7 +129,8 @@ def audit_trips(trips_path: str | os.PathLike, out_path: str | os.PathLike, *,  
     ----------
     evaluator
         Picklable per-trip function (:class:`~audit.evaluate.PlannerEvaluator` in production).
-        Optional attributes: ``fingerprint`` (str), ``warm_up()``, ``cap_daily(points)``.
+        Optional attributes: ``fingerprint`` (str), ``warm_up()``, ``cap_daily(points)``,
+        ``evaluate_many(trips)`` (a whole chunk at once; see ``audit.evaluate.evaluate_chunk``).
     workers
         Local processes; ``None`` = every core, ``1`` = in this process (no pool).
     scheduler, client
