@@ -73,6 +73,8 @@ def _tricky_rows(frame: pd.DataFrame, network) -> pd.DataFrame:
     add(transit, "bus only", claimed_mode="bus")
     add(transit, "any transit", claimed_mode="transit")
     add(transit, "bike to transit", claimed_mode="bike+transit")
+    add(transit, "park and ride", claimed_mode="car_petrol+transit")
+    add(transit, "bike to the metro", claimed_mode="bike+metro")
     add(transit, "date without service", started_at="2031-05-12T12:00:00-03:00",
         ended_at="2031-05-12T13:00:00-03:00")
     add(street, "origin a hair away", origin_lat=street["origin_lat"] + 1e-9)
