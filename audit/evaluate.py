@@ -6,7 +6,7 @@ worker process into a module-level cache keyed by (path, sha256), and checked ag
 It returns facts only; the plausibility rules live in ``audit.checks``.
 
 A chunk goes through :meth:`PlannerEvaluator.evaluate_many`, which batches what its trips
-share (one plan per distinct query, one snap per distinct point and layer, no leg lines) and
+share (one plan per distinct query, one snap per distinct point and layer, no street lines) and
 gives the rows the per-trip path gives (``tests/test_audit_batch.py`` compares every column).
 """
 from __future__ import annotations
@@ -253,7 +253,7 @@ class PlannerEvaluator:
 
         Batched: trips asking the same query (same start, ends, claim and pile flag) are
         planned once; every distinct point is snapped once per layer, all of them in one
-        KD-tree query per layer; the plans skip leg lines, which no audit column reads.
+        KD-tree query per layer; the plans skip street lines, which no audit column reads.
         """
         if not self.batched:
             return [evaluate_guarded(self, trip) for trip in trips]
