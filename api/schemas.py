@@ -19,9 +19,13 @@ _BBOX = {"type": "array", "items": _NUMBER, "minItems": 4, "maxItems": 4,
 
 _POINTS_AWARD = {
     "type": "object",
-    "required": ["points", "reduction_g", "rules_id", "rule", "capped", "explanation"],
+    "required": ["points", "reduction_g", "rules_id", "rule", "capped", "explanation",
+                 "per_leg"],
     "properties": {"points": _NUMBER, "reduction_g": _NUMBER, "rules_id": _STRING,
-                   "rule": _STRING, "capped": {"type": "boolean"}, "explanation": _STRING},
+                   "rule": _STRING, "capped": {"type": "boolean"}, "explanation": _STRING,
+                   "per_leg": {"type": "array", "items": _NUMBER,
+                               "description": "the points shared among the legs, in leg order; "
+                                              "they sum to points (largest remainder)"}},
 }
 
 _GEOMETRY = {"type": "object", "required": ["type", "coordinates"],
@@ -140,8 +144,10 @@ SCHEMAS: dict[str, Any] = {
                      "co2e_g", "co2e_g_per_pkm", "co2e_factor", "route_id",
                      "route_short_name", "headsign", "trip_id", "realtime",
                      "scheduled_departure", "scheduled_arrival", "departure_delay_s",
-                     "arrival_delay_s", "geometry", "polyline6"],
+                     "arrival_delay_s", "geometry", "polyline6", "points"],
         "properties": {
+            "points": {"type": "number", "description": "this leg's share of the itinerary's "
+                       "points (PointsAward.per_leg)"},
             "mode": _STRING, "from": {"$ref": "#/components/schemas/Place"},
             "to": {"$ref": "#/components/schemas/Place"},
             "departure": {"type": "string", "format": "date-time"},
@@ -210,8 +216,9 @@ SCHEMAS: dict[str, Any] = {
             "points": {"$ref": "#/components/schemas/PointsAward"},
             "baseline": {"$ref": "#/components/schemas/Baseline"},
             "legs": {"type": "array", "items": {
-                "type": "object", "required": ["mode", "distance_m", "co2e_g"],
+                "type": "object", "required": ["mode", "distance_m", "co2e_g", "points"],
                 "properties": {"mode": _STRING, "distance_m": _NUMBER, "co2e_g": _NUMBER,
+                               "points": _NUMBER,
                                "co2e_g_per_pkm": _NUMBER, "co2e_factor": _STRING}}},
             "itinerary": {"$ref": "#/components/schemas/Itinerary"},
             "crs": {"enum": ["wgs84", "gcj02", "bd09"],

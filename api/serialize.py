@@ -64,15 +64,22 @@ def itinerary_to_dict(itinerary: Itinerary) -> dict[str, Any]:
         "modes": list(itinerary.modes),
         "points": points_to_dict(itinerary.points),
         "pile": None if itinerary.pile is None else itinerary.pile.to_dict(),
-        "legs": [leg_to_dict(leg) for leg in itinerary.legs],
+        "legs": [leg_to_dict(leg, points=p)
+                 for leg, p in zip(itinerary.legs, _per_leg(itinerary.points, itinerary.legs),
+                                   strict=True)],
     }
 
 
-def leg_to_dict(leg: Leg) -> dict[str, Any]:
-    """One leg; ``geometry`` is a GeoJSON LineString (lon, lat), also as polyline6 (lat, lon)."""
+def _per_leg(award: PointsAward, legs) -> tuple[float, ...]:
+    return award.per_leg if len(award.per_leg) == len(legs) else tuple(0.0 for _ in legs)
+
+
+def leg_to_dict(leg: Leg, *, points: float = 0.0) -> dict[str, Any]:
+    """One leg with its share of the itinerary's ``points``; ``geometry`` is a GeoJSON
+    LineString (lon, lat), also as polyline6 (lat, lon)."""
     coords = [[lon, lat] for lon, lat in leg.geometry]
     return {
-        "mode": leg.mode, "from": place_to_dict(leg.from_place), "to": place_to_dict(leg.to_place),
+        "points": points, "mode": leg.mode, "from": place_to_dict(leg.from_place), "to": place_to_dict(leg.to_place),
         "departure": _iso(leg.departure), "arrival": _iso(leg.arrival),
         "duration_s": leg.duration_s, "distance_m": leg.distance_m, "co2e_g": leg.co2e_g,
         "co2e_g_per_pkm": leg.co2e_g_per_pkm, "co2e_factor": leg.co2e_factor,
@@ -107,7 +114,9 @@ def baseline_to_dict(baseline: Baseline) -> dict[str, Any]:
 def legs_account_to_dict(account: LegsAccount) -> dict[str, Any]:
     """``POST /v1/points`` for given legs: each leg's CO2e, the totals, baseline and points."""
     legs = [{"mode": leg.mode, "distance_m": leg.distance_m, "co2e_g_per_pkm": leg.co2e_g_per_pkm,
-             "co2e_g": leg.co2e_g, "co2e_factor": leg.co2e_factor} for leg in account.legs]
+             "co2e_g": leg.co2e_g, "co2e_factor": leg.co2e_factor, "points": points}
+            for leg, points in zip(account.legs, _per_leg(account.points, account.legs),
+                                   strict=True)]
     return {"legs": legs, "co2e_g": account.co2e_g, "distance_m": account.distance_m,
             "baseline": baseline_to_dict(account.baseline), "reduction_g": account.reduction_g,
             "reduction_explanation": account.reduction_explanation,
@@ -118,7 +127,8 @@ def legs_account_to_dict(account: LegsAccount) -> dict[str, Any]:
 
 def points_to_dict(award: PointsAward) -> dict[str, Any]:
     return {"points": award.points, "reduction_g": award.reduction_g, "rules_id": award.rules_id,
-            "rule": award.rule, "capped": award.capped, "explanation": award.explanation}
+            "rule": award.rule, "capped": award.capped, "explanation": award.explanation,
+            "per_leg": list(award.per_leg)}
 
 
 def _iso(when: datetime) -> str:

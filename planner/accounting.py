@@ -109,13 +109,15 @@ def account_legs(legs: Iterable[tuple[str, float]], *, factors: FactorLookup, ru
                                    f"mode; {method.label} ({method.kind}) computes its own")
         method.require_usable()
         reduction_g = max(0.0, baseline.co2e_g - co2e_g)
+        per_leg: tuple[float, ...] | None = None  # award_points spreads the given baseline
         why = f"given baseline {baseline.co2e_g:.0f} g; legs {co2e_g:.0f} g"
     else:
         reduction = reduction_for_legs(amounts, methodology=method, factors=factors,
                                        car_distance_m=distance_m)
         reduction_g, why = reduction.reduction_g, reduction.explanation
+        per_leg = reduction.per_leg_g
     award = award_points(amounts, reduction_g=reduction_g, rules=rules,
-                         charged_at_public_pile=charged_at_public_pile)
+                         charged_at_public_pile=charged_at_public_pile, leg_reduction_g=per_leg)
     grid = getattr(factors, "grid", None)
     return LegsAccount(legs=amounts, co2e_g=co2e_g, distance_m=distance_m, baseline=baseline,
                        reduction_g=reduction_g, points=award, factor_table=factor_table,

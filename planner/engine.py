@@ -172,7 +172,7 @@ class Planner:
         evidence = self._pile_evidence(legs, query)
         award = award_points(legs, reduction_g=reduction.reduction_g, rules=rules,
                              charged_at_public_pile=query.charged_at_public_pile
-                             or evidence is not None)
+                             or evidence is not None, leg_reduction_g=reduction.per_leg_g)
         if evidence is not None:
             pile = " ".join(filter(None, (evidence.pile.id, evidence.pile.name)))
             award = replace(award, explanation=f"{award.explanation}; public pile {pile} "

@@ -126,6 +126,9 @@ class Reduction:
     baseline_co2e_g: float | None  # None under per_km_reduction (no baseline emission is formed)
     methodology: str
     explanation: str
+    # each leg's part, in leg order: its credit (per_km_reduction), or the baseline spread over
+    # the legs by distance minus the leg's emissions; sums to the reduction before the floor at 0
+    per_leg_g: tuple[float, ...] = ()
 
 
 def load_methodology(name_or_path: str | os.PathLike[str] = DEFAULT_METHODOLOGY) -> Methodology:
@@ -199,19 +202,24 @@ def reduction_for_legs(legs: Sequence[LegLike], *, methodology: Methodology,
                                   for mode, v in methodology.baseline_mix.items())
         how += f" = {g_per_pkm:.2f} g/pkm"
     baseline_g = g_per_pkm * distance_m / 1000.0
+    legs_m = math.fsum(leg.distance_m for leg in legs)
+    per_leg = tuple((baseline_g * leg.distance_m / legs_m if legs_m > 0 else 0.0) - leg.co2e_g
+                    for leg in legs)
     return Reduction(
         reduction_g=max(0.0, baseline_g - itinerary_g), baseline_co2e_g=baseline_g,
-        methodology=methodology.label,
+        methodology=methodology.label, per_leg_g=per_leg,
         explanation=f"baseline {how} x {distance_m / 1000:.2f} km ({methodology.distance}) = "
                     f"{baseline_g:.0f} g; itinerary {itinerary_g:.0f} g")
 
 
 def _per_km(legs: Sequence[LegLike], methodology: Methodology) -> Reduction:
-    parts, total = [], []
+    parts, total, per_leg = [], [], []
     for leg in legs:
         credit = methodology.reduction_g_per_pkm.get(leg.mode)
+        per_leg.append(0.0)
         if credit is not None and leg.distance_m > 0:
-            total.append(credit.value * leg.distance_m / 1000.0)
+            per_leg[-1] = credit.value * leg.distance_m / 1000.0
+            total.append(per_leg[-1])
             parts.append(f"{leg.mode} {leg.distance_m / 1000:.2f} km x {credit.value:g} g/pkm")
     credited = {leg.mode for leg in legs} & set(methodology.reduction_g_per_pkm)
     uncredited = sorted({leg.mode for leg in legs} - credited)
@@ -219,7 +227,7 @@ def _per_km(legs: Sequence[LegLike], methodology: Methodology) -> Reduction:
     if uncredited:
         why += f"; {', '.join(uncredited)} not credited by {methodology.label}"
     return Reduction(reduction_g=math.fsum(total), baseline_co2e_g=None,
-                     methodology=methodology.label, explanation=why)
+                     methodology=methodology.label, explanation=why, per_leg_g=tuple(per_leg))
 
 
 def _distance(legs: Sequence[LegLike], methodology: Methodology,

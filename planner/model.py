@@ -158,6 +158,9 @@ class PointsAward:
     rule: str                 # the rule (scheme) that applied, e.g. "per_gram" or "flat_per_ride"
     capped: bool = False
     explanation: str = ""
+    # the points shared among the itinerary's legs, in leg order, summing to ``points``
+    # (``planner.points.share_points``); () where no legs were given
+    per_leg: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_POINTS_RULES",
     "PILE_MODES",
     "PointsRules",
+    "share_points",
     "load_points_rules",
     "award_points",
     "apply_daily_cap",
@@ -124,9 +125,10 @@ def load_points_rules(name_or_path: str | os.PathLike[str] = DEFAULT_POINTS_RULE
     return _rules_from_data(data, origin=str(path))
 
 
-def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = None,
+def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = None,  # noqa: PLR0913 - one keyword per accounting input
                  reduction_g: float | None = None, rules: PointsRules,
-                 charged_at_public_pile: bool = False) -> PointsAward:
+                 charged_at_public_pile: bool = False,
+                 leg_reduction_g: Sequence[float] | None = None) -> PointsAward:
     """Points one itinerary earns: never negative, zero without a reduction, capped per trip.
 
     Give either ``reduction_g`` (the itinerary's reduction under a methodology,
@@ -136,6 +138,12 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
     any leg of a non-qualifying mode earns nothing; under ``flat_per_ride`` and ``per_km`` such
     legs simply earn nothing. Legs shorter than ``min_distance_m`` of their mode earn nothing on
     their own.
+
+    ``per_leg`` of the award shares the points among the legs (:func:`share_points`): under
+    ``flat_per_ride`` and ``per_km`` each leg's own ride or kilometre points (walk legs share
+    the step points by distance), under ``per_gram`` each leg's part of the reduction,
+    ``leg_reduction_g`` (from the methodology, ``Reduction.per_leg_g``) or else the baseline
+    spread over the legs by distance minus the leg's own emissions.
 
     Raises
     ------
@@ -154,6 +162,9 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
     qualifying = [leg for leg in legs if leg.mode not in blocked and leg.distance_m > 0
                   and leg.distance_m >= rules.min_distance_m.get(leg.mode, 0.0)]
 
+    weights = _leg_weights(legs, qualifying, rules, reduction_g=reduction_g,
+                           leg_reduction_g=leg_reduction_g)
+
     def award(points: float, why: str) -> PointsAward:
         cap = rules.max_points_per_trip
         capped = cap is not None and points > cap
@@ -161,7 +172,8 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
         if cap is not None and capped:
             points, note = cap, f"; capped at {cap:g} per trip"
         return PointsAward(points=float(points), reduction_g=reduction_g, rules_id=rules.label,
-                           rule=rules.scheme, capped=capped, explanation=why + note)
+                           rule=rules.scheme, capped=capped, explanation=why + note,
+                           per_leg=share_points(float(points), weights))
 
     if reduction_g <= 0:
         if baseline_co2e_g is None:
@@ -188,6 +200,58 @@ def award_points(legs: Sequence[LegLike], *, baseline_co2e_g: float | None = Non
     rides = [(leg.mode, rules.points_per_ride.get(leg.mode, 0.0)) for leg in qualifying]
     return award(math.fsum(p for _, p in rides) + steps[0],
                  " + ".join(f"{mode} {p:g}" for mode, p in rides) + steps[1])
+
+
+def share_points(points: float, weights: Sequence[float]) -> tuple[float, ...]:
+    """``points`` shared among legs in proportion to their ``weights`` (negative ones count 0),
+    summing exactly to ``points``.
+
+    Whole points stay whole: each leg gets the floor of its quota and the points left go to
+    the largest remainders (first leg first on ties), the largest-remainder (Hamilton) rule.
+    Fractional totals are shared in proportion, the last weighted leg taking the rounding.
+    """
+    w = [max(0.0, float(x)) for x in weights]
+    total = math.fsum(w)
+    if points == 0 or total <= 0:
+        return tuple(0.0 for _ in w)
+    quotas = [points * x / total for x in w]
+    if float(points).is_integer():
+        shares = [float(math.floor(q)) for q in quotas]
+        left = int(round(points - math.fsum(shares)))
+        order = sorted(range(len(w)), key=lambda i: (-(quotas[i] - shares[i]), i))
+        for i in order[:left]:
+            shares[i] += 1.0
+        return tuple(shares)
+    last = max(i for i, x in enumerate(w) if x > 0)
+    quotas[last] = points - math.fsum(q for i, q in enumerate(quotas) if i != last)
+    return tuple(quotas)
+
+
+def _leg_weights(legs: Sequence[LegLike], qualifying: Sequence[LegLike], rules: PointsRules, *,
+                 reduction_g: float, leg_reduction_g: Sequence[float] | None) -> list[float]:
+    """What each leg contributes to the award under ``rules.scheme`` (see ``award_points``)."""
+    if rules.scheme == "per_gram":
+        if leg_reduction_g is not None:
+            return [float(x) for x in leg_reduction_g]
+        distance = math.fsum(leg.distance_m for leg in legs)
+        if distance <= 0:
+            return [0.0 for _ in legs]
+        baseline = reduction_g + math.fsum(leg.co2e_g for leg in legs)
+        return [baseline * leg.distance_m / distance - leg.co2e_g for leg in legs]
+    counted = {id(leg) for leg in qualifying}
+    steps = _step_points(qualifying, rules)[0]
+    walked = math.fsum(leg.distance_m for leg in qualifying if leg.mode == "walk")
+    out = []
+    for leg in legs:
+        if id(leg) not in counted:
+            out.append(0.0)
+            continue
+        own = (leg.distance_m / 1000.0 * rules.points_per_km.get(leg.mode, 0.0)
+               if rules.scheme == "per_km" else rules.points_per_ride.get(leg.mode, 0.0))
+        if leg.mode == "walk" and walked > 0:
+            own += steps * leg.distance_m / walked
+        out.append(own)
+    return out
 
 
 def points_for_steps(steps: float, rules: PointsRules) -> float:
