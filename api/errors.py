@@ -69,7 +69,7 @@ _QUERY_FIELD_TO_PARAM = {
     "max_transfers": "maxTransfers", "max_snap_m": "maxSnapDistance",
     "budget_factor": "budgetFactor", "charged_at_public_pile": "chargedAtPublicPile",
     "passengers": "passengers", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
-    "minutes": "minutes", "band_minutes": "bandMinutes",
+    "minutes": "minutes", "band_minutes": "bandMinutes", "drop_off": "dropOff",
 }
 
 

@@ -106,10 +106,14 @@ PLAN_PARAMETERS: tuple[Param, ...] = (
           "`bikeshare+transit` shared bikes (GBFS) to and from transit (`bikeshare` alone: a "
           "shared-bike trip), `car_petrol+transit` (any car fuel) park-and-ride, "
           "`car_bev+transit` an EV left at a charging pile near a station, `taxi+transit` a "
-          "drop-off at the station.",
+          "drop-off at the station (any car with `dropOff=true`).",
           default=",".join(sorted(model.DEFAULT_MODES)), example="walk,transit"),
     Param("ownBike", "boolean", "own_bike",
           "The traveller has a bike: adds `bike+transit` when the trip may use transit.",
+          default=False),
+    Param("dropOff", "boolean", "drop_off",
+          "Kiss-and-ride: the car of a `car_*+transit` mode drops the traveller at the station "
+          "instead of parking near it (its CO2e: the traveller's ride, one way).",
           default=False),
     Param("transitModes", "transit_modes", "transit_modes",
           "Comma-separated transit modes to allow (narrows `transit`). Default: all.",

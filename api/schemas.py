@@ -112,6 +112,7 @@ SCHEMAS: dict[str, Any] = {
             "charged_at_public_pile": {"type": "boolean"},
             "passengers": {"type": "integer", "minimum": 1},
             "access_modes": {"type": "array", "items": _STRING},
+            "drop_off": {"type": "boolean"},
         },
     },
     "Itinerary": {

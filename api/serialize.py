@@ -49,6 +49,7 @@ def query_to_dict(query: Query) -> dict[str, Any]:
         "charged_at_public_pile": query.charged_at_public_pile,
         "passengers": query.passengers,
         "access_modes": sorted(query.access_modes),
+        "drop_off": query.drop_off,
     }
 
 

@@ -64,6 +64,9 @@ class Query:
     # ``bikeshare+transit`` -> {"bikeshare"}); see ``graphs.modes.parse_trip_modes``,
     # ``planner.access`` and ``planner.bikeshare``
     access_modes: frozenset[str] = frozenset()
+    # car access modes (``car_petrol+transit``...) drop the traveller at the station
+    # (kiss-and-ride) instead of parking; see ``planner.park_ride``
+    drop_off: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ origin to a car parking near a rail or metro station, parks (:data:`PARK_CAR_S`)
 the platform; ``car_bev+transit`` drives to a public charging pile near a station instead, plugs
 in (:data:`PLUG_S`) and rides on while the car charges (the phase-two pile scenario of
 ``planner.points``: the leg earns points because it ends at a public pile); ``taxi+transit``
-is dropped off at the station (kiss-and-ride, :data:`DROP_OFF_S`).
+is dropped off at the station (kiss-and-ride, :data:`DROP_OFF_S`), and so is any car with
+``Query.drop_off`` (a friend or family member drives the traveller to the station).
 
 Which sites serve a station (the rule, since OSM rarely says ``park_ride=yes``):
 
@@ -28,7 +29,10 @@ only be hidden by ones that also drive less). The front is exact when the passes
 :data:`MAX_PASSES` (no stop left); otherwise journeys a further pass would find are left out.
 
 Drop-off CO2e: tanlu counts the taxi leg at the taxi factor of the factor table, once (the
-passenger-km the traveller asked for). OpenTripPlanner's Digitransit emission module
+passenger-km the traveller asked for); a private car dropping the traveller off likewise, at
+its fuel's factor: the driver's way back is the driver's own trip, not the traveller's
+passenger-km (no published methodology we have read counts it; docs/planner.md).
+OpenTripPlanner's Digitransit emission module
 (``DigitransitEmissionsService.getEmissionsForItinerary``) counts only the transit legs of an
 itinerary that has any, so its drop-off leg emits nothing; tanlu's factor tables leave taxi
 empty running out (``scope = "... empty running excluded"`` in ``graphs/data/factors``), and so
@@ -102,9 +106,12 @@ class Sites:
         return int(self.ref.shape[0])
 
 
-def site_kind_of(mode: str) -> str:
-    """The site a car of ``mode`` is left at: a pile for ``car_bev``, none for a taxi."""
-    return CHARGE if mode == "car_bev" else DROP_OFF if mode == "taxi" else PARK
+def site_kind_of(mode: str, *, drop_off: bool = False) -> str:
+    """The site a car of ``mode`` is left at: a pile for ``car_bev``, none for a taxi or a car
+    that only drops the traveller off (``Query.drop_off``)."""
+    if drop_off or mode == "taxi":
+        return DROP_OFF
+    return CHARGE if mode == "car_bev" else PARK
 
 
 def station_stops(timetable: Timetable) -> np.ndarray:
@@ -359,7 +366,8 @@ class ParkRide:
         origin_tree = search(walk, 0, limit=0.0)  # legs() needs a tree; the car leg replaces it
         out: list[list[Leg]] = []
         for mode in sorted(query.access_modes & set(CAR_MODES)):
-            access = car_access(mode, self.sites(site_kind_of(mode)), self.graphs["car"], walk,
+            sites = self.sites(site_kind_of(mode, drop_off=query.drop_off))
+            access = car_access(mode, sites, self.graphs["car"], walk,
                                 tt, origin_node=origin_car[0], snap_m=origin_car[1],
                                 walk_speed_mps=query.walk_speed_mps, g_per_pkm=g_per_pkm[mode],
                                 walk_g_per_pkm=g_per_pkm["walk"])

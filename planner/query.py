@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from graphs.modes import ACCESS_MODES, ALL_MODE_NAMES, STREET_MODES, TRANSIT, TRANSIT_MODES
+from graphs.modes import (
+    ACCESS_MODES,
+    ALL_MODE_NAMES,
+    CAR_MODES,
+    STREET_MODES,
+    TRANSIT,
+    TRANSIT_MODES,
+)
 
 from . import model
 from .errors import OutsideCoverageError, QueryError
@@ -60,7 +67,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
                budget_slack_s: float = model.BUDGET_SLACK_S, time_budget_s: float | None = None,
                charged_at_public_pile: bool = False, passengers: int = model.PASSENGERS,
                window_s: float = 0.0,
-               access_modes: Iterable[str] = (),
+               access_modes: Iterable[str] = (), drop_off: bool = False,
                timezone: str | tzinfo | None = None) -> Query:
     """A validated query from typed values.
 
@@ -77,6 +84,8 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
     ``arrive_by``).
     ``access_modes`` are street modes of :data:`graphs.modes.ACCESS_MODES` that may reach transit
     (``bike+transit`` -> ``{"bike"}``); naming any adds ``transit`` to the modes.
+    ``drop_off`` has the car access modes drop the traveller at the station (kiss-and-ride)
+    instead of parking near it; it needs a car access mode.
 
     Raises
     ------
@@ -94,6 +103,10 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
               else frozenset(_names(access_modes, "access_modes", ACCESS_MODES)))
     if access:
         mode_set = mode_set | {TRANSIT}
+    dropped = _parse_bool(drop_off, "drop_off")
+    if dropped and not access & set(CAR_MODES):
+        raise QueryError("drop_off needs a car access mode (car_petrol+transit, ...)",
+                         field="drop_off")
     numbers = {"walk_speed_mps": walk_speed_mps, "bike_speed_mps": bike_speed_mps,
                "ebike_speed_mps": ebike_speed_mps, "max_walk_m": max_walk_m,
                "max_snap_m": max_snap_m, "budget_factor": budget_factor,
@@ -126,7 +139,7 @@ def make_query(*, origin: tuple[float, float], destination: tuple[float, float],
                  max_transfers=int(transfers), time_budget_s=budget,
                  charged_at_public_pile=_parse_bool(charged_at_public_pile,
                                                     "charged_at_public_pile"),
-                 passengers=int(riders), access_modes=access, **numbers)
+                 passengers=int(riders), access_modes=access, drop_off=dropped, **numbers)
 
 
 def parse_point(value: str | Mapping, *, field: str) -> tuple[float, float]:

@@ -359,3 +359,45 @@ def test_tampered_bikes_allowed_is_refused(poa_network, tmp_path):
                        parkings=poa_network.parkings)
     with pytest.raises(ArtifactError, match="trip_bikes_allowed"):
         load_network(save_network(tampered, tmp_path / "bad.tanlu"))
+
+
+def test_private_car_drop_off_at_the_station(planner, poa_network):
+    """dropOff: a car_petrol+transit query is dropped at the station like a taxi, and its car
+    leg emits the petrol factor x its own distance once (the traveller's ride, one way)."""
+    kw = {"origin": (-30.030, -51.180), "destination": (-30.0275, -51.2270)}
+    _, plan = _plan(planner, ("car_petrol",), drop_off=True, **kw)
+    found = _car_access(plan, DROP_OFF)
+    assert found and not _car_access(plan, PARK)
+    drop, ride = found[0].legs[0], found[0].legs[1]
+    assert drop.mode == "car_petrol" and drop.to_place.stop_id == ride.from_place.stop_id
+    assert ride.from_place.stop_id.startswith("poa_trensurb:")
+    factor = poa_network.factors.g_per_pkm("car_petrol")
+    assert drop.co2e_g == pytest.approx(factor * drop.distance_m / 1000.0)
+    _, taxi = _plan(planner, ("taxi",), **kw)
+    by_taxi = _car_access(taxi, DROP_OFF)[0].legs[0]
+    assert by_taxi.to_place.stop_id == drop.to_place.stop_id
+    assert by_taxi.distance_m == pytest.approx(drop.distance_m)  # same car layer, same drive
+
+
+def test_drop_off_needs_a_car_access_mode(poa_network, poa_artifact, capsys):
+    from api.app import create_app
+    from api.cli import main
+    from planner.errors import QueryError
+
+    with pytest.raises(QueryError) as err:
+        make_query(origin=ORIGIN, destination=DESTINATION, when=WHEN, drop_off=True,
+                   access_modes=("bike",), timezone=TZ)
+    assert err.value.field == "drop_off"
+    client = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
+    frm, to = "{:f},{:f}".format(*ORIGIN), "{:f},{:f}".format(*DESTINATION)
+    answer = client.get("/v1/plan", query_string={"from": frm, "to": to, "at": WHEN.isoformat(),
+                                                  "modes": "walk,transit", "dropOff": "true"})
+    assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "dropOff"
+    ok = client.get("/v1/plan", query_string={"from": frm, "to": to, "at": WHEN.isoformat(),
+                                              "modes": "walk,car_petrol+transit",
+                                              "dropOff": "true"})
+    assert ok.status_code == 200 and ok.get_json()["query"]["drop_off"] is True
+    code = main(["plan", "--network", str(poa_artifact), "--from", frm, "--to", to,
+                 "--at", WHEN.isoformat(), "--modes", "walk,transit", "--drop-off"])
+    err_line = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err_line) == 1 and "--drop-off" in err_line[0]

@@ -24,7 +24,7 @@ OPTION_OF_FIELD = {
     "max_transfers": "--max-transfers", "budget_factor": "--budget-factor",
     "budget_slack_s": "--budget-slack-min", "time_budget_s": "--budget-min",
     "max_snap_m": "--max-snap-m", "window_s": "--window",
-    "charged_at_public_pile": "--charged-at-public-pile",
+    "charged_at_public_pile": "--charged-at-public-pile", "drop_off": "--drop-off",
     "rules": "--rules", "format": "--format", "crs": "--crs", "passengers": "--passengers",
     "methodology": "--methodology",
     "access_modes": "--modes",
@@ -53,6 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "(EV left at a pile), taxi+transit (dropped at the station)")
     p.add_argument("--own-bike", action="store_true",
                    help="the traveller has a bike: add bike+transit when transit is allowed")
+    p.add_argument("--drop-off", action="store_true",
+                   help="car_X+transit: dropped off at the station (kiss-and-ride), not parked")
     p.add_argument("--transit-modes", help="narrow transit, e.g. bus,metro")
     p.add_argument("--walk-speed", help=f"m/s (default {model.WALK_SPEED_MPS})")
     p.add_argument("--bike-speed", help=f"m/s (default {model.BIKE_SPEED_MPS})")
@@ -150,7 +152,8 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
                "when": when, "arrive_by": args.arrive_by,
                "transit_modes": (None if args.transit_modes is None
                                  else _modes(args.transit_modes, "transit_modes")),
-               "charged_at_public_pile": args.charged_at_public_pile}
+               "charged_at_public_pile": args.charged_at_public_pile,
+               "drop_off": getattr(args, "drop_off", False)}
     try:
         options["modes"], access = parse_trip_modes(args.modes)
     except ModeError as err:
