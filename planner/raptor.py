@@ -5,9 +5,10 @@ of that day, compiled by ``planner._daytable``) for one :class:`Search` (access 
 start time, limits). Round ``k`` holds journeys with ``k`` vehicle trips; a label of round ``k``
 is kept only if no label of rounds ``0..k`` at the same stop and no destination label dominates
 it, so the result is Pareto-optimal over (arrival, CO2e, transfers) up to the tolerance below.
-Labels are also dropped when a destination label covers them even with lower bounds on the
-time and the CO2e still to come added (target pruning), and a ride stops at the first stop where
-a label of the same trip covers it (that label's ride covers it further on as well).
+Labels are also dropped when a destination label covers them even with a lower bound on the
+time still to come added (target pruning; a range search adds one on the CO2e, and stops a ride
+at the first stop where a label of the same trip covers it: that label's ride covers it further
+on as well).
 ``mc_raptor_range`` runs the same rounds for every departure of a window (range McRAPTOR).
 Arrive-by queries run this same kernel on the time-reversed table (see ``_daytable``).
 Riders board only where ``dp_board_ok`` and alight only where ``dp_alight_ok`` (GTFS
@@ -29,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from ._heap import heap_pop, heap_push
-from .pareto import TRANSFER_CO2E_G, TRANSFER_CO2E_REL
+from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
 __all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range",
            "departure_events", "BAG_CAPACITY", "DEST_CAPACITY",
@@ -165,8 +166,8 @@ def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):  # noqa: PLR0917 - n
 @njit(cache=True)
 def _bag_insert(bags, k, s, label, c, mt):
     """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
-    drop the labels of round ``k`` it covers. Returns ``INSERTED``, ``COVERED``, or
-    ``COVERED_BY_TRIP`` if a ride label on the same trip covers it: then that label's ride
+    drop the labels of round ``k`` it covers. Returns ``_INSERTED``, ``_COVERED``, or
+    ``_COVERED_BY_TRIP`` if a ride label on the same trip covers it: then that label's ride
     covers this one at every later stop too (same times, CO2e apart by a constant)."""
     n_, f_, c_ = bags.size, bags.fields, bags.co2
     a, kind = label[F_ARR], label[F_KIND]
@@ -221,15 +222,27 @@ def _victim(arr, co2, n, a):
 
 
 @njit(cache=True)
-def _dest_covers(dest, a, c, k):
-    """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles."""
+def _dest_covers(dest, a, c, k, run):
+    """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles.
+
+    Only labels of rounds <= k count, the ones a single pass has when it reaches round k (a
+    range search also keeps the labels of more rounds of later runs). A label of an earlier
+    run of a range search (it leaves later) covers with the window's margins
+    (``pareto.LATER_CO2E_*`` and ``TRANSFER_CO2E_*`` per extra vehicle): the window's front
+    (``window.window_front``) would drop what it covers anyway.
+    """
     if a < dest.size[1]:  # earlier than every destination label
         return False
     f_, c_ = dest.fields, dest.co2
     for i in range(dest.size[0]):
-        # only labels of rounds <= k, the ones a single pass has when it reaches round k (a
-        # range search also keeps later runs' labels of more rounds)
-        if f_[i, D_ROUND] <= k and _covers_fewer(f_[i, F_ARR], c_[i], a, c, k - f_[i, D_ROUND]):
+        extra = k - f_[i, D_ROUND]
+        if extra < 0 or f_[i, F_ARR] > a:
+            continue
+        if f_[i, F_RUN] == run:
+            if _covers_fewer(f_[i, F_ARR], c_[i], a, c, extra):
+                return True
+        elif c_[i] <= (c * (1.0 + LATER_CO2E_REL + extra * TRANSFER_CO2E_REL)
+                       + LATER_CO2E_G + extra * TRANSFER_CO2E_G):
             return True
     return False
 
@@ -237,7 +250,7 @@ def _dest_covers(dest, a, c, k):
 @njit(cache=True)
 def _dest_insert(dest, k, s, a, c, label):
     """Add ``label`` ending at stop ``s`` as a destination arrival ``a`` unless covered."""
-    if _dest_covers(dest, a, c, k):
+    if _dest_covers(dest, a, c, k, label[F_RUN]):
         return
     f_, c_ = dest.fields, dest.co2
     w = 0
@@ -306,7 +319,8 @@ def mc_raptor(tt, q):
     # may be reached after max_arrival_s (a covering street option's bound is usually sooner)
     to_alight = (_time_left(tt, q, False, q.max_arrival_s - q.start_s)
                  if q.max_destination_s > q.max_arrival_s else np.zeros(S, np.int64))
-    left = _Left(to_alight, to_dest, _co2e_left(tt, q))
+    # no CO2e bound: its Dijkstra costs one query more than it saves (a range search shares it)
+    left = _Left(to_alight, to_dest, np.zeros(S))
     for s in range(S):
         if q.access_s[s] >= 0 and _access_label(state, q, left, s, 0):
             _mark(state, 0, s)
@@ -620,7 +634,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             if _hopeless(q, left, s, a):
                 continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a + left.dest[s], c + left.co2e_g[s], k):
+            if _dest_covers(dest, a + left.dest[s], c + left.co2e_g[s], k, run):
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -630,7 +644,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             label[F_ALIGHT] = pos
             label[F_PARENT] = riding.parent[r]
             done = _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s])
-            if done == _COVERED_BY_TRIP:
+            if done == _COVERED_BY_TRIP and run > 0:  # range runs: one pass gained nothing
                 riding.board[r] = _DROPPED
             elif done == _INSERTED:
                 _mark(st, cur, s)
@@ -707,7 +721,7 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
                 if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t],
-                                                            c + left.co2e_g[t], k):
+                                                            c + left.co2e_g[t], k, run):
                     continue
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
