@@ -153,7 +153,8 @@ class TransitRouter:
         the walk at the stops it reaches sooner; ``share`` (shared bikes, ``planner.bikeshare``)
         likewise at either end.
         """
-        inputs = self.search_inputs(query, access_m, egress_m, within_s=within_s, bike=bike)
+        inputs = self.search_inputs(query, access_m, egress_m, within_s=within_s, bike=bike,
+                                    egress=egress, patterns=patterns, share=share)
         if inputs is None:
             return []
         day, search = inputs
@@ -162,11 +163,13 @@ class TransitRouter:
         return [self.unwind(day, labels.dest_fields[i], lambda k, s, slot: fields[k, s, slot])
                 for i in range(int(labels.dest_size))]
 
-    def search_inputs(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,
-                      within_s: float | None = None, bike: BikeAccess | None = None
-                      ) -> tuple[DayTable, raptor.Search] | None:
-        """The day table and the kernel's :class:`raptor.Search` of ``journeys`` (None when
-        nothing can be found: no allowed pattern, no stop within reach of an end)."""
+    def search_inputs(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,  # noqa: PLR0913
+                      within_s: float | None = None, bike: StreetAccess | None = None,
+                      egress: StreetEgress | None = None, patterns: np.ndarray | None = None,
+                      share: ShareLike | None = None) -> tuple[DayTable, raptor.Search] | None:
+        """The day table and the kernel's :class:`raptor.Search` of ``journeys`` (same
+        arguments; None when nothing can be found: no allowed pattern, no stop within reach
+        of an end)."""
         local = query.when.astimezone(self.tz)
         service_date = local.date()
         day = self.day(service_date, query.arrive_by)
