@@ -357,10 +357,10 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  #
     Returns
     -------
     tuple
-        ``(runs, n, start_s, dest_fields, chain)``: the runs made and ``n`` journeys; for
-        each the run's start (int32), its destination label (``N_DEST_FIELDS``) and its
-        labels by round (``chain[i, r]`` is the label of round ``r``, round 0 the access
-        label; their ``F_PARENT`` slots are stale, follow the rounds instead).
+        ``(runs, n, dest_fields, dest_co2e_g, chain)``: the runs made and ``n`` journeys;
+        for each its destination label (``N_DEST_FIELDS``), its CO2e and its labels by round
+        (``chain[i, r]`` is the label of round ``r``, round 0 the access label; their
+        ``F_PARENT`` slots are stale, follow the rounds instead).
     """
     S = q.access_s.shape[0]
     K1 = q.max_rounds + 1
@@ -373,7 +373,7 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  #
     for s in range(S):
         max_egress = max(max_egress, q.egress_s[s])
     n = 0
-    out_start = np.empty(16, np.int32)
+    out_co2 = np.empty(16, np.float64)
     out_dest = np.empty((16, N_DEST_FIELDS), np.int32)
     out_chain = np.empty((16, K1, N_FIELDS), np.int32)
     i = 0
@@ -398,25 +398,25 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  #
         for d in range(dest.size[0]):
             if dest.fields[d, F_RUN] != run:
                 continue
-            if n == out_start.shape[0]:
-                out_start, out_dest, out_chain = _grow(out_start, out_dest, out_chain)
-            out_start[n] = t
+            if n == out_co2.shape[0]:
+                out_co2, out_dest, out_chain = _grow(out_co2, out_dest, out_chain)
+            out_co2[n] = dest.co2[d]
             out_dest[n, :] = dest.fields[d, :]
             _chain(tt, state.bags, dest.fields[d], out_chain[n])
             n += 1
-    return run, n, out_start[:n], out_dest[:n], out_chain[:n]
+    return run, n, out_dest[:n], out_co2[:n], out_chain[:n]
 
 
 @njit(cache=True)
-def _grow(start, dest, chain):
-    m = 2 * start.shape[0]
-    start2 = np.empty(m, start.dtype)
+def _grow(co2, dest, chain):
+    m = 2 * co2.shape[0]
+    co2_2 = np.empty(m, co2.dtype)
     dest2 = np.empty((m, dest.shape[1]), dest.dtype)
     chain2 = np.empty((m, chain.shape[1], chain.shape[2]), chain.dtype)
-    start2[:start.shape[0]] = start
+    co2_2[:co2.shape[0]] = co2
     dest2[:dest.shape[0]] = dest
     chain2[:chain.shape[0]] = chain
-    return start2, dest2, chain2
+    return co2_2, dest2, chain2
 
 
 @njit(cache=True)

@@ -34,21 +34,28 @@ from .transit import MAX_TRANSIT_DURATION_S, Journey, TransitRouter, _horizon_s,
 __all__ = ["window_journeys", "window_journeys_by_passes", "window_front", "window_tag",
            "MAX_WINDOW_PASSES"]
 
+#: The pre-filter of ``window_journeys`` lets a journey cover another only if it emits this much
+#: less than ``window_front`` asks (ride CO2e from the kernel may differ from the legs' sums in
+#: the last digits), so ``window_front`` on the legs still decides.
+_PREFILTER_SLACK_G = 0.5
 #: ``window_journeys_by_passes`` stops after this many passes (a safety bound).
 MAX_WINDOW_PASSES = 200
 _NO_BOUND_S = 2**62
 
 
-def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
+def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,  # noqa: PLR0913
                     egress_m: np.ndarray, *, within_s: float | None = None,
-                    bike: BikeAccess | None = None) -> tuple[list[tuple[Query, Journey]], int]:
+                    bike: BikeAccess | None = None, street_g_per_pkm: float | None = None
+                    ) -> tuple[list[tuple[Query, Journey]], int]:
     """Distinct transit journeys leaving within ``query.window_s`` of ``query.when``.
 
     Each comes with the query to rebuild its legs with (``query`` itself: the runs share its
     service day). ``within_s`` (if given) bounds a journey's own duration (door to door) the
     way ``window_journeys_by_passes`` does: arrival by the window's end plus ``within_s``.
-    ``bike`` (own bike to parking stops) joins the access walk. Returns the journeys and the
-    number of range runs made.
+    ``bike`` (own bike to parking stops) joins the access walk. With ``street_g_per_pkm`` 0
+    (the walks and the bike emit nothing, so a journey's CO2e is its rides') journeys that
+    another covers by ``window_front``'s rule are left out before their legs are built.
+    Returns the journeys and the number of range runs made.
     """
     inputs = router.search_inputs(query, access_m, egress_m, bike=bike)
     if inputs is None:
@@ -57,18 +64,23 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
     end_s = search.start_s + query.window_s
     last_destination_s = (_NO_BOUND_S if within_s is None or not math.isfinite(within_s)
                           else search.start_s + _horizon_s(query.window_s + within_s))
-    runs, n, _, dest, chain = raptor.mc_raptor_range(
+    runs, n, dest, co2e_g, chain = raptor.mc_raptor_range(
         day.kernel, search, math.floor(end_s), MAX_TRANSIT_DURATION_S, last_destination_s)
     seen: set[Journey] = set()
-    out: list[tuple[Query, Journey]] = []
+    found: list[tuple[tuple, Journey]] = []
     for i in range(int(n)):
         journey = router.unwind(day, dest[i], partial(_round_label, chain[i]))
         if journey in seen:
             continue
         seen.add(journey)
-        if _departure_s(router, journey, access_m, query.walk_speed_mps, bike) <= end_s:
-            out.append((query, journey))
-    return out, int(runs)
+        leaves_s = _departure_s(router, journey, access_m, query.walk_speed_mps, bike)
+        if leaves_s <= end_s:
+            arrives_s = int(dest[i, raptor.F_ARR])
+            found.append(((False, float(leaves_s), float(arrives_s), float(arrives_s - leaves_s),
+                           float(co2e_g[i]), int(dest[i, raptor.D_ROUND]) - 1), journey))
+    if street_g_per_pkm == 0.0:
+        found = _kept(found, _PREFILTER_SLACK_G)
+    return [(query, journey) for _, journey in found], int(runs)
 
 
 def _round_label(chain: np.ndarray, k: int, _stop: int, _slot: int) -> np.ndarray:
@@ -76,11 +88,13 @@ def _round_label(chain: np.ndarray, k: int, _stop: int, _slot: int) -> np.ndarra
     return chain[k]
 
 
-def window_journeys_by_passes(router: TransitRouter, query: Query, access_m: np.ndarray,
+def window_journeys_by_passes(router: TransitRouter, query: Query, access_m: np.ndarray,  # noqa: PLR0913
                               egress_m: np.ndarray, *, within_s: float | None = None,
-                              bike: BikeAccess | None = None
+                              bike: BikeAccess | None = None,
+                              street_g_per_pkm: float | None = None  # noqa: ARG001
                               ) -> tuple[list[tuple[Query, Journey]], int]:
-    """``window_journeys`` by repeated full McRAPTOR passes (the reference; see above).
+    """``window_journeys`` by repeated full McRAPTOR passes (the reference; see above; it
+    takes ``street_g_per_pkm`` for the same call but builds every journey it finds).
 
     Each journey comes with the query of the pass that found it (its ``when`` is the pass
     start, used to rebuild its legs). Returns the journeys and the number of passes run.
@@ -158,13 +172,19 @@ def window_front(itineraries, query: Query) -> list[Itinerary]:
     Candidates are visited shortest first, then greenest, so a cover is always an earlier
     visit; of equal ones the first is kept.
     """
-    keyed = sorted(((_key(it), it) for it in itineraries),
-                   key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
+    kept = _kept([(_key(it), it) for it in itineraries])
+    return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
+
+
+def _kept(keyed: list, slack_g: float = 0.0) -> list:
+    """The ``(key, item)`` pairs whose key no other covers (``_covers``; the coverer's CO2e
+    counted ``slack_g`` higher), visited shortest first, then greenest."""
+    keyed = sorted(keyed, key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
     kept: list[tuple] = []
     for key, it in keyed:
-        if not any(_covers(k, key) for k, _ in kept):
+        if not any(_covers((*k[:4], k[4] + slack_g, k[5]), key) for k, _ in kept):
             kept.append((key, it))
-    return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
+    return kept
 
 
 def window_tag(front: list[Itinerary], query: Query
