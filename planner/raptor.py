@@ -6,9 +6,7 @@ start time, limits). Round ``k`` holds journeys with ``k`` vehicle trips; a labe
 is kept only if no label of rounds ``0..k`` at the same stop and no destination label dominates
 it, so the result is Pareto-optimal over (arrival, CO2e, transfers) up to the tolerance below.
 Labels are also dropped when a destination label covers them even with a lower bound on the
-time still to come added (target pruning; a range search adds one on the CO2e, and stops a ride
-at the first stop where a label of the same trip covers it: that label's ride covers it further
-on as well).
+time still to come added (target pruning; a range search adds one on the CO2e).
 ``mc_raptor_range`` runs the same rounds for every departure of a window (range McRAPTOR).
 Arrive-by queries run this same kernel on the time-reversed table (see ``_daytable``).
 Riders board only where ``dp_board_ok`` and alight only where ``dp_alight_ok`` (GTFS
@@ -60,8 +58,6 @@ N_DEST_FIELDS = N_FIELDS + 2
 KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
 _NEVER = 2_000_000_000
-_COVERED, _INSERTED, _COVERED_BY_TRIP = 0, 1, 2  # results of _bag_insert
-_DROPPED = 1 << 30  # board position of a ride dropped from a pattern scan
 
 
 class Timetable(NamedTuple):
@@ -166,19 +162,14 @@ def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):  # noqa: PLR0917 - n
 @njit(cache=True)
 def _bag_insert(bags, k, s, label, c, mt):
     """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
-    drop the labels of round ``k`` it covers. Returns ``_INSERTED``, ``_COVERED``, or
-    ``_COVERED_BY_TRIP`` if a ride label on the same trip covers it: then that label's ride
-    covers this one at every later stop too (same times, CO2e apart by a constant)."""
+    drop the labels of round ``k`` it covers. True if inserted."""
     n_, f_, c_ = bags.size, bags.fields, bags.co2
     a, kind = label[F_ARR], label[F_KIND]
     for r in range(k + 1):
         for j in range(n_[r, s]):
             if _label_covers(f_[r, s, j, F_ARR], f_[r, s, j, F_KIND], c_[r, s, j], a, kind, c,
                              mt, k - r):
-                if (kind == KIND_RIDE and f_[r, s, j, F_KIND] == KIND_RIDE
-                        and f_[r, s, j, F_TRIP] == label[F_TRIP]):
-                    return _COVERED_BY_TRIP
-                return _COVERED
+                return False
     w = 0
     for j in range(n_[k, s]):
         if _label_covers(a, kind, c, f_[k, s, j, F_ARR], f_[k, s, j, F_KIND], c_[k, s, j], mt, 0):
@@ -192,12 +183,12 @@ def _bag_insert(bags, k, s, label, c, mt):
         w = _victim(f_[k, s, :, F_ARR], c_[k, s, :], cap, a)
         if w < 0:
             n_[k, s] = cap
-            return _COVERED
+            return False
     else:
         n_[k, s] = w + 1
     f_[k, s, w, :] = label
     c_[k, s, w] = c
-    return _INSERTED
+    return True
 
 
 @njit(cache=True)
@@ -623,7 +614,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
     f = tt.dp_factor[p] / 1000.0
     rb_n = 0
     for pos in range(start, n):
-        if pos > last and not _any_riding(riding, rb_n):
+        if pos > last and rb_n == 0:
             break
         s = tt.dp_stops[base + pos]
         cum = tt.dp_cum_m[base + pos]
@@ -643,10 +634,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             label[F_BOARD] = riding.board[r]
             label[F_ALIGHT] = pos
             label[F_PARENT] = riding.parent[r]
-            done = _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s])
-            if done == _COVERED_BY_TRIP and run > 0:  # range runs: one pass gained nothing
-                riding.board[r] = _DROPPED
-            elif done == _INSERTED:
+            if _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s]):
                 _mark(st, cur, s)
                 if 0 <= q.egress_s[s] <= q.max_destination_s - a:
                     _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
@@ -663,14 +651,6 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
                 continue
             b = bags.co2[k - 1, s, j] - f * cum
             rb_n = _ride_insert(riding, rb_n, t, b, pos, j)
-
-
-@njit(cache=True)
-def _any_riding(riding, rb_n):
-    for r in range(rb_n):  # noqa: SIM110 - numba compiles no any() over a generator
-        if riding.board[r] != _DROPPED:
-            return True
-    return False
 
 
 @njit(cache=True)
@@ -726,7 +706,7 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
                 label[F_KIND] = KIND_FOOT
-                if _bag_insert(bags, k, t, label, c, tt.min_transfer_s[t]) == _INSERTED:
+                if _bag_insert(bags, k, t, label, c, tt.min_transfer_s[t]):
                     # no egress after a footpath: walking on from the alighting stop is
                     # already an egress of that stop, within max_walk_m
                     _mark(st, cur, t)

@@ -34,10 +34,6 @@ from .transit import MAX_TRANSIT_DURATION_S, Journey, TransitRouter, _horizon_s,
 __all__ = ["window_journeys", "window_journeys_by_passes", "window_front", "window_tag",
            "MAX_WINDOW_PASSES"]
 
-#: The pre-filter of ``window_journeys`` lets a journey cover another only if it emits this much
-#: less than ``window_front`` asks (ride CO2e from the kernel may differ from the legs' sums in
-#: the last digits), so ``window_front`` on the legs still decides.
-_PREFILTER_SLACK_G = 0.5
 #: ``window_journeys_by_passes`` stops after this many passes (a safety bound).
 MAX_WINDOW_PASSES = 200
 _NO_BOUND_S = 2**62
@@ -79,7 +75,7 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,  
             found.append(((False, float(leaves_s), float(arrives_s), float(arrives_s - leaves_s),
                            float(co2e_g[i]), int(dest[i, raptor.D_ROUND]) - 1), journey))
     if street_g_per_pkm == 0.0:
-        found = _kept(found, _PREFILTER_SLACK_G)
+        found = _kept(found)  # window_front's own pass over the same keys: it keeps these
     return [(query, journey) for _, journey in found], int(runs)
 
 
@@ -176,13 +172,13 @@ def window_front(itineraries, query: Query) -> list[Itinerary]:
     return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
 
 
-def _kept(keyed: list, slack_g: float = 0.0) -> list:
-    """The ``(key, item)`` pairs whose key no other covers (``_covers``; the coverer's CO2e
-    counted ``slack_g`` higher), visited shortest first, then greenest."""
+def _kept(keyed: list) -> list:
+    """The ``(key, item)`` pairs whose key no kept one covers (``_covers``), visited shortest
+    first, then greenest."""
     keyed = sorted(keyed, key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
     kept: list[tuple] = []
     for key, it in keyed:
-        if not any(_covers((*k[:4], k[4] + slack_g, k[5]), key) for k, _ in kept):
+        if not any(_covers(k, key) for k, _ in kept):
             kept.append((key, it))
     return kept
 
