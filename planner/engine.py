@@ -384,7 +384,7 @@ class Planner:
         found: list[tuple[Query, Any, ShareQuery | None, bool]]
         if query.window_s > 0:
             pairs, _ = window_journeys(self.transit, query, access, egress, within_s=within_s,
-                                       bike=bike)
+                                       bike=bike, street_g_per_pkm=max(g_walk, g_bike))
             found = [(at, j, None, False) for at, j in pairs]
         else:
             found = [(query, j, joined, False) for j in self.transit.journeys(

@@ -5,16 +5,20 @@ of that day, compiled by ``planner._daytable``) for one :class:`Search` (access 
 start time, limits). Round ``k`` holds journeys with ``k`` vehicle trips; a label of round ``k``
 is kept only if no label of rounds ``0..k`` at the same stop and no destination label dominates
 it, so the result is Pareto-optimal over (arrival, CO2e, transfers) up to the tolerance below.
+Labels are also dropped when a destination label covers them even with a lower bound on the
+time still to come added (target pruning; a range search adds one on the CO2e).
+``mc_raptor_range`` runs the same rounds for every departure of a window (range McRAPTOR).
 Arrive-by queries run this same kernel on the time-reversed table (see ``_daytable``).
 Riders board only where ``dp_board_ok`` and alight only where ``dp_alight_ok`` (GTFS
 ``pickup_type``/``drop_off_type`` 1; the day table splits patterns so these are per position).
 
 A label is a row of ``N_FIELDS`` ``int32`` fields named by the ``F_*`` constants: arrival,
 kind (``KIND_ACCESS``, ``KIND_RIDE``, ``KIND_FOOT`` = a ride then a footpath), day trip, day
-pattern, board position, alight position, parent slot in round ``k - 1`` at the boarding stop;
-its CO2e is kept beside it in a ``float64`` array. Footpath labels copy their ride's fields so
-that no pointer ever refers to a slot of the round being built (slots of earlier rounds never
-move). Destination labels add ``D_ROUND`` and ``D_STOP`` (round and final stop).
+pattern, board position, alight position, parent slot in round ``k - 1`` at the boarding stop,
+and the run that made it (``F_RUN``: 0 in a single search, the departure's run in
+``mc_raptor_range``); its CO2e is kept beside it in a ``float64`` array. Footpath labels copy
+their ride's fields so that no pointer ever refers to a slot of the round being built (slots of
+earlier rounds never move). Destination labels add ``D_ROUND`` and ``D_STOP`` (round and final stop).
 """
 from __future__ import annotations
 
@@ -24,12 +28,13 @@ import numpy as np
 from numba import njit
 
 from ._heap import heap_pop, heap_push
-from .pareto import TRANSFER_CO2E_G, TRANSFER_CO2E_REL
+from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
-__all__ = ["Timetable", "Search", "Labels", "mc_raptor", "BAG_CAPACITY", "DEST_CAPACITY",
+__all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range",
+           "departure_events", "BAG_CAPACITY", "DEST_CAPACITY",
            "CO2E_TOLERANCE_REL", "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP",
-           "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "D_ROUND", "D_STOP", "N_DEST_FIELDS",
-           "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
+           "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "F_RUN", "D_ROUND", "D_STOP",
+           "N_DEST_FIELDS", "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
 
 #: Labels per stop and round; beyond this the slowest non-greenest label is evicted.
 BAG_CAPACITY = 8
@@ -44,8 +49,8 @@ CO2E_TOLERANCE_G = 1.0
 # rule for itineraries, one constant for both). Arrival stays exact.
 
 #: Label fields (columns of ``Labels.fields`` and of the first columns of ``Labels.dest_fields``).
-F_ARR, F_KIND, F_TRIP, F_PATTERN, F_BOARD, F_ALIGHT, F_PARENT = range(7)
-N_FIELDS = 7
+F_ARR, F_KIND, F_TRIP, F_PATTERN, F_BOARD, F_ALIGHT, F_PARENT, F_RUN = range(8)
+N_FIELDS = 8
 #: Extra destination-label fields: the round (vehicles used) and the stop left on foot.
 D_ROUND, D_STOP = N_FIELDS, N_FIELDS + 1
 N_DEST_FIELDS = N_FIELDS + 2
@@ -82,6 +87,7 @@ class Timetable(NamedTuple):
     hop_in_indptr: np.ndarray     # int64 (S + 1,) hops into each stop ...
     hop_in_tail: np.ndarray       # int32 ... from this stop ...
     hop_in_s: np.ndarray          # int32 ... in at least this many seconds (any trip of the day)
+    hop_in_co2e_g: np.ndarray     # float64 ... emitting this much (g per passenger)
     fp_in_indptr: np.ndarray      # int64 (S + 1,) footpaths into each stop ...
     fp_in_tail: np.ndarray        # int32 ... from this stop ...
     fp_in_distance_m: np.ndarray  # float64 ... this long
@@ -121,6 +127,7 @@ class _Bags(NamedTuple):
 class _Left(NamedTuple):
     alight: np.ndarray            # int64 (S,) lower bound on the seconds to a last alighting
     dest: np.ndarray              # int64 (S,) ... to the destination (egress walk included)
+    co2e_g: np.ndarray            # float64 (S,) ... on the CO2e still to be emitted
 
 
 @njit(cache=True)
@@ -206,11 +213,27 @@ def _victim(arr, co2, n, a):
 
 
 @njit(cache=True)
-def _dest_covers(dest, a, c, k):
-    """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles."""
+def _dest_covers(dest, a, c, k, run):
+    """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles.
+
+    Only labels of rounds <= k count, the ones a single pass has when it reaches round k (a
+    range search also keeps the labels of more rounds of later runs). A label of an earlier
+    run of a range search (it leaves later) covers with the window's margins
+    (``pareto.LATER_CO2E_*`` and ``TRANSFER_CO2E_*`` per extra vehicle): the window's front
+    (``window.window_front``) would drop what it covers anyway.
+    """
+    if a < dest.size[1]:  # earlier than every destination label
+        return False
     f_, c_ = dest.fields, dest.co2
-    for i in range(dest.size[0]):  # noqa: SIM110 - numba compiles no any() over a generator
-        if _covers_fewer(f_[i, F_ARR], c_[i], a, c, k - f_[i, D_ROUND]):
+    for i in range(dest.size[0]):
+        extra = k - f_[i, D_ROUND]
+        if extra < 0 or f_[i, F_ARR] > a:
+            continue
+        if f_[i, F_RUN] == run:
+            if _covers_fewer(f_[i, F_ARR], c_[i], a, c, extra):
+                return True
+        elif c_[i] <= (c * (1.0 + LATER_CO2E_REL + extra * TRANSFER_CO2E_REL)
+                       + LATER_CO2E_G + extra * TRANSFER_CO2E_G):
             return True
     return False
 
@@ -218,7 +241,7 @@ def _dest_covers(dest, a, c, k):
 @njit(cache=True)
 def _dest_insert(dest, k, s, a, c, label):
     """Add ``label`` ending at stop ``s`` as a destination arrival ``a`` unless covered."""
-    if _dest_covers(dest, a, c, k):
+    if _dest_covers(dest, a, c, k, label[F_RUN]):
         return
     f_, c_ = dest.fields, dest.co2
     w = 0
@@ -241,6 +264,10 @@ def _dest_insert(dest, k, s, a, c, label):
     f_[w, D_ROUND] = k
     f_[w, D_STOP] = s
     c_[w] = c
+    earliest = _NEVER
+    for i in range(dest.size[0]):
+        earliest = min(earliest, f_[i, F_ARR])
+    dest.size[1] = earliest
 
 
 @njit(cache=True)
@@ -277,50 +304,164 @@ def mc_raptor(tt, q):
         the rounds to rebuild a journey.
     """
     S = q.access_s.shape[0]
-    P = tt.dp_stop_indptr.shape[0] - 1
-    K1 = q.max_rounds + 1
-    bags = _Bags(np.zeros((K1, S), np.int32),
-                 np.empty((K1, S, BAG_CAPACITY, N_FIELDS), np.int32),
-                 np.empty((K1, S, BAG_CAPACITY), np.float64))
-    dest = _Bags(np.zeros(1, np.int32), np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
-                 np.empty(DEST_CAPACITY, np.float64))
+    state = _new_state(tt, q)
     to_dest = _time_left(tt, q, True, q.max_destination_s - q.start_s)
     # the last alighting precedes the destination: its bound matters only if the destination
     # may be reached after max_arrival_s (a covering street option's bound is usually sooner)
     to_alight = (_time_left(tt, q, False, q.max_arrival_s - q.start_s)
                  if q.max_destination_s > q.max_arrival_s else np.zeros(S, np.int64))
-    left = _Left(to_alight, to_dest)
-    marked_prev = np.zeros(S, np.bool_)
+    # no CO2e bound: its Dijkstra costs one query more than it saves (a range search shares it)
+    left = _Left(to_alight, to_dest, np.zeros(S))
     for s in range(S):
-        if q.access_s[s] >= 0 and not _hopeless(q, left, s, q.start_s + q.access_s[s]):
-            bags.fields[0, s, 0, :] = -1
-            bags.fields[0, s, 0, F_ARR] = q.start_s + q.access_s[s]
-            bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
-            bags.co2[0, s, 0] = 0.0
-            bags.size[0, s] = 1
-            marked_prev[s] = True
-    first_pos = np.full(P, -1, np.int32)
-    queue = np.empty(P, np.int32)
-    riding = _Riding(np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.float64),
-                     np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.int32))
-    label = np.empty(N_FIELDS, np.int32)
-    rides = _Bags(np.zeros(1, np.int32), np.empty((BAG_CAPACITY, N_FIELDS), np.int32),
-                  np.empty(BAG_CAPACITY, np.float64))
-    for k in range(1, K1):
-        nq = _collect_patterns(tt, q, marked_prev, first_pos, queue)
-        if nq == 0:
-            break
-        marked = np.zeros(S, np.bool_)
-        for qi in range(nq):
-            p = queue[qi]
-            start = first_pos[p]
-            first_pos[p] = -1
-            _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,
-                          left)
-        if k < K1 - 1:  # a footpath's only use is boarding in the next round
-            _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left)
-        marked_prev = marked
+        if q.access_s[s] >= 0 and _access_label(state, q, left, s, 0):
+            _mark(state, 0, s)
+    _rounds(tt, q, state, left, 0, -1)
+    bags, dest = state.bags, state.dest
     return bags.size, bags.fields, bags.co2, dest.size[0], dest.fields, dest.co2
+
+
+@njit(cache=True, nogil=True)
+def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """Range McRAPTOR: the journeys of every departure in ``[q.start_s, last_start_s]``.
+
+    The departures that matter are those of the trips at the access stops minus the access
+    time (``departure_events``). They run latest first, one RAPTOR run each, on bags kept from
+    run to run (Delling et al., "Round-Based Public Transit Routing", rRAPTOR): a label of a
+    later run leaves no earlier, so it prunes the labels of earlier runs it covers in arrival,
+    CO2e and trips. A run boards and walks on only from its own labels, marks only the stops
+    of its departure, and reports the destination labels it added; a destination label is
+    unwound at the end of its run (later runs move slots).
+
+    Parameters
+    ----------
+    tt : Timetable
+        As for :func:`mc_raptor`.
+    q : Search
+        The search of the earliest departure ``q.start_s``; each run uses it with its own start,
+        ``max_arrival_s = start + max_duration_s`` and ``max_destination_s`` = the smaller of
+        ``max_arrival_s`` plus the longest egress walk and ``last_destination_s``.
+    last_start_s : int
+        The latest departure from the origin (seconds of the day).
+    max_duration_s, last_destination_s : int
+        Bounds of each run, as above.
+
+    Returns
+    -------
+    tuple
+        ``(runs, n, dest_fields, dest_co2e_g, chain)``: the runs made and ``n`` journeys;
+        for each its destination label (``N_DEST_FIELDS``), its CO2e and its labels by round
+        (``chain[i, r]`` is the label of round ``r``, round 0 the access label; their
+        ``F_PARENT`` slots are stale, follow the rounds instead).
+    """
+    S = q.access_s.shape[0]
+    K1 = q.max_rounds + 1
+    state = _new_state(tt, q)
+    left = _Left(_time_left(tt, q, False, q.max_arrival_s - q.start_s),
+                 _time_left(tt, q, True, q.max_destination_s - q.start_s), _co2e_left(tt, q))
+    ev_t, ev_s, ev_p, ev_pos = departure_events(tt, q, last_start_s)
+    access = np.nonzero(q.access_s >= 0)[0]
+    max_egress = 0
+    for s in range(S):
+        max_egress = max(max_egress, q.egress_s[s])
+    n = 0
+    out_co2 = np.empty(16, np.float64)
+    out_dest = np.empty((16, N_DEST_FIELDS), np.int32)
+    out_chain = np.empty((16, K1, N_FIELDS), np.int32)
+    i = 0
+    run = 0
+    while i < ev_t.shape[0]:
+        t = ev_t[i]
+        run += 1
+        arrival_s = int(t) + max_duration_s
+        qt = Search(q.access_s, q.egress_s, q.allowed, int(t), int(arrival_s),
+                    int(min(arrival_s + max_egress, last_destination_s)), q.max_rounds,
+                    q.walk_speed_mps, q.max_walk_m)
+        for stop in access:
+            _access_label(state, qt, left, stop, run)
+        nq = 0  # round 1 scans only the patterns of this departure (others board as before)
+        while i < ev_t.shape[0] and ev_t[i] == t:
+            if state.bags.size[0, ev_s[i]] > 0:
+                _mark(state, 0, ev_s[i])
+                nq = _queue(state, nq, ev_p[i], ev_pos[i])
+            i += 1
+        _rounds(tt, qt, state, left, run, nq)
+        dest = state.dest
+        for d in range(dest.size[0]):
+            if dest.fields[d, F_RUN] != run:
+                continue
+            if n == out_co2.shape[0]:
+                out_co2, out_dest, out_chain = _grow(out_co2, out_dest, out_chain)
+            out_co2[n] = dest.co2[d]
+            out_dest[n, :] = dest.fields[d, :]
+            _chain(tt, state.bags, dest.fields[d], out_chain[n])
+            n += 1
+    return run, n, out_dest[:n], out_co2[:n], out_chain[:n]
+
+
+@njit(cache=True)
+def _grow(co2, dest, chain):
+    m = 2 * co2.shape[0]
+    co2_2 = np.empty(m, co2.dtype)
+    dest2 = np.empty((m, dest.shape[1]), dest.dtype)
+    chain2 = np.empty((m, chain.shape[1], chain.shape[2]), chain.dtype)
+    co2_2[:co2.shape[0]] = co2
+    dest2[:dest.shape[0]] = dest
+    chain2[:chain.shape[0]] = chain
+    return co2_2, dest2, chain2
+
+
+@njit(cache=True)
+def _chain(tt, bags, entry, out):
+    """Copy a destination label's labels round by round into ``out`` (rows ``0..round``)."""
+    k = entry[D_ROUND]
+    s = entry[D_STOP]
+    out[k, :] = entry[:N_FIELDS]
+    label = out[k]
+    while k > 0:
+        s = tt.dp_stops[tt.dp_stop_indptr[label[F_PATTERN]] + label[F_BOARD]]
+        out[k - 1, :] = bags.fields[k - 1, s, label[F_PARENT]]
+        k -= 1
+        label = out[k]
+
+
+@njit(cache=True)
+def departure_events(tt, q, last_start_s):
+    """Departures from the origin that reach a trip just in time at an access stop, latest
+    first: for each allowed trip leaving access stop ``s`` (where it may be boarded) in
+    ``[q.start_s + access_s[s], last_start_s + access_s[s]]``, the time ``departure -
+    access_s[s]``, the stop, the day pattern and the stop's position in it (four arrays)."""
+    S = q.access_s.shape[0]
+    n = 0
+    ev = np.empty((64, 4), np.int32)
+    for s in range(S):
+        acc = q.access_s[s]
+        if acc < 0:
+            continue
+        for e in range(tt.stop_dp_indptr[s], tt.stop_dp_indptr[s + 1]):
+            p = tt.stop_dp[e]
+            pos = tt.stop_dp_pos[e]
+            row = tt.dp_stop_indptr[p] + pos
+            if not q.allowed[p] or not tt.dp_board_ok[row] or row == tt.dp_stop_indptr[p + 1] - 1:
+                continue
+            t0, t1 = tt.dp_trip_indptr[p], tt.dp_trip_indptr[p + 1]
+            j = _earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, q.start_s + acc)
+            while j < t1:
+                dep = tt.st_dep[tt.trip_time_base[j] + pos]
+                if dep > last_start_s + acc:
+                    break
+                if n == ev.shape[0]:
+                    grown = np.empty((2 * n, 4), np.int32)
+                    grown[:n] = ev
+                    ev = grown
+                ev[n, 0] = dep - acc
+                ev[n, 1] = s
+                ev[n, 2] = p
+                ev[n, 3] = pos
+                n += 1
+                j += 1
+    order = np.argsort(-ev[:n, 0], kind="mergesort")
+    ev = ev[order]
+    return ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3]
 
 
 class _Riding(NamedTuple):
@@ -332,33 +473,140 @@ class _Riding(NamedTuple):
     parent: np.ndarray            # slot of the boarding label in round k - 1
 
 
+class _State(NamedTuple):
+    """A search's bags and work arrays. Stops marked in a round are kept twice: a flag per
+    stop and a list (``marks[r]``, ``n_marks[r]`` of row ``r``); rows 0 and 1 alternate as the
+    previous and the current round, and are left empty after a run."""
+
+    bags: _Bags
+    dest: _Bags
+    marked: np.ndarray            # bool (2, S)
+    marks: np.ndarray             # int32 (2, S)
+    n_marks: np.ndarray           # int32 (2,)
+    first_pos: np.ndarray         # int32 (P,) -1, or the first marked position of a pattern
+    last_pos: np.ndarray          # int32 (P,) its last marked position (if queued)
+    queue: np.ndarray             # int32 (P,) patterns to scan this round
+    riding: _Riding
+    label: np.ndarray             # int32 (N_FIELDS,) the label being built
+    rides: _Bags                  # ride labels of one stop, for its footpaths
+
+
 @njit(cache=True)
-def _collect_patterns(tt, q, marked_prev, first_pos, queue):
+def _new_state(tt, q):
+    S = q.access_s.shape[0]
+    P = tt.dp_stop_indptr.shape[0] - 1
+    K1 = q.max_rounds + 1
+    bags = _Bags(np.zeros((K1, S), np.int32),
+                 np.empty((K1, S, BAG_CAPACITY, N_FIELDS), np.int32),
+                 np.empty((K1, S, BAG_CAPACITY), np.float64))
+    dest = _Bags(np.array([0, _NEVER], np.int32),
+                 np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
+                 np.empty(DEST_CAPACITY, np.float64))
+    riding = _Riding(np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.float64),
+                     np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.int32))
+    rides = _Bags(np.zeros(1, np.int32), np.empty((BAG_CAPACITY, N_FIELDS), np.int32),
+                  np.empty(BAG_CAPACITY, np.float64))
+    return _State(bags, dest, np.zeros((2, S), np.bool_), np.empty((2, S), np.int32),
+                  np.zeros(2, np.int32), np.full(P, -1, np.int32), np.empty(P, np.int32),
+                  np.empty(P, np.int32),
+                  riding, np.empty(N_FIELDS, np.int32), rides)
+
+
+@njit(cache=True)
+def _mark(st, r, s):
+    if not st.marked[r, s]:
+        st.marked[r, s] = True
+        st.marks[r, st.n_marks[r]] = s
+        st.n_marks[r] += 1
+
+
+@njit(cache=True)
+def _unmark(st, r):
+    for i in range(st.n_marks[r]):
+        st.marked[r, st.marks[r, i]] = False
+    st.n_marks[r] = 0
+
+
+@njit(cache=True)
+def _marked_stops(st, r):
+    """Stops marked in row ``r``, ascending (the order of a scan over all stops)."""
+    return np.sort(st.marks[r, :st.n_marks[r]])
+
+
+@njit(cache=True)
+def _access_label(st, q, left, s, run):
+    """Round 0 at access stop ``s``: reached at ``q.start_s`` plus the access time, unless no
+    journey through it can end within the limits; marked for round 1."""
+    a = q.start_s + q.access_s[s]
+    if _hopeless(q, left, s, a):
+        st.bags.size[0, s] = 0
+        return False
+    st.bags.fields[0, s, 0, :] = -1
+    st.bags.fields[0, s, 0, F_ARR] = a
+    st.bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
+    st.bags.fields[0, s, 0, F_RUN] = run
+    st.bags.co2[0, s, 0] = 0.0
+    st.bags.size[0, s] = 1
+    return True
+
+
+@njit(cache=True)
+def _rounds(tt, q, st, left, run, queued):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """Rounds 1.. of run ``run`` from the stops marked in row 0 (round 1 scans the ``queued``
+    patterns already in the queue, or collects them if -1); only labels of this run board
+    or walk on. Leaves both mark rows empty."""
+    K1 = q.max_rounds + 1
+    st.label[F_RUN] = run
+    prev = 0
+    for k in range(1, K1):
+        cur = 1 - prev
+        nq = queued if k == 1 and queued >= 0 else _collect_patterns(tt, q, st, prev)
+        for qi in range(nq):
+            p = st.queue[qi]
+            start, last = st.first_pos[p], st.last_pos[p]
+            st.first_pos[p] = -1
+            _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run)
+        _unmark(st, prev)
+        if nq == 0:
+            break
+        if k < K1 - 1:  # a footpath's only use is boarding in the next round
+            _relax_footpaths(tt, q, k, st, cur, left, run)
+        prev = cur
+    _unmark(st, 0)
+    _unmark(st, 1)
+
+
+@njit(cache=True)
+def _collect_patterns(tt, q, st, prev):
     """Queue the allowed day patterns through stops marked last round, each from its
     earliest marked position; returns the queue length."""
     nq = 0
-    for s in range(marked_prev.shape[0]):
-        if not marked_prev[s]:
-            continue
+    for s in _marked_stops(st, prev):
         for e in range(tt.stop_dp_indptr[s], tt.stop_dp_indptr[s + 1]):
-            p = tt.stop_dp[e]
-            if not q.allowed[p]:
-                continue
-            pos = tt.stop_dp_pos[e]
-            if first_pos[p] < 0:
-                queue[nq] = p
-                nq += 1
-                first_pos[p] = pos
-            elif pos < first_pos[p]:
-                first_pos[p] = pos
+            if q.allowed[tt.stop_dp[e]]:
+                nq = _queue(st, nq, tt.stop_dp[e], tt.stop_dp_pos[e])
     return nq
 
 
 @njit(cache=True)
-def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, label,  # noqa: PLR0917
-                  left):  # numba's njit takes no keyword-only arguments
+def _queue(st, nq, p, pos):
+    """Queue pattern ``p`` from position ``pos`` (or widen its marked span); new queue size."""
+    if st.first_pos[p] < 0:
+        st.queue[nq] = p
+        st.first_pos[p] = pos
+        st.last_pos[p] = pos
+        return nq + 1
+    st.first_pos[p] = min(st.first_pos[p], pos)
+    st.last_pos[p] = max(st.last_pos[p], pos)
+    return nq
+
+
+@njit(cache=True)
+def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Round ``k`` along day pattern ``p`` from position ``start``: alight the trips being
-    ridden at each stop, then board from the stop's labels of round ``k - 1``."""
+    ridden at each stop, then board from the stop's labels of round ``k - 1`` of this run
+    (marked stops lie at positions ``start..last``)."""
+    bags, dest, riding, label = st.bags, st.dest, st.riding, st.label
     base = tt.dp_stop_indptr[p]
     n = tt.dp_stop_indptr[p + 1] - base
     t0 = tt.dp_trip_indptr[p]
@@ -366,6 +614,8 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
     f = tt.dp_factor[p] / 1000.0
     rb_n = 0
     for pos in range(start, n):
+        if pos > last and rb_n == 0:
+            break
         s = tt.dp_stops[base + pos]
         cum = tt.dp_cum_m[base + pos]
         for r in range(rb_n if tt.dp_alight_ok[base + pos] else 0):
@@ -375,7 +625,7 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
             if _hopeless(q, left, s, a):
                 continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a + left.dest[s], c, k):
+            if _dest_covers(dest, a + left.dest[s], c + left.co2e_g[s], k, run):
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -385,12 +635,14 @@ def _scan_pattern(tt, q, k, p, start, bags, dest, marked_prev, marked, riding, l
             label[F_ALIGHT] = pos
             label[F_PARENT] = riding.parent[r]
             if _bag_insert(bags, k, s, label, c, tt.min_transfer_s[s]):
-                marked[s] = True
+                _mark(st, cur, s)
                 if 0 <= q.egress_s[s] <= q.max_destination_s - a:
                     _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
-        if not marked_prev[s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
+        if not st.marked[prev, s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
             continue
         for j in range(bags.size[k - 1, s]):
+            if bags.fields[k - 1, s, j, F_RUN] != run:
+                continue
             ready = bags.fields[k - 1, s, j, F_ARR]
             if bags.fields[k - 1, s, j, F_KIND] == KIND_RIDE:
                 ready += tt.min_transfer_s[s]
@@ -427,13 +679,14 @@ def _ride_insert(riding, rb_n, t, b, pos, slot):
 
 
 @njit(cache=True)
-def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
-    """Walk from stops reached by a ride in round ``k`` to their footpath neighbours."""
-    sources = np.nonzero(marked)[0]
-    for s in sources:
+def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """Walk from stops reached by a ride of this run in round ``k`` to their footpath
+    neighbours."""
+    bags, dest, rides, label = st.bags, st.dest, st.rides, st.label
+    for s in _marked_stops(st, cur):
         m = 0
         for j in range(bags.size[k, s]):
-            if bags.fields[k, s, j, F_KIND] == KIND_RIDE:
+            if bags.fields[k, s, j, F_KIND] == KIND_RIDE and bags.fields[k, s, j, F_RUN] == run:
                 rides.fields[m, :] = bags.fields[k, s, j, :]
                 rides.co2[m] = bags.co2[k, s, j]
                 m += 1
@@ -447,7 +700,8 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):  # noqa:
             for j in range(m):
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
-                if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t], c, k):
+                if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t],
+                                                            c + left.co2e_g[t], k, run):
                     continue
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
@@ -455,7 +709,7 @@ def _relax_footpaths(tt, q, k, marked, bags, dest, rides, label, left):  # noqa:
                 if _bag_insert(bags, k, t, label, c, tt.min_transfer_s[t]):
                     # no egress after a footpath: walking on from the alighting stop is
                     # already an egress of that stop, within max_walk_m
-                    marked[t] = True
+                    _mark(st, cur, t)
 
 
 @njit(cache=True)
@@ -512,4 +766,41 @@ def _time_left(tt, q, with_egress, horizon):
             if t < left[u] and t <= horizon:
                 left[u] = t
                 size = heap_push(key, node, size, float(t), u)
+    return left
+
+
+@njit(cache=True)
+def _co2e_left(tt, q):
+    """A lower bound on the CO2e from each stop to the destination: a Dijkstra backwards from
+    the egress stops over each hop's CO2e and the footpaths (walking emits nothing); +inf
+    where the destination cannot be reached. A label is dropped when a destination label
+    covers it even with this much added (target pruning on both criteria)."""
+    S = q.egress_s.shape[0]
+    left = np.full(S, np.inf)
+    cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
+    key = np.empty(cap, np.float64)
+    node = np.empty(cap, np.int32)
+    size = 0
+    for s in range(S):
+        if q.egress_s[s] >= 0:
+            left[s] = 0.0
+            size = heap_push(key, node, size, 0.0, s)
+    done = np.zeros(S, np.bool_)
+    while size > 0:
+        v = node[0]
+        size = heap_pop(key, node, size)
+        if done[v]:
+            continue
+        done[v] = True
+        for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
+            u = tt.hop_in_tail[e]
+            g = left[v] + tt.hop_in_co2e_g[e]
+            if g < left[u]:
+                left[u] = g
+                size = heap_push(key, node, size, g, u)
+        for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
+            u = tt.fp_in_tail[e]
+            if tt.fp_in_distance_m[e] <= q.max_walk_m and left[v] < left[u]:
+                left[u] = left[v]
+                size = heap_push(key, node, size, left[v], u)
     return left

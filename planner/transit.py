@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from functools import lru_cache
@@ -152,6 +153,23 @@ class TransitRouter:
         the walk at the stops it reaches sooner; ``share`` (shared bikes, ``planner.bikeshare``)
         likewise at either end.
         """
+        inputs = self.search_inputs(query, access_m, egress_m, within_s=within_s, bike=bike,
+                                    egress=egress, patterns=patterns, share=share)
+        if inputs is None:
+            return []
+        day, search = inputs
+        labels = raptor.Labels(*raptor.mc_raptor(day.kernel, search))
+        fields = labels.fields
+        return [self.unwind(day, labels.dest_fields[i], lambda k, s, slot: fields[k, s, slot])
+                for i in range(int(labels.dest_size))]
+
+    def search_inputs(self, query: Query, access_m: np.ndarray, egress_m: np.ndarray, *,  # noqa: PLR0913
+                      within_s: float | None = None, bike: StreetAccess | None = None,
+                      egress: StreetEgress | None = None, patterns: np.ndarray | None = None,
+                      share: ShareLike | None = None) -> tuple[DayTable, raptor.Search] | None:
+        """The day table and the kernel's :class:`raptor.Search` of ``journeys`` (same
+        arguments; None when nothing can be found: no allowed pattern, no stop within reach
+        of an end)."""
         local = query.when.astimezone(self.tz)
         service_date = local.date()
         day = self.day(service_date, query.arrive_by)
@@ -174,24 +192,23 @@ class TransitRouter:
         if patterns is not None:
             allowed &= patterns[day.dp_pattern]
         if not allowed.any() or (access_s < 0).all() or (egress_s < 0).all():
-            return []
+            return None
         max_arrival_s = start_s + MAX_TRANSIT_DURATION_S  # of the last vehicle
         max_destination_s = max_arrival_s + int(egress_s.max())
         if within_s is not None and math.isfinite(within_s):
             max_destination_s = min(max_destination_s, start_s + _horizon_s(within_s))
-        search = raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
-                               start_s=int(start_s),
-                               max_arrival_s=int(max_arrival_s),
-                               max_destination_s=int(max_destination_s),
-                               max_rounds=int(query.max_transfers) + 1,
-                               walk_speed_mps=float(query.walk_speed_mps),
-                               max_walk_m=float(query.max_walk_m))
-        labels = raptor.Labels(*raptor.mc_raptor(day.kernel, search))
-        return [self._unwind(day, labels.fields, labels.dest_fields[i])
-                for i in range(int(labels.dest_size))]
+        return day, raptor.Search(access_s=access_s, egress_s=egress_s, allowed=allowed,
+                                  start_s=int(start_s),
+                                  max_arrival_s=int(max_arrival_s),
+                                  max_destination_s=int(max_destination_s),
+                                  max_rounds=int(query.max_transfers) + 1,
+                                  walk_speed_mps=float(query.walk_speed_mps),
+                                  max_walk_m=float(query.max_walk_m))
 
-    def _unwind(self, day: DayTable, fields_of: np.ndarray, entry: np.ndarray) -> Journey:
-        """Follow parent slots back to round 0 and express the chain in travel order."""
+    def unwind(self, day: DayTable, entry: np.ndarray,
+               label_of: Callable[[int, int, int], np.ndarray]) -> Journey:
+        """Follow a destination label's parents back to round 0 and express the chain in
+        travel order; ``label_of(k, stop, slot)`` is the label of round ``k`` it points to."""
         k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
         fields = entry[:raptor.N_FIELDS]
         end_stop = s
@@ -214,7 +231,7 @@ class TransitRouter:
                                arrival_s=arr_s, realtime=day.trip_realtime is not None
                                and bool(day.trip_realtime[trip]), new_id=day.new_trip(trip)))
             s = int(day.dp_stops[base + bpos])
-            fields = fields_of[k - 1, s, int(fields[raptor.F_PARENT])]
+            fields = label_of(k - 1, s, int(fields[raptor.F_PARENT]))
             k -= 1
         if day.reversed:  # the chain already runs in travel order; walks run backwards
             steps = [_Foot(x.to_stop, x.from_stop) if isinstance(x, _Foot) else x for x in steps]

@@ -1,43 +1,99 @@
 """Departure windows: transit journeys for every departure in ``[when, when + window_s]``, the
 window's Pareto front over (departure, arrival, CO2e, transfers) and its recommendation.
 
-The search repeats the McRAPTOR pass, each time at the first departure not yet covered
-(a "jumping" range query): a pass at ``t`` returns the Pareto journeys for a traveller ready at
-``t``; each departs at some ``d_i >= t``. Any journey leaving in ``[t, min d_i]`` is dominated in
-arrival, CO2e and transfers by some ``J_i``, which also leaves no earlier, so it is dominated in
-the window too, and the next pass starts at ``min d_i + 1 s``. The number of passes is the
-number of distinct earliest departures in the window (measured by ``bench/bench_window.py``),
-not the number of trips serving the access stops. The kernel keeps its per-pass labels (its
-bags are sized per pass), so passes share the street searches and the compiled day table only.
+The search is range McRAPTOR (``raptor.mc_raptor_range``; Delling et al.'s rRAPTOR with
+McRAPTOR bags): one run per departure that reaches a trip just in time at an access stop (the
+trip's departure minus the access walk or bike ride), latest first, on bags kept across runs,
+so the labels of a later departure prune those of earlier ones and each run touches only what
+its departure improves. A journey found by a run at ``t`` leaves at ``t`` (or later, if it boards
+another trip at that stop), so the runs together give the window's front over departure,
+arrival, CO2e and transfers.
+
+``window_journeys_by_passes`` is the earlier search, kept as the reference the tests and
+``bench/bench_window.py`` compare with: a full McRAPTOR pass at the first departure not yet
+covered ("jumping"): a pass at ``t`` returns the Pareto journeys for a traveller ready at
+``t``; each departs at some ``d_i >= t``; any journey leaving in ``[t, min d_i]`` is dominated
+by some ``J_i``, which also leaves no earlier, so the next pass starts at ``min d_i + 1 s``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 
+from . import raptor
 from ._calendar import at_seconds
 from .access import BikeAccess
 from .model import Itinerary, Query
 from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL, time_budget_s
-from .transit import Journey, TransitRouter, _Ride
+from .transit import MAX_TRANSIT_DURATION_S, Journey, TransitRouter, _horizon_s, _Ride
 
-__all__ = ["window_journeys", "window_front", "window_tag", "MAX_WINDOW_PASSES"]
+__all__ = ["window_journeys", "window_journeys_by_passes", "window_front", "window_tag",
+           "MAX_WINDOW_PASSES"]
 
-#: A window search stops after this many passes (a safety bound; Porto Alegre needs far fewer).
+#: ``window_journeys_by_passes`` stops after this many passes (a safety bound).
 MAX_WINDOW_PASSES = 200
+_NO_BOUND_S = 2**62
 
 
-def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,
+def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,  # noqa: PLR0913
                     egress_m: np.ndarray, *, within_s: float | None = None,
-                    bike: BikeAccess | None = None) -> tuple[list[tuple[Query, Journey]], int]:
+                    bike: BikeAccess | None = None, street_g_per_pkm: float | None = None
+                    ) -> tuple[list[tuple[Query, Journey]], int]:
     """Distinct transit journeys leaving within ``query.window_s`` of ``query.when``.
 
-    Each comes with the query of the pass that found it (its ``when`` is the pass start, used
-    to rebuild its legs). ``within_s`` (if given) bounds a journey's own duration (door to
-    door). ``bike`` (own bike to parking stops) is passed on to each pass. Returns
-    the journeys and the number of passes run.
+    Each comes with the query to rebuild its legs with (``query`` itself: the runs share its
+    service day). ``within_s`` (if given) bounds a journey's own duration (door to door) the
+    way ``window_journeys_by_passes`` does: arrival by the window's end plus ``within_s``.
+    ``bike`` (own bike to parking stops) joins the access walk. With ``street_g_per_pkm`` 0
+    (the walks and the bike emit nothing, so a journey's CO2e is its rides') journeys that
+    another covers by ``window_front``'s rule are left out before their legs are built.
+    Returns the journeys and the number of range runs made.
+    """
+    inputs = router.search_inputs(query, access_m, egress_m, bike=bike)
+    if inputs is None:
+        return [], 0
+    day, search = inputs
+    end_s = search.start_s + query.window_s
+    last_destination_s = (_NO_BOUND_S if within_s is None or not math.isfinite(within_s)
+                          else search.start_s + _horizon_s(query.window_s + within_s))
+    runs, n, dest, co2e_g, chain = raptor.mc_raptor_range(
+        day.kernel, search, math.floor(end_s), MAX_TRANSIT_DURATION_S, last_destination_s)
+    seen: set[Journey] = set()
+    found: list[tuple[tuple, Journey]] = []
+    for i in range(int(n)):
+        journey = router.unwind(day, dest[i], partial(_round_label, chain[i]))
+        if journey in seen:
+            continue
+        seen.add(journey)
+        leaves_s = _departure_s(router, journey, access_m, query.walk_speed_mps, bike)
+        if leaves_s <= end_s:
+            arrives_s = int(dest[i, raptor.F_ARR])
+            found.append(((False, float(leaves_s), float(arrives_s), float(arrives_s - leaves_s),
+                           float(co2e_g[i]), int(dest[i, raptor.D_ROUND]) - 1), journey))
+    if street_g_per_pkm == 0.0:
+        found = _kept(found)  # window_front's own pass over the same keys: it keeps these
+    return [(query, journey) for _, journey in found], int(runs)
+
+
+def _round_label(chain: np.ndarray, k: int, _stop: int, _slot: int) -> np.ndarray:
+    """The label of round ``k`` of a journey's chain (``raptor.mc_raptor_range``)."""
+    return chain[k]
+
+
+def window_journeys_by_passes(router: TransitRouter, query: Query, access_m: np.ndarray,  # noqa: PLR0913
+                              egress_m: np.ndarray, *, within_s: float | None = None,
+                              bike: BikeAccess | None = None,
+                              street_g_per_pkm: float | None = None  # noqa: ARG001
+                              ) -> tuple[list[tuple[Query, Journey]], int]:
+    """``window_journeys`` by repeated full McRAPTOR passes (the reference; see above; it
+    takes ``street_g_per_pkm`` for the same call but builds every journey it finds).
+
+    Each journey comes with the query of the pass that found it (its ``when`` is the pass
+    start, used to rebuild its legs). Returns the journeys and the number of passes run.
     """
     end = query.when + timedelta(seconds=query.window_s)
     speed = query.walk_speed_mps
@@ -112,13 +168,19 @@ def window_front(itineraries, query: Query) -> list[Itinerary]:
     Candidates are visited shortest first, then greenest, so a cover is always an earlier
     visit; of equal ones the first is kept.
     """
-    keyed = sorted(((_key(it), it) for it in itineraries),
-                   key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
+    kept = _kept([(_key(it), it) for it in itineraries])
+    return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
+
+
+def _kept(keyed: list) -> list:
+    """The ``(key, item)`` pairs whose key no kept one covers (``_covers``), visited shortest
+    first, then greenest."""
+    keyed = sorted(keyed, key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
     kept: list[tuple] = []
     for key, it in keyed:
         if not any(_covers(k, key) for k, _ in kept):
             kept.append((key, it))
-    return sorted((it for _, it in kept), key=lambda it: (it.departure, it.arrival, it.co2e_g))
+    return kept
 
 
 def window_tag(front: list[Itinerary], query: Query

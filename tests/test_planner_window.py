@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from api.errors import ApiError
 from api.params import parse_plan_params
 from planner import Planner, make_query
-from planner.errors import QueryError
+from planner.errors import NoRouteError, QueryError
 from planner.pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
 ORIGIN, DESTINATION = (-30.0277, -51.2287), (-30.0346, -51.1777)
@@ -102,3 +103,62 @@ def test_cli_window(poa_artifact, capsys):
     assert main([*argv, "--window", "10"]) == 0
     out = capsys.readouterr().out
     assert '"window_s": 600.0' in out
+
+
+# ------------------------------------------- the range search against the per-departure passes
+RANGE_PAIRS = 10
+RANGE_WINDOW_MIN = 20
+#: the passes run over a longer window: they let journeys leaving after a window's end prune
+#: the journeys just before it (dropped as too late afterwards); the range search does not
+PASSES_EXTRA_MIN = 15
+
+
+def _pairs(walk, n: int, seed: int = 13) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Seeded walk-node pairs 1.5 to 8 km apart (crow flies)."""
+    from graphs.geodesy import haversine_m
+
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        i, j = (int(x) for x in rng.integers(0, walk.n_nodes, 2))
+        o = (float(walk.node_lat[i]), float(walk.node_lon[i]))
+        d = (float(walk.node_lat[j]), float(walk.node_lon[j]))
+        if 1500 <= haversine_m(*o, *d) <= 8000:
+            out.append((o, d))
+    return out
+
+
+def _covered(b, front) -> bool:
+    """Some itinerary of ``front`` leaves no earlier than ``b``, arrives no later (a street
+    trip: takes no longer), with no more transfers and CO2e within twice the window's margins."""
+    return any(_as_good(a, b, b.departure) for a in front)
+
+
+def test_range_search_matches_the_per_departure_passes(planner, poa_network, monkeypatch):
+    import planner.engine as engine
+    from planner.window import window_journeys_by_passes
+
+    tz = planner.tz
+    start = WHEN.replace(tzinfo=tz)
+    end = start + timedelta(minutes=RANGE_WINDOW_MIN)
+    compared = 0
+    for o, d in _pairs(poa_network.streets["walk"], RANGE_PAIRS):
+        kw = dict(origin=o, destination=d, when=start, modes=("walk", "transit"))
+        try:
+            ranged = planner.plan(make_query(**kw, window_s=RANGE_WINDOW_MIN * 60.0)).itineraries
+        except NoRouteError:
+            continue
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "window_journeys", window_journeys_by_passes)
+            passes = planner.plan(make_query(
+                **kw, window_s=(RANGE_WINDOW_MIN + PASSES_EXTRA_MIN) * 60.0)).itineraries
+        transit = [it for it in ranged if any(leg.trip_id for leg in it.legs)]
+        assert all(it.departure <= end + timedelta(seconds=1) for it in transit)
+        # nothing the passes find in the window is lost ...
+        lost = [b for b in passes if b.departure <= end and not _covered(b, ranged)]
+        assert not lost, (o, d, [(b.departure, b.arrival, b.co2e_g) for b in lost])
+        # ... and nothing is found that the passes would drop
+        extra = [a for a in ranged if not _covered(a, passes)]
+        assert not extra, (o, d, [(a.departure, a.arrival, a.co2e_g) for a in extra])
+        compared += len(transit) > 0
+    assert compared >= RANGE_PAIRS // 2
