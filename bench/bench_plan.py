@@ -104,7 +104,7 @@ class _Cafein:
     def plan(self, o, d):
         try:
             return self.net.route_between_coordinates(
-                o, d, departure=WHEN.replace("T", " "), max_rides=MAX_TRANSFERS + 1,
+                o, d, departure=WHEN.strftime("%Y-%m-%d %H:%M"), max_rides=MAX_TRANSFERS + 1,
                 walking_speed_kmph=self.kmph, max_walking_time=self.minutes)
         except ValueError:  # a point beyond its snap distance
             return None

@@ -69,7 +69,7 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,  
         if journey in seen:
             continue
         seen.add(journey)
-        leaves_s = _departure_s(router, journey, access_m, query.walk_speed_mps, bike)
+        leaves_s = _departure_s(journey, access_m, query.walk_speed_mps, bike)
         if leaves_s <= end_s:
             arrives_s = int(dest[i, raptor.F_ARR])
             found.append(((False, float(leaves_s), float(arrives_s), float(arrives_s - leaves_s),
@@ -109,7 +109,7 @@ def window_journeys_by_passes(router: TransitRouter, query: Query, access_m: np.
         if not found:
             break
         service_date = start.astimezone(router.tz).date()
-        departures = [at_seconds(service_date, _departure_s(router, j, access_m, speed, bike),
+        departures = [at_seconds(service_date, _departure_s(j, access_m, speed, bike),
                                  router.tz) for j in found]
         for journey, leaves in zip(found, departures, strict=True):
             if journey not in seen and leaves <= end:
@@ -119,14 +119,11 @@ def window_journeys_by_passes(router: TransitRouter, query: Query, access_m: np.
     return out, passes
 
 
-def _departure_s(router: TransitRouter, journey: Journey, access_m: np.ndarray,
-                 speed: float, bike: BikeAccess | None = None) -> int:
+def _departure_s(journey: Journey, access_m: np.ndarray, speed: float,
+                 bike: BikeAccess | None = None) -> int:
     """Seconds of the service day at which the journey's access (walk or bike) starts."""
-    tt = router.timetable
-    assert tt is not None  # a TransitRouter exists only for a network with a timetable
     ride = next(step for step in journey.steps if isinstance(step, _Ride))
-    row = int(tt.trip_stop_time_indptr[ride.trip])
-    board_s = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s
+    board_s = ride.departure_s  # the day table's: the feed's expected time under realtime
     walk_m = float(access_m[journey.first_stop])
     walk_s = int(np.ceil(walk_m / speed)) if walk_m >= 0 else -1
     if bike is not None and bike.faster_than(journey.first_stop, walk_s):
