@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, replace
@@ -32,6 +30,7 @@ from graphs.gbfs import (
 )
 from planner.errors import CodedText
 
+from ._poller import Poller
 from .settings import SettingsError
 
 __all__ = ["GbfsSource", "GbfsPoller", "parse_gbfs_specs", "fetch_gbfs", "fetch_gbfs_documents",
@@ -146,8 +145,11 @@ def _feed_urls(discovery: Any, base: str) -> dict[str, str]:
     return out
 
 
-class GbfsPoller:
+class GbfsPoller(Poller):
     """Polls the GBFS sources of a process's cities and swaps each city's shared bikes."""
+
+    thread_name = "tanlu-gbfs"
+    log = _log
 
     def __init__(self, cities: Any, sources: list[GbfsSource], *,
                  interval_s: float = DEFAULT_INTERVAL_S) -> None:
@@ -156,8 +158,7 @@ class GbfsPoller:
         self.interval_s = max(MIN_INTERVAL_S, float(interval_s))
         self._good: dict[GbfsSource, tuple[GbfsFeed, Any]] = {}  # feed and the planner it's on
         self._next: dict[GbfsSource, datetime] = {}
-        self._pid: int | None = None
-        self._lock = threading.Lock()
+        super().__init__()
 
     def check(self) -> None:
         """Refuse a source naming a city this process does not serve.
@@ -220,21 +221,7 @@ class GbfsPoller:
         else:
             planner.bikeshare = replace(system, extra_notices=(notice,))  # one assignment
 
-    def watch(self) -> None:
-        """Start this process's poller thread unless it runs already (cheap; call per request)."""
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-        threading.Thread(target=self._loop, name="tanlu-gbfs", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.poll_once()
-            except Exception:  # noqa: BLE001 - the poller must outlive any surprise
-                _log.exception("gbfs poll failed")
-            threading.Event().wait(MIN_INTERVAL_S)
+    @property
+    def wait_s(self) -> float:
+        return MIN_INTERVAL_S  # each source keeps its own next time (its ttl)
 

@@ -221,19 +221,7 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
     """
     if not allow_unknown:
         _reject_unknown(source, _BY_NAME)
-    options: dict[str, Any] = {}
-    for param in PLAN_PARAMETERS:
-        value = source.get(param.name)
-        if value is None or (isinstance(value, str) and value.strip() == ""):
-            if param.required:
-                raise ApiError("missing_parameter", field=param.name)
-            continue
-        options.update(_parse_one(param, value, tz))
-    crs = request_crs(source)
-    if crs is not Crs.WGS84:  # converted once, here: inside tanlu all is WGS-84
-        for option in ("origin", "destination"):
-            lat, lon = to_wgs84(*options[option], crs)
-            options[option] = (float(lat), float(lon))
+    options = _parse_all(PLAN_PARAMETERS, source, tz, points=("origin", "destination"))
     snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
     for name, option in (("from", "origin"), ("to", "destination")):
         _check_in_coverage(options[option], name, coverage, snap_m)
@@ -260,18 +248,8 @@ def parse_reach_params(source: Mapping[str, Any], *, coverage: Coverage | None, 
     """
     if not allow_unknown:
         _reject_unknown(source, _REACH_BY_NAME)
-    options: dict[str, Any] = {"modes": REACH_MODES}
-    for param in REACH_PARAMETERS:
-        value = source.get(param.name)
-        if value is None or (isinstance(value, str) and value.strip() == ""):
-            if param.required:
-                raise ApiError("missing_parameter", field=param.name)
-            continue
-        options.update(_parse_one(param, value, tz))
-    crs = request_crs(source)
-    if crs is not Crs.WGS84:
-        lat, lon = to_wgs84(*options["origin"], crs)
-        options["origin"] = (float(lat), float(lon))
+    options = {"modes": REACH_MODES, **_parse_all(REACH_PARAMETERS, source, tz,
+                                                   points=("origin",))}
     _check_in_coverage(options["origin"], "from", coverage,
                        options.get("max_snap_m", model.MAX_SNAP_M))
     if options.pop("own_bike", False) and may_use_transit(options["modes"],
@@ -321,6 +299,26 @@ def parse_points_legs(body: Mapping[str, Any]) -> list[tuple[str, float]]:
                                   MAX_LEG_DISTANCE_M, " m")
         parsed.append((mode, distance_m))
     return parsed
+
+
+def _parse_all(params: tuple[Param, ...], source: Mapping[str, Any], tz: tzinfo, *,
+               points: tuple[str, ...]) -> dict[str, Any]:
+    """Every given parameter of ``params`` parsed (a required one missing: 400), the ``points``
+    options converted once from the request's ``crs`` to WGS-84, as all of tanlu works in."""
+    options: dict[str, Any] = {}
+    for param in params:
+        value = source.get(param.name)
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            if param.required:
+                raise ApiError("missing_parameter", field=param.name)
+            continue
+        options.update(_parse_one(param, value, tz))
+    crs = request_crs(source)
+    if crs is not Crs.WGS84:
+        for option in points:
+            lat, lon = to_wgs84(*options[option], crs)
+            options[option] = (float(lat), float(lon))
+    return options
 
 
 def parse_mode_name(value: Any, field: str, allowed: tuple[str, ...] = ALL_MODE_NAMES) -> str:

@@ -10,8 +10,6 @@ one reference assignment (``TransitRouter.realtime``).
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from typing import Any
 
 from planner.realtime import MAX_FEED_BYTES, RealtimeError, RealtimeFeed, RealtimeState, decode_feed
 
+from ._poller import Poller
 from .settings import SettingsError
 
 __all__ = ["RealtimeSource", "RealtimePoller", "parse_realtime_specs", "fetch_feed_bytes",
@@ -81,8 +80,11 @@ def fetch_feed_bytes(location: str, *, timeout_s: float = FETCH_TIMEOUT_S,
     return data
 
 
-class RealtimePoller:
+class RealtimePoller(Poller):
     """Polls the sources of a process's cities and swaps each city's realtime state."""
+
+    thread_name = "tanlu-realtime"
+    log = _log
 
     def __init__(self, cities: Any, sources: list[RealtimeSource], *,
                  interval_s: float = DEFAULT_INTERVAL_S) -> None:
@@ -91,8 +93,7 @@ class RealtimePoller:
         self.interval_s = interval_s
         self._good: dict[RealtimeSource, RealtimeFeed] = {}
         self._errors: dict[RealtimeSource, str] = {}
-        self._pid: int | None = None
-        self._lock = threading.Lock()
+        super().__init__()
 
     def check(self) -> None:
         """Refuse sources naming an unknown city or a feed the city's network lacks.
@@ -154,23 +155,9 @@ class RealtimePoller:
                 new.day(today, False, router.scheduled_day)
         router.realtime = new  # the one assignment requests see
 
-    def watch(self) -> None:
-        """Start this process's poller thread unless it runs already (cheap; call per request)."""
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-        threading.Thread(target=self._loop, name="tanlu-realtime", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.poll_once()
-            except Exception:  # noqa: BLE001 - the poller must outlive any surprise
-                _log.exception("realtime poll failed")
-            threading.Event().wait(self.interval_s)
+    @property
+    def wait_s(self) -> float:
+        return self.interval_s
 
 
 def _router(state: Any) -> Any:

@@ -30,11 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_plan import FEEDS, OSM, _network, _sample_dir  # noqa: E402
+from bench_plan import _Cafein as _CafeinPlans  # noqa: E402
+from bench_plan import _network  # noqa: E402
 
 from api.reach_geojson import reach_to_geojson  # noqa: E402
 from planner import Planner  # noqa: E402
-from planner.model import MAX_WALK_M, WALK_SPEED_MPS  # noqa: E402
 from planner.reach import H3_RESOLUTION, make_reach_query, reach_map  # noqa: E402
 
 WHEN = datetime(2019, 5, 13, 12, 30)
@@ -43,20 +43,9 @@ SEED = 20190513
 TARGET_P50_MS = 200.0
 
 
-class _Cafein:
-    """cafein's door-to-door catchment with tanlu's walking speed and walking limit."""
-
-    def __init__(self) -> None:
-        from cafein import TransportNetwork
-
-        city = _sample_dir()
-        self.kmph = WALK_SPEED_MPS * 3.6
-        self.minutes = MAX_WALK_M / WALK_SPEED_MPS / 60.0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its notes on blank stop times and far stops
-            self.net = TransportNetwork.from_gtfs(
-                [str(city / f) for f in FEEDS], osm_pbf=str(city / OSM),
-                walking_speed_kmph=self.kmph, max_walking_time=self.minutes)
+class _Cafein(_CafeinPlans):
+    """cafein's door-to-door catchment with tanlu's walking speed and walking limit (the network
+    as bench_plan loads it)."""
 
     def catchment(self, lat: float, lon: float):
         import geopandas as gpd

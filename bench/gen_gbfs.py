@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SEED = 20190513
 LAST_UPDATED = 1557745200  # 2019-05-13 11:00 UTC
+#: A synthetic e-bike's range (GBFS requires one for motorised vehicle types); half of it left.
+E_BIKE_RANGE_M = 40000.0
 
 
 def write_city_gbfs(network, out: Path, *, stations: int = 300, bikes: int = 1000,
@@ -55,11 +57,13 @@ def write_city_gbfs(network, out: Path, *, stations: int = 300, bikes: int = 100
     dump("free_bike_status.json", "bikes",
          [{"bike_id": f"b-{k}", "lat": lat[stations + k], "lon": lon[stations + k],
            "is_reserved": False, "is_disabled": False,
-           "vehicle_type_id": "ebike" if electric[k] else "bike"} for k in range(bikes)])
+           "vehicle_type_id": "ebike" if electric[k] else "bike",
+           **({"current_range_meters": E_BIKE_RANGE_M / 2} if electric[k] else {})}
+          for k in range(bikes)])
     dump("vehicle_types.json", "vehicle_types",
          [{"vehicle_type_id": "bike", "form_factor": "bicycle", "propulsion_type": "human"},
           {"vehicle_type_id": "ebike", "form_factor": "bicycle",
-           "propulsion_type": "electric_assist"}])
+           "propulsion_type": "electric_assist", "max_range_meters": E_BIKE_RANGE_M}])
     return out
 
 

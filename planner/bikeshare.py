@@ -31,7 +31,6 @@ import numpy as np
 import shapely
 
 from graphs.gbfs import GbfsFeed, GbfsZoneRule
-from graphs.geodesy import haversine_m, local_xy
 from graphs.network import Timetable
 
 from .errors import CodedText
@@ -177,7 +176,7 @@ def compile_share_system(feed: GbfsFeed, *, walk: LayerGraph, bike: LayerGraph,
                       snappers=snappers, timetable=timetable, reverse=False)
     stop_lat = np.zeros(0) if timetable is None else timetable.stop_lat.astype(float)
     stop_lon = np.zeros(0) if timetable is None else timetable.stop_lon.astype(float)
-    stop_node, stop_link = _snap(snappers["bike"], stop_lat, stop_lon)
+    stop_node, stop_link = _nodes(snappers["bike"], stop_lat, stop_lon)
     end_allowed = {vtype: _end_allowed(feed, vtype, stop_lon, stop_lat)
                    for vtype in sorted({r[8] for r in rows if not r[4]})}
     return ShareSystem(feed=feed, live=live, pickups=pickups,
@@ -191,23 +190,13 @@ def compile_share_system(feed: GbfsFeed, *, walk: LayerGraph, bike: LayerGraph,
                        extra_notices=tuple(extra_notices))
 
 
-def _snap(snapper: Snapper, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(lat) == 0 or len(snapper.nodes) == 0:
-        return np.full(len(lat), -1, np.int32), np.zeros(len(lat))
-    _, i = snapper.tree.query(local_xy(lat, lon, snapper.lat0_deg))
-    node = snapper.nodes[np.asarray(i)].astype(np.int32)
-    link = np.asarray(haversine_m(lat, lon, snapper.node_lat[node], snapper.node_lon[node]),
-                      dtype=np.float64)
-    return node, link
-
-
 def _points(ids, names, lat, lon, *, walk: LayerGraph, bike: LayerGraph, snappers,
             timetable: Timetable | None, reverse: bool) -> _Points:
     """Points snapped on both layers, with the stops within :data:`STATION_STOP_M` on foot
     (walking from the stop to the point with ``reverse``, else from the point to the stop)."""
     lat_a, lon_a = np.asarray(lat, float), np.asarray(lon, float)
-    walk_node, walk_link = _snap(snappers["walk"], lat_a, lon_a)
-    bike_node, bike_link = _snap(snappers["bike"], lat_a, lon_a)
+    walk_node, walk_link = _nodes(snappers["walk"], lat_a, lon_a)
+    bike_node, bike_link = _nodes(snappers["bike"], lat_a, lon_a)
     pp: list[np.ndarray] = []
     ps: list[np.ndarray] = []
     pm: list[np.ndarray] = []
@@ -477,3 +466,9 @@ def _whole_seconds(best: np.ndarray) -> np.ndarray:
     ok = np.isfinite(best)
     out[ok] = np.ceil(best[ok]).astype(np.int32)
     return out
+
+
+def _nodes(snapper: Snapper, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node (int32, -1 on a layer without streets) and metres to it, of each point."""
+    node, link = snapper.nearest_many(lat, lon)
+    return node.astype(np.int32), np.asarray(link, np.float64)

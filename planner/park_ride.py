@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from graphs.geodesy import haversine_m, local_xy
+from graphs.geodesy import haversine_m
 from graphs.modes import CAR_MODES
 from graphs.network import PARKING_KINDS, Network, Parkings, Timetable
 
@@ -145,7 +145,7 @@ def drop_off_sites(timetable: Timetable, car: Snapper) -> Sites:
     tt = timetable
     stops = station_stops(tt)
     lat, lon = tt.stop_lat[stops].astype(np.float64), tt.stop_lon[stops].astype(np.float64)
-    node, link = _nearest(car, lat, lon)
+    node, link = _nodes(car, lat, lon)
     ok = node >= 0
     n = int(ok.sum())
     return Sites(kind=DROP_OFF, ref=tt.stop_id[stops][ok].astype(str),
@@ -153,16 +153,6 @@ def drop_off_sites(timetable: Timetable, car: Snapper) -> Sites:
                  car_node=node[ok], car_link_m=link[ok], walk_node=np.full(n, -1, np.int32),
                  pair_site=np.arange(n, dtype=np.int32), pair_stop=stops[ok],
                  pair_walk_m=np.zeros(n))
-
-
-def _nearest(snapper: Snapper, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(lat) == 0 or len(snapper.nodes) == 0:
-        return np.full(len(lat), -1, np.int32), np.zeros(len(lat))
-    _, i = snapper.tree.query(local_xy(lat, lon, snapper.lat0_deg))
-    node = snapper.nodes[np.asarray(i)].astype(np.int32)
-    link = np.asarray(haversine_m(lat, lon, snapper.node_lat[node], snapper.node_lon[node]),
-                      dtype=np.float64)
-    return node, link
 
 
 def _sites(kind: str, ref, name, lat, lon, radius, timetable: Timetable,  # noqa: PLR0913, PLR0917 - one argument per site column and per layer it is snapped to
@@ -173,8 +163,8 @@ def _sites(kind: str, ref, name, lat, lon, radius, timetable: Timetable,  # noqa
     lat, lon = np.asarray(lat, np.float64), np.asarray(lon, np.float64)
     keep: list[int] = []
     pairs: list[tuple[int, int, float]] = []
-    car_node, car_link = _nearest(car, lat, lon)
-    walk_node, walk_link = _nearest(walk, lat, lon)
+    car_node, car_link = _nodes(car, lat, lon)
+    walk_node, walk_link = _nodes(walk, lat, lon)
     for i in range(len(lat)):
         if car_node[i] < 0 or walk_node[i] < 0 or len(stops) == 0:
             continue
@@ -403,3 +393,9 @@ def charge_evidence(legs: list[Leg], *, source: str = "") -> PileEvidence | None
                                           ride.from_place.lon)))
             return PileEvidence(pile=pile, distance_m=distance, end="station")
     return None
+
+
+def _nodes(snapper: Snapper, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node (int32, -1 on a layer without streets) and metres to it, of each point."""
+    node, link = snapper.nearest_many(lat, lon)
+    return node.astype(np.int32), np.asarray(link, np.float64)

@@ -41,6 +41,8 @@ class Snapper:
         lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
         if lat.size == 0:
             return np.zeros(0, np.int64), np.zeros(0)
+        if len(self.nodes) == 0:  # a layer without streets: nothing to snap to
+            return np.full(lat.shape, -1, np.int64), np.zeros(lat.shape)
         _, i = self.tree.query(local_xy(lat, lon, self.lat0_deg))
         nodes = self.nodes[np.asarray(i, np.int64)].astype(np.int64)
         return nodes, np.asarray(haversine_m(lat, lon, self.node_lat[nodes], self.node_lon[nodes]))
