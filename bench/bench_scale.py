@@ -11,7 +11,9 @@ and reused). Each step runs in a fresh process: the build (wall from spawn to ex
 RSS and PSS of the process tree, as in ``bench_build.py``), then one process that loads the artifact
 (``load_network``) and plans ``--pairs`` seeded origin-destination pairs at least 1 km apart at
 2019-05-13 12:30, walk+transit and default modes (after two warm-up plans), with the
-``planner`` API. With ``--audit-rows N``, a third process writes N ``bench/gen_trips.py``
+``planner`` API: once for pairs anywhere in the city (trips grow with the city) and once for
+"local" pairs 1 to ``--local-km`` km apart (the same trip lengths at every size, so only the
+network's size changes). With ``--audit-rows N``, a third process writes N ``bench/gen_trips.py``
 trips (not timed) and audits them on one process (``run_audit``, start-up included). The growth exponent ``b`` of ``metric ~ size^b`` is a least-squares fit of
 log(metric) on log(walk edges) over the synthetic rows: 1.0 is linear.
 """
@@ -52,13 +54,18 @@ network = load_network(sys.argv[1])
 t2 = time.perf_counter()
 planner = Planner(network)
 WHEN = datetime(2019, 5, 13, 12, 30)
-walk, rng, pairs = network.streets["walk"], np.random.default_rng(20190513), []
-while len(pairs) < int(sys.argv[2]):
-    i, j = rng.integers(0, walk.n_nodes, 2)
-    o, d = (walk.node_lat[i], walk.node_lon[i]), (walk.node_lat[j], walk.node_lon[j])
-    if haversine_m(*o, *d) >= 1000:
-        pairs.append((tuple(map(float, o)), tuple(map(float, d))))
-def timed(modes):
+walk, rng = network.streets["walk"], np.random.default_rng(20190513)
+def draw(n, max_m):
+    out = []
+    while len(out) < n:
+        i, j = rng.integers(0, walk.n_nodes, 2)
+        o, d = (walk.node_lat[i], walk.node_lon[i]), (walk.node_lat[j], walk.node_lon[j])
+        if 1000 <= haversine_m(*o, *d) <= max_m:
+            out.append((tuple(map(float, o)), tuple(map(float, d))))
+    return out
+pairs = draw(int(sys.argv[2]), float("inf"))
+local = draw(int(sys.argv[2]), float(sys.argv[3]) * 1000)
+def timed(modes, pairs=pairs):
     out = []
     for o, d in pairs:
         q = make_query(origin=o, destination=d, when=WHEN, modes=modes)
@@ -75,8 +82,11 @@ for modes in (("walk", "transit"), None):  # warm-up: JIT (disk-cached) and day 
     planner.plan(q)
 transit = timed(("walk", "transit"))
 default = timed(("walk", "bike", "transit", "car_petrol"))
+transit_local = timed(("walk", "transit"), local)
+default_local = timed(("walk", "bike", "transit", "car_petrol"), local)
 print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "transit": transit,
-                  "default": default}))
+                  "default": default, "transit_local": transit_local,
+                  "default_local": default_local}))
 """
 
 
@@ -95,15 +105,16 @@ print(json.dumps({"trips_per_s": rows / (time.perf_counter() - started)}))
 """
 
 
-def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int,
-            audit_rows: int = 0) -> dict:
+def measure(name: str, osm: Path, gtfs: list[Path], out: Path, pairs: int,  # noqa: PLR0913
+            audit_rows: int = 0, local_km: float = 6.0) -> dict:
     build = run_measured(_BUILD, str(osm), str(out), *map(str, gtfs))
     sizes = json.loads(build["stdout"].splitlines()[-1])
-    query = json.loads(run_measured(_QUERY, str(out), str(pairs))["stdout"].splitlines()[-1])
+    query = json.loads(run_measured(_QUERY, str(out), str(pairs), str(local_km)
+                                    )["stdout"].splitlines()[-1])
     row = {"name": name, **sizes, "build_s": build["seconds"], "build_mb": build["peak_mb"],
            "build_pss_mb": build["pss_mb"],
            "artifact_mb": out.stat().st_size / 1e6, "load_s": query["load_s"]}
-    for key in ("transit", "default"):
+    for key in ("transit", "default", "transit_local", "default_local"):
         ms = np.asarray(query[key]) * 1000
         row[f"{key}_p50_ms"], row[f"{key}_p95_ms"] = np.percentile(ms, [50, 95]).tolist()
     row["audit_per_s"] = float("nan")
@@ -121,6 +132,8 @@ COLUMNS = [("walk_edges", "walk edges", "{:>10d}"), ("stop_times", "stop times",
            ("artifact_mb", "artifact MB", "{:>11.1f}"), ("load_s", "load s", "{:>7.2f}"),
            ("transit_p50_ms", "w+t p50 ms", "{:>10.1f}"), ("transit_p95_ms", "w+t p95 ms", "{:>10.1f}"),
            ("default_p50_ms", "all p50 ms", "{:>10.1f}"), ("default_p95_ms", "all p95 ms", "{:>10.1f}"),
+           ("transit_local_p50_ms", "local w+t p50", "{:>13.1f}"),
+           ("default_local_p50_ms", "local all p50", "{:>13.1f}"),
            ("audit_per_s", "audit trips/s", "{:>13.0f}")]
 
 
@@ -150,6 +163,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=30)
     parser.add_argument("--work", type=Path, default=Path("/tmp/tanlu-scale"))
     parser.add_argument("--no-sample", action="store_true")
+    parser.add_argument("--local-km", type=float, default=6.0,
+                        help="the second pair set: trips 1 km to this long at every size")
     parser.add_argument("--audit-rows", type=int, default=0,
                         help="also audit this many bench/gen_trips.py trips on one process")
     args = parser.parse_args()
@@ -163,7 +178,8 @@ def main() -> None:
         osm, gtfs = sample_paths("porto-alegre", sample)
         args.work.mkdir(parents=True, exist_ok=True)
         rows.append(measure("porto-alegre", Path(osm), list(map(Path, gtfs)),
-                            args.work / "poa.tanlu", args.pairs, args.audit_rows))
+                            args.work / "poa.tanlu", args.pairs, args.audit_rows,
+                            args.local_km))
         print_table(rows[-1:])
     synthetic = []
     for scale in args.scales:
@@ -174,7 +190,7 @@ def main() -> None:
             print(f"generated x{scale:g} {info} in {time.perf_counter() - started:.0f} s", flush=True)
         synthetic.append(measure(f"synthetic x{scale:g}", folder / "city.osm.pbf",
                                  [folder / "bus.zip"], folder / "city.tanlu", args.pairs,
-                                 args.audit_rows))
+                                 args.audit_rows, args.local_km))
         print_table(synthetic[-1:])
         sys.stdout.flush()
     print()
