@@ -58,6 +58,10 @@ N_DEST_FIELDS = N_FIELDS + 2
 KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
 _NEVER = 2_000_000_000
+# The heap steps inlined into the bound searches (one source: planner._heap); a call per step
+# costs about as much as the step.
+_heap_push = njit(inline="always")(heap_push.py_func)
+_heap_pop = njit(inline="always")(heap_pop.py_func)
 
 
 class Timetable(NamedTuple):
@@ -130,20 +134,20 @@ class _Left(NamedTuple):
     co2e_g: np.ndarray            # float64 (S,) ... on the CO2e still to be emitted
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _covers(a1, c1, a2, c2):
     """True if label (a1, c1) epsilon-dominates (a2, c2)."""
     return a1 <= a2 and c1 <= c2 * (1.0 + CO2E_TOLERANCE_REL) + CO2E_TOLERANCE_G
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _covers_fewer(a1, c1, a2, c2, extra):
     """Like ``_covers`` for a label with ``extra`` fewer trips than (a2, c2)."""
     return a1 <= a2 and c1 <= (c2 * (1.0 + CO2E_TOLERANCE_REL + extra * TRANSFER_CO2E_REL)
                                + CO2E_TOLERANCE_G + extra * TRANSFER_CO2E_G)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _times(a, kind, mt):
     """(egress time, boarding-ready time) of a label: only ride labels may end a journey, and
     only they need the stop's minimum transfer time before boarding again."""
@@ -152,14 +156,14 @@ def _times(a, kind, mt):
     return _NEVER, a
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     e1, r1 = _times(a1, kind1, mt)
     e2, r2 = _times(a2, kind2, mt)
     return e1 <= e2 and _covers_fewer(r1, c1, r2, c2, extra)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _bag_insert(bags, k, s, label, c, mt):
     """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
     drop the labels of round ``k`` it covers. True if inserted."""
@@ -191,7 +195,7 @@ def _bag_insert(bags, k, s, label, c, mt):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _victim(arr, co2, n, a):
     """Slot to overwrite in a full bag: the latest label that is neither fastest nor greenest."""
     fastest = 0
@@ -212,7 +216,7 @@ def _victim(arr, co2, n, a):
     return victim
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _dest_covers(dest, a, c, k, run):
     """True if a destination label covers arriving at ``a`` with ``c`` after ``k`` vehicles.
 
@@ -270,7 +274,7 @@ def _dest_insert(dest, k, s, a, c, label):
     dest.size[1] = earliest
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
     lo = t0
     hi = t1
@@ -512,7 +516,7 @@ def _new_state(tt, q):
                   riding, np.empty(N_FIELDS, np.int32), rides)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _mark(st, r, s):
     if not st.marked[r, s]:
         st.marked[r, s] = True
@@ -588,7 +592,7 @@ def _collect_patterns(tt, q, st, prev):
     return nq
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _queue(st, nq, p, pos):
     """Queue pattern ``p`` from position ``pos`` (or widen its marked span); new queue size."""
     if st.first_pos[p] < 0:
@@ -653,7 +657,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             rb_n = _ride_insert(riding, rb_n, t, b, pos, j)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _ride_insert(riding, rb_n, t, b, pos, slot):
     """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden."""
     for r in range(rb_n):
@@ -712,7 +716,7 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
                     _mark(st, cur, t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _hopeless(q, left, s, a):
     """True if no journey through stop ``s`` reached at ``a`` can end within the limits: its
     last vehicle would arrive after ``max_arrival_s`` or it would reach the destination after
@@ -743,11 +747,11 @@ def _time_left(tt, q, with_egress, horizon):
         seed = q.egress_s[s] if with_egress else 0
         if q.egress_s[s] >= 0 and seed <= horizon:
             left[s] = seed
-            size = heap_push(key, node, size, float(left[s]), s)
+            size = _heap_push(key, node, size, float(left[s]), s)
     done = np.zeros(S, np.bool_)
     while size > 0:
         v = node[0]
-        size = heap_pop(key, node, size)
+        size = _heap_pop(key, node, size)
         if done[v]:
             continue
         done[v] = True
@@ -756,7 +760,7 @@ def _time_left(tt, q, with_egress, horizon):
             t = left[v] + tt.hop_in_s[e]
             if t < left[u] and t <= horizon:
                 left[u] = t
-                size = heap_push(key, node, size, float(t), u)
+                size = _heap_push(key, node, size, float(t), u)
         for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
             d = tt.fp_in_distance_m[e]
             if d > q.max_walk_m:
@@ -765,7 +769,7 @@ def _time_left(tt, q, with_egress, horizon):
             t = left[v] + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
             if t < left[u] and t <= horizon:
                 left[u] = t
-                size = heap_push(key, node, size, float(t), u)
+                size = _heap_push(key, node, size, float(t), u)
     return left
 
 
@@ -784,11 +788,11 @@ def _co2e_left(tt, q):
     for s in range(S):
         if q.egress_s[s] >= 0:
             left[s] = 0.0
-            size = heap_push(key, node, size, 0.0, s)
+            size = _heap_push(key, node, size, 0.0, s)
     done = np.zeros(S, np.bool_)
     while size > 0:
         v = node[0]
-        size = heap_pop(key, node, size)
+        size = _heap_pop(key, node, size)
         if done[v]:
             continue
         done[v] = True
@@ -797,10 +801,10 @@ def _co2e_left(tt, q):
             g = left[v] + tt.hop_in_co2e_g[e]
             if g < left[u]:
                 left[u] = g
-                size = heap_push(key, node, size, g, u)
+                size = _heap_push(key, node, size, g, u)
         for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
             u = tt.fp_in_tail[e]
             if tt.fp_in_distance_m[e] <= q.max_walk_m and left[v] < left[u]:
                 left[u] = left[v]
-                size = heap_push(key, node, size, left[v], u)
+                size = _heap_push(key, node, size, left[v], u)
     return left
