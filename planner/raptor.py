@@ -60,8 +60,9 @@ KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 _NEVER = 2_000_000_000
 # The heap steps inlined into the bound searches (one source: planner._heap); a call per step
 # costs about as much as the step.
-_heap_push = njit(inline="always")(heap_push.py_func)
-_heap_pop = njit(inline="always")(heap_pop.py_func)
+# (``py_func`` is absent under NUMBA_DISABLE_JIT, where njit returns the function itself)
+_heap_push = njit(inline="always")(getattr(heap_push, "py_func", heap_push))
+_heap_pop = njit(inline="always")(getattr(heap_pop, "py_func", heap_pop))
 
 
 class Timetable(NamedTuple):
@@ -170,28 +171,28 @@ def _bag_insert(bags, k, s, label, c, mt):
     n_, f_, c_ = bags.size, bags.fields, bags.co2
     a, kind = label[F_ARR], label[F_KIND]
     for r in range(k + 1):
-        for j in range(n_[r, s]):
-            if _label_covers(f_[r, s, j, F_ARR], f_[r, s, j, F_KIND], c_[r, s, j], a, kind, c,
+        for j in range(n_[s, r]):
+            if _label_covers(f_[s, r, j, F_ARR], f_[s, r, j, F_KIND], c_[s, r, j], a, kind, c,
                              mt, k - r):
                 return False
     w = 0
-    for j in range(n_[k, s]):
-        if _label_covers(a, kind, c, f_[k, s, j, F_ARR], f_[k, s, j, F_KIND], c_[k, s, j], mt, 0):
+    for j in range(n_[s, k]):
+        if _label_covers(a, kind, c, f_[s, k, j, F_ARR], f_[s, k, j, F_KIND], c_[s, k, j], mt, 0):
             continue
         if w != j:
-            f_[k, s, w, :] = f_[k, s, j, :]
-            c_[k, s, w] = c_[k, s, j]
+            f_[s, k, w, :] = f_[s, k, j, :]
+            c_[s, k, w] = c_[s, k, j]
         w += 1
     cap = f_.shape[2]
     if w >= cap:
-        w = _victim(f_[k, s, :, F_ARR], c_[k, s, :], cap, a)
+        w = _victim(f_[s, k, :, F_ARR], c_[s, k, :], cap, a)
         if w < 0:
-            n_[k, s] = cap
+            n_[s, k] = cap
             return False
     else:
-        n_[k, s] = w + 1
-    f_[k, s, w, :] = label
-    c_[k, s, w] = c
+        n_[s, k] = w + 1
+    f_[s, k, w, :] = label
+    c_[s, k, w] = c
     return True
 
 
@@ -321,7 +322,9 @@ def mc_raptor(tt, q):
             _mark(state, 0, s)
     _rounds(tt, q, state, left, 0, -1)
     bags, dest = state.bags, state.dest
-    return bags.size, bags.fields, bags.co2, dest.size[0], dest.fields, dest.co2
+    # views in the documented (round, stop) order
+    return (bags.size.T, bags.fields.transpose((1, 0, 2, 3)), bags.co2.transpose((1, 0, 2)),
+            dest.size[0], dest.fields, dest.co2)
 
 
 @njit(cache=True, nogil=True)
@@ -384,7 +387,7 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  #
             _access_label(state, qt, left, stop, run)
         nq = 0  # round 1 scans only the patterns of this departure (others board as before)
         while i < ev_t.shape[0] and ev_t[i] == t:
-            if state.bags.size[0, ev_s[i]] > 0:
+            if state.bags.size[ev_s[i], 0] > 0:
                 _mark(state, 0, ev_s[i])
                 nq = _queue(state, nq, ev_p[i], ev_pos[i])
             i += 1
@@ -423,7 +426,7 @@ def _chain(tt, bags, entry, out):
     label = out[k]
     while k > 0:
         s = tt.dp_stops[tt.dp_stop_indptr[label[F_PATTERN]] + label[F_BOARD]]
-        out[k - 1, :] = bags.fields[k - 1, s, label[F_PARENT]]
+        out[k - 1, :] = bags.fields[s, k - 1, label[F_PARENT]]
         k -= 1
         label = out[k]
 
@@ -500,9 +503,10 @@ def _new_state(tt, q):
     S = q.access_s.shape[0]
     P = tt.dp_stop_indptr.shape[0] - 1
     K1 = q.max_rounds + 1
-    bags = _Bags(np.zeros((K1, S), np.int32),
-                 np.empty((K1, S, BAG_CAPACITY, N_FIELDS), np.int32),
-                 np.empty((K1, S, BAG_CAPACITY), np.float64))
+    # stop-major: a bag insert reads the rounds 0..k of one stop
+    bags = _Bags(np.zeros((S, K1), np.int32),
+                 np.empty((S, K1, BAG_CAPACITY, N_FIELDS), np.int32),
+                 np.empty((S, K1, BAG_CAPACITY), np.float64))
     dest = _Bags(np.array([0, _NEVER], np.int32),
                  np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
                  np.empty(DEST_CAPACITY, np.float64))
@@ -543,14 +547,14 @@ def _access_label(st, q, left, s, run):
     journey through it can end within the limits; marked for round 1."""
     a = q.start_s + q.access_s[s]
     if _hopeless(q, left, s, a):
-        st.bags.size[0, s] = 0
+        st.bags.size[s, 0] = 0
         return False
-    st.bags.fields[0, s, 0, :] = -1
-    st.bags.fields[0, s, 0, F_ARR] = a
-    st.bags.fields[0, s, 0, F_KIND] = KIND_ACCESS
-    st.bags.fields[0, s, 0, F_RUN] = run
-    st.bags.co2[0, s, 0] = 0.0
-    st.bags.size[0, s] = 1
+    st.bags.fields[s, 0, 0, :] = -1
+    st.bags.fields[s, 0, 0, F_ARR] = a
+    st.bags.fields[s, 0, 0, F_KIND] = KIND_ACCESS
+    st.bags.fields[s, 0, 0, F_RUN] = run
+    st.bags.co2[s, 0, 0] = 0.0
+    st.bags.size[s, 0] = 1
     return True
 
 
@@ -644,16 +648,16 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
                     _dest_insert(dest, k, s, a + q.egress_s[s], c, label)
         if not st.marked[prev, s] or pos == n - 1 or not tt.dp_board_ok[base + pos]:
             continue
-        for j in range(bags.size[k - 1, s]):
-            if bags.fields[k - 1, s, j, F_RUN] != run:
+        for j in range(bags.size[s, k - 1]):
+            if bags.fields[s, k - 1, j, F_RUN] != run:
                 continue
-            ready = bags.fields[k - 1, s, j, F_ARR]
-            if bags.fields[k - 1, s, j, F_KIND] == KIND_RIDE:
+            ready = bags.fields[s, k - 1, j, F_ARR]
+            if bags.fields[s, k - 1, j, F_KIND] == KIND_RIDE:
                 ready += tt.min_transfer_s[s]
             t = _earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, ready)
             if t >= t1:
                 continue
-            b = bags.co2[k - 1, s, j] - f * cum
+            b = bags.co2[s, k - 1, j] - f * cum
             rb_n = _ride_insert(riding, rb_n, t, b, pos, j)
 
 
@@ -689,10 +693,10 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
     bags, dest, rides, label = st.bags, st.dest, st.rides, st.label
     for s in _marked_stops(st, cur):
         m = 0
-        for j in range(bags.size[k, s]):
-            if bags.fields[k, s, j, F_KIND] == KIND_RIDE and bags.fields[k, s, j, F_RUN] == run:
-                rides.fields[m, :] = bags.fields[k, s, j, :]
-                rides.co2[m] = bags.co2[k, s, j]
+        for j in range(bags.size[s, k]):
+            if bags.fields[s, k, j, F_KIND] == KIND_RIDE and bags.fields[s, k, j, F_RUN] == run:
+                rides.fields[m, :] = bags.fields[s, k, j, :]
+                rides.co2[m] = bags.co2[s, k, j]
                 m += 1
         for e in range(tt.fp_indptr[s], tt.fp_indptr[s + 1]):
             d = tt.fp_distance_m[e]
