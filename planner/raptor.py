@@ -168,13 +168,29 @@ def _label_covers(a1, kind1, c1, a2, kind2, c2, mt, extra):  # noqa: PLR0917 - n
 def _bag_insert(bags, k, s, label, c, mt):
     """Insert ``label`` (CO2e ``c``) at stop ``s`` in round ``k`` unless rounds ``0..k`` cover it;
     drop the labels of round ``k`` it covers. True if inserted."""
+    if _bag_covers(bags, k, s, label[F_ARR], label[F_KIND], c, mt):
+        return False
+    return _bag_put(bags, k, s, label, c, mt)
+
+
+@njit(cache=True, inline='always')
+def _bag_covers(bags, k, s, a, kind, c, mt):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """True if a label of rounds ``0..k`` at stop ``s`` covers arriving at ``a`` (``kind``)
+    with ``c`` in round ``k``."""
     n_, f_, c_ = bags.size, bags.fields, bags.co2
-    a, kind = label[F_ARR], label[F_KIND]
     for r in range(k + 1):
         for j in range(n_[s, r]):
             if _label_covers(f_[s, r, j, F_ARR], f_[s, r, j, F_KIND], c_[s, r, j], a, kind, c,
                              mt, k - r):
-                return False
+                return True
+    return False
+
+
+@njit(cache=True, inline='always')
+def _bag_put(bags, k, s, label, c, mt):
+    """``_bag_insert`` of a label no label of rounds ``0..k`` covers."""
+    n_, f_, c_ = bags.size, bags.fields, bags.co2
+    a, kind = label[F_ARR], label[F_KIND]
     w = 0
     for j in range(n_[s, k]):
         if _label_covers(a, kind, c, f_[s, k, j, F_ARR], f_[s, k, j, F_KIND], c_[s, k, j], mt, 0):
@@ -693,11 +709,15 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
     bags, dest, rides, label = st.bags, st.dest, st.rides, st.label
     for s in _marked_stops(st, cur):
         m = 0
+        first = _NEVER
         for j in range(bags.size[s, k]):
             if bags.fields[s, k, j, F_KIND] == KIND_RIDE and bags.fields[s, k, j, F_RUN] == run:
                 rides.fields[m, :] = bags.fields[s, k, j, :]
                 rides.co2[m] = bags.co2[s, k, j]
+                first = min(first, rides.fields[m, F_ARR])
                 m += 1
+        if m == 0:
+            continue
         for e in range(tt.fp_indptr[s], tt.fp_indptr[s + 1]):
             d = tt.fp_distance_m[e]
             if d > q.max_walk_m:
@@ -705,16 +725,20 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
             t = tt.fp_target[e]
             # changing vehicles takes at least the target stop's minimum transfer time
             walk_s = max(np.int32(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[t])
+            if _hopeless(q, left, t, first + walk_s):
+                continue  # (no later ride fares better)
+            mt = tt.min_transfer_s[t]
             for j in range(m):
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
-                if _hopeless(q, left, t, a) or _dest_covers(dest, a + left.dest[t],
-                                                            c + left.co2e_g[t], k, run):
+                # the stop's own labels reject most footpaths: ask them first
+                if (_hopeless(q, left, t, a) or _bag_covers(bags, k, t, a, KIND_FOOT, c, mt)
+                        or _dest_covers(dest, a + left.dest[t], c + left.co2e_g[t], k, run)):
                     continue
                 label[:] = rides.fields[j, :]
                 label[F_ARR] = a
                 label[F_KIND] = KIND_FOOT
-                if _bag_insert(bags, k, t, label, c, tt.min_transfer_s[t]):
+                if _bag_put(bags, k, t, label, c, mt):
                     # no egress after a footpath: walking on from the alighting stop is
                     # already an egress of that stop, within max_walk_m
                     _mark(st, cur, t)
