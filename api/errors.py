@@ -28,6 +28,7 @@ internal_error          500     a bug (logged with its traceback, never shown)
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -59,18 +60,21 @@ ERROR_STATUSES: dict[str, int] = {
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large", 414: "uri_too_long", 429: "rate_limited",
                431: "headers_too_large"}
-#: Planner option names (``planner.model.Query`` fields) -> the HTTP parameter that sets them.
-_QUERY_FIELD_TO_PARAM = {
-    "origin_lat": "from", "origin_lon": "from", "origin": "from",
-    "destination_lat": "to", "destination_lon": "to", "destination": "to",
-    "when": "at", "date": "at", "arrive_by": "arriveBy", "modes": "modes",
-    "transit_modes": "transitModes", "walk_speed_mps": "walkSpeed",
-    "bike_speed_mps": "bikeSpeed", "ebike_speed_mps": "ebikeSpeed", "timezone": "at", "max_walk_m": "maxWalkDistance",
-    "max_transfers": "maxTransfers", "max_snap_m": "maxSnapDistance",
-    "budget_factor": "budgetFactor", "charged_at_public_pile": "chargedAtPublicPile",
-    "passengers": "passengers", "budget_slack_s": "budgetSlack", "time_budget_s": "budget",
-    "minutes": "minutes", "band_minutes": "bandMinutes", "drop_off": "dropOff",
+#: Planner fields no HTTP parameter sets one to one -> the parameter they come from; every other
+#: field maps through the parameter tables (``api.params``: ``Param.option`` -> ``Param.name``).
+_FIELD_TO_PARAM_EXTRA = {
+    "origin_lat": "from", "origin_lon": "from", "destination_lat": "to", "destination_lon": "to",
+    "date": "at", "timezone": "at", "access_modes": "modes",
 }
+
+
+@functools.cache
+def _query_field_to_param() -> dict[str, str]:
+    """Planner option names (``planner.model.Query`` fields) -> the HTTP parameter that sets them."""
+    from .params import PLAN_PARAMETERS, REACH_PARAMETERS  # api.params imports this module
+
+    out = {p.option: p.name for p in (*REACH_PARAMETERS, *PLAN_PARAMETERS) if p.option}
+    return {**out, **_FIELD_TO_PARAM_EXTRA}
 
 
 class ApiError(Exception):
@@ -115,7 +119,7 @@ def _from_tanlu(err: TanluError) -> ApiError:
     coded = {"detail_code": getattr(err, "code", None),
              "detail_params": getattr(err, "params", None)}
     field = getattr(err, "field", None)
-    param = _QUERY_FIELD_TO_PARAM.get(field, field) if field else None
+    param = _query_field_to_param().get(field, field) if field else None
     if isinstance(err, OutsideCoverageError):
         if param == "at":
             return ApiError("invalid_parameter", field="at", detail=detail, **coded)

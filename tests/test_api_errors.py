@@ -157,3 +157,22 @@ def test_bugs_are_json_500_without_traceback(caplog):
 def test_valid_request_reaches_the_planner(client):
     response = client.get("/v1/plan", query_string={**plan_query(), "at": IN_SERVICE})
     assert response.status_code == 200
+
+
+def test_planner_field_errors_name_the_http_parameter(poa_network):
+    """A planner QueryError names a make_query field; the answer names the parameter that set it
+    (window_s -> window: this mapping once lacked it)."""
+    real = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network}).test_client()
+    query = {"from": "-30.0277,-51.2287", "to": "-30.0600,-51.1750", "at": "2019-05-13T12:30",
+             "window": "60", "arriveBy": "true"}
+    error_of(real.get("/v1/plan", query_string=query), 400, "invalid_parameter", "window")
+
+
+def test_every_planner_field_maps_to_a_real_parameter():
+    from api.errors import _query_field_to_param
+    from api.params import PLAN_PARAMETERS, REACH_PARAMETERS
+
+    names = {p.name for p in (*PLAN_PARAMETERS, *REACH_PARAMETERS)}
+    mapping = _query_field_to_param()
+    assert set(mapping.values()) <= names
+    assert {p.option for p in (*PLAN_PARAMETERS, *REACH_PARAMETERS) if p.option} <= set(mapping)
