@@ -9,6 +9,23 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Any
+
+from .settings import SettingsError
+
+
+def check_cities(flag: str, sources: list, cities: Any) -> None:
+    """Refuse a source (``source.city``: a name or None) naming a city this process does not serve.
+
+    Raises
+    ------
+    SettingsError
+        Naming the command-line ``flag`` and the cities served.
+    """
+    for source in sources:
+        if source.city is not None and source.city not in cities.names():
+            raise SettingsError(f"{flag}: unknown city {source.city!r} "
+                                f"(served: {', '.join(cities.names())})")
 
 
 class Poller:

@@ -30,7 +30,7 @@ from graphs.gbfs import (
 )
 from planner.errors import CodedText
 
-from ._poller import Poller
+from ._poller import Poller, check_cities
 from .settings import SettingsError
 
 __all__ = ["GbfsSource", "GbfsPoller", "parse_gbfs_specs", "fetch_gbfs", "fetch_gbfs_documents",
@@ -167,10 +167,7 @@ class GbfsPoller(Poller):
         ------
         SettingsError
         """
-        for source in self.sources:
-            if source.city is not None and source.city not in self.cities.names():
-                raise SettingsError(f"--gbfs: unknown city {source.city!r} "
-                                    f"(served: {', '.join(self.cities.names())})")
+        check_cities("--gbfs", self.sources, self.cities)
 
     def poll_once(self, now: datetime | None = None) -> None:
         """Fetch every source that is due and install the result (or the last good one)."""

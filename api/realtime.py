@@ -18,7 +18,7 @@ from typing import Any
 
 from planner.realtime import MAX_FEED_BYTES, RealtimeError, RealtimeFeed, RealtimeState, decode_feed
 
-from ._poller import Poller
+from ._poller import Poller, check_cities
 from .settings import SettingsError
 
 __all__ = ["RealtimeSource", "RealtimePoller", "parse_realtime_specs", "fetch_feed_bytes",
@@ -102,10 +102,8 @@ class RealtimePoller(Poller):
         ------
         SettingsError
         """
+        check_cities("--realtime", self.sources, self.cities)
         for source in self.sources:
-            if source.city is not None and source.city not in self.cities.names():
-                raise SettingsError(f"--realtime: unknown city {source.city!r} "
-                                    f"(served: {', '.join(self.cities.names())})")
             router = _router(self.cities.get(source.city))
             feeds = [] if router is None else [str(f) for f in router.timetable.feed_names]
             if source.feed not in feeds:
