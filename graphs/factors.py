@@ -43,7 +43,9 @@ GRID_UNIT = "g CO2 per kWh"
 UNIT = "g CO2e per passenger-km"
 #: Every mode of ``graphs.modes`` must have a factor; these sub-keys may be added where known.
 FACTOR_KEYS = tuple(MODES)
-OPTIONAL_FACTOR_KEYS = ("bus_diesel", "bus_hybrid", "bus_electric")
+#: Keys a table may add beside one per mode: bus fuels, and shared e-scooters (GBFS scooters,
+#: ``planner.bikeshare``: offered only where the table has a factor for them).
+OPTIONAL_FACTOR_KEYS = ("bus_diesel", "bus_hybrid", "bus_electric", "escooter")
 #: A derived value must equal its recomputed formula within this many grams (tables round to 0.01 g).
 DERIVATION_TOLERANCE_G = 0.0051
 

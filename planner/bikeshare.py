@@ -20,7 +20,7 @@ without ``station_status`` counts as having bikes and docks (capacity unknown, s
 
 Vehicles ride on the bike layer with their own factor key: ``bikeshare`` for a human-powered
 bicycle, ``ebike`` for an electric-assist one, ``escooter`` for a scooter. A vehicle whose key
-is not in the network's factor table (no shipped table has ``escooter``) is not offered: the
+is not in the network's factor table (only ``fr-ademe`` has ``escooter``) is not offered: the
 table is the one home of CO2e numbers and none is invented here.
 """
 from __future__ import annotations

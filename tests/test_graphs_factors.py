@@ -148,7 +148,10 @@ def test_fr_ademe_is_the_october_2025_impact_co2_release():
     table = load_factor_table("fr-ademe")
     assert table.g_per_pkm("bus") == 113.5 and "0.1135" in table.factor("bus").source
     assert "43739" in table.factor("bus").source
-    assert "Trottinette" in table.factor("ebike").notes
+    # e-scooters are their own row since that release (id 17, Base Empreinte 28329)
+    scooter = table.factor("escooter")
+    assert scooter.g_per_pkm == 2.0 and "Trottinette" in scooter.source
+    assert "28329" in scooter.source and "0.002 kg" in scooter.source
 
 
 def test_uk_is_the_2025_set_and_selectable_by_year():

@@ -91,12 +91,32 @@ def test_scooters_are_not_offered_without_a_factor(planner, tmp_path):
     feed = write_feed(tmp_path, vehicles=[("s1", -30.0066, -51.1990, "sc"),
                                           ("b1", -30.0066, -51.1991, "bk")],
                       types=[("sc", "scooter_standing", "electric"), ("bk", "bicycle", "human")])
-    assert "escooter" not in planner.factors.entries  # docs/emission-factors.md: no row
+    assert "escooter" not in planner.factors.entries  # cn: no published e-scooter row
     system = planner.set_bikeshare(read_gbfs(feed), live=False)
     assert list(system.pickups.ids) == ["b1"]
     notices = system.notices()
     assert any("snapshot" in n for n in notices)
     assert any("escooter" in n and "1 shared" in n for n in notices)
+
+
+def test_scooters_are_offered_with_a_published_factor(poa_network, tmp_path):
+    """fr-ademe carries ADEME's e-scooter row (2.0 g/pkm): with it a shared scooter is ridden,
+    its leg counted at that factor."""
+    from graphs.factors import load_factor_table
+
+    ademe = Planner(poa_network)
+    ademe.factors = load_factor_table("fr-ademe")
+    assert ademe.factors.g_per_pkm("escooter") == 2.0
+    feed = write_feed(tmp_path, vehicles=[("s1", -30.0066, -51.1990, "sc")],
+                      types=[("sc", "scooter_standing", "electric")])
+    system = ademe.set_bikeshare(read_gbfs(feed), live=True)
+    assert list(system.pickups.ids) == ["s1"] and system.notices() == ()
+    _, plan = _plan(ademe, EAST_OF_SAO_PEDRO, MERCADO, modes="walk,bikeshare")
+    rides = [leg for it in plan.itineraries for leg in it.legs if leg.note == RIDE_NOTE]
+    assert rides and all(leg.vehicle_id == "s1" for leg in rides)
+    for leg in rides:
+        assert leg.co2e_factor == "escooter"
+        assert leg.co2e_g == pytest.approx(2.0 * leg.distance_m / 1000.0)
 
 
 def test_bikeshare_transit_is_in_the_front_and_beats_walk_transit(planner):
