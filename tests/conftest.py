@@ -25,6 +25,14 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def osm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made OSM inputs (``tests/osm_fixtures.py``), written once per session."""
+    from osm_fixtures import write_osm_fixtures
+
+    return write_osm_fixtures(tmp_path_factory.mktemp("osm"))
+
+
+@pytest.fixture(scope="session")
 def poa_artifact(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Porto Alegre (OSM + EPTC + Trensurb, China factors) built once for the whole session."""
     from graphs.build import build_network

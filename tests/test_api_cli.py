@@ -70,10 +70,10 @@ def _broken_tiny_feed(fixtures_dir, tmp_path, file, old, new):
     ("stops.txt", "B,Bravo,-30.0000,-51.1990", "B,Bravo,,",
      "stops.txt line 4, field stop_lat: '' is not a latitude"),
 ])
-def test_broken_feed_through_the_cli_names_file_row_field(fixtures_dir, tmp_path, capsys,
-                                                          file, old, new, needle):
+def test_broken_feed_through_the_cli_names_file_row_field(fixtures_dir, osm_dir, tmp_path, capsys,
+                                                                   file, old, new, needle):
     feed = _broken_tiny_feed(fixtures_dir, tmp_path, file, old, new)
-    argv = ["build", "--osm", str(fixtures_dir / "small_town.osm"), "--gtfs", str(feed),
+    argv = ["build", "--osm", str(osm_dir / "small_town.osm"), "--gtfs", str(feed),
             "--out", str(tmp_path / "x.tanlu"), "--quiet"]
     assert main(argv) == 2
     assert needle in _one_line_error(capsys)
@@ -84,8 +84,8 @@ def test_broken_feed_through_the_cli_names_file_row_field(fixtures_dir, tmp_path
     ("no_streets.osm", "contains no streets"),
     ("only_unusable_streets.osm", "contains no street usable on foot, by bike or by car"),
 ])
-def test_osm_without_streets_through_the_cli(fixtures_dir, tmp_path, capsys, fixture, needle):
-    argv = ["build", "--osm", str(fixtures_dir / fixture), "--out", str(tmp_path / "x.tanlu"),
+def test_osm_without_streets_through_the_cli(osm_dir, tmp_path, capsys, fixture, needle):
+    argv = ["build", "--osm", str(osm_dir / fixture), "--out", str(tmp_path / "x.tanlu"),
             "--quiet"]
     assert main(argv) == 2
     assert f"{fixture}: {needle}" in _one_line_error(capsys)

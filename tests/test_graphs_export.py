@@ -17,8 +17,8 @@ S = np.array  # short for the hand-made arrays below
 
 
 @pytest.fixture(scope="module")
-def town(fixtures_dir: Path) -> StreetsResult:
-    return build_streets(fixtures_dir / "small_town.osm")
+def town(osm_dir: Path) -> StreetsResult:
+    return build_streets(osm_dir / "small_town.osm")
 
 
 def tiny_timetable() -> Timetable:

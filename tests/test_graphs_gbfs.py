@@ -134,7 +134,7 @@ def test_unreadable_and_missing_files(tmp_path):
         read_gbfs([tmp_path / "station_information.json"])
 
 
-def test_osm_bicycle_rental_nodes_join_the_snapshot(tmp_path, fixtures_dir):
+def test_osm_bicycle_rental_nodes_join_the_snapshot(tmp_path, osm_dir):
     """An OSM bike-share station is read with the streets and baked as a docking station."""
     import re
 
@@ -143,7 +143,7 @@ def test_osm_bicycle_rental_nodes_join_the_snapshot(tmp_path, fixtures_dir):
     from graphs.gbfs import gbfs_from_documents, read_gbfs_documents
     from graphs.osm_reader import OsmFeature
 
-    text = (fixtures_dir / "small_town.osm").read_text(encoding="utf-8")
+    text = (osm_dir / "small_town.osm").read_text(encoding="utf-8")
     first = text.index("<node ")
     node = ('<node id="990001" lat="{lat}" lon="{lon}" version="1">'
             '<tag k="amenity" v="bicycle_rental"/><tag k="name" v="Praça"/>'

@@ -112,8 +112,8 @@ def assert_same_as_osmnx_route(result: StreetsResult) -> None:
 # ---- hand-written fixtures ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def town(fixtures_dir: Path) -> StreetsResult:
-    return build_streets(fixtures_dir / "small_town.osm")
+def town(osm_dir: Path) -> StreetsResult:
+    return build_streets(osm_dir / "small_town.osm")
 
 
 def test_town_report_counts(town: StreetsResult) -> None:
@@ -130,8 +130,8 @@ def test_town_compiled_equals_osmnx_route(town: StreetsResult) -> None:
     assert_same_as_osmnx_route(town)
 
 
-def test_clipped_compiled_equals_osmnx_route(fixtures_dir: Path) -> None:
-    assert_same_as_osmnx_route(build_streets(fixtures_dir / "clipped.osm"))
+def test_clipped_compiled_equals_osmnx_route(osm_dir: Path) -> None:
+    assert_same_as_osmnx_route(build_streets(osm_dir / "clipped.osm"))
 
 
 @pytest.mark.parametrize("layer", ["walk", "bike", "car"])
@@ -157,7 +157,7 @@ def test_town_oneway(town: StreetsResult) -> None:
     assert edge_ids(walk, 5, 4) and edge_ids(walk, 8, 9)          # walking ignores oneway
 
 
-def test_town_speeds(town: StreetsResult, fixtures_dir: Path) -> None:
+def test_town_speeds(town: StreetsResult, osm_dir: Path) -> None:
     car, walk = town.layers["car"], town.layers["walk"]
     avenida = edge_ids(car, 6, 9)[0]   # maxspeed "50 mph"
     rua_e = edge_ids(car, 2, 5)[0]     # maxspeed "BR:urban": tertiary default 40 km/h
@@ -167,7 +167,7 @@ def test_town_speeds(town: StreetsResult, fixtures_dir: Path) -> None:
                                                        rel=1e-5)
     np.testing.assert_allclose(walk.edge_duration_s, walk.edge_length_m / (WALK_SPEED_KPH / 3.6),
                                rtol=1e-5)
-    faster = build_streets(fixtures_dir / "small_town.osm", walk_speed_kph=6.0, bike_speed_kph=20)
+    faster = build_streets(osm_dir / "small_town.osm", walk_speed_kph=6.0, bike_speed_kph=20)
     np.testing.assert_allclose(faster.layers["walk"].edge_duration_s,
                                faster.layers["walk"].edge_length_m / (6.0 / 3.6), rtol=1e-5)
     np.testing.assert_allclose(faster.layers["bike"].edge_duration_s,
@@ -212,9 +212,9 @@ def _to_pbf(src: Path, out: Path) -> Path:
     return out
 
 
-def test_osm_bz2_and_pbf_give_the_same_layers(town: StreetsResult, fixtures_dir: Path,
+def test_osm_bz2_and_pbf_give_the_same_layers(town: StreetsResult, osm_dir: Path,
                                               tmp_path: Path) -> None:
-    src = fixtures_dir / "small_town.osm"
+    src = osm_dir / "small_town.osm"
     compressed = tmp_path / "small_town.osm.bz2"
     compressed.write_bytes(bz2.compress(src.read_bytes()))
     for path in (compressed, _to_pbf(src, tmp_path / "small_town.osm.pbf")):
@@ -227,8 +227,8 @@ def test_osm_bz2_and_pbf_give_the_same_layers(town: StreetsResult, fixtures_dir:
                                           layer.geometry_lonlat)
 
 
-def test_clipped_fixture_is_split_and_counted(fixtures_dir: Path) -> None:
-    result = build_streets(fixtures_dir / "clipped.osm")
+def test_clipped_fixture_is_split_and_counted(osm_dir: Path) -> None:
+    result = build_streets(osm_dir / "clipped.osm")
     assert result.report["ways_clipped"] == 2          # ways 1 and 2
     assert result.report["nodes_missing"] == 3         # 99, 97, 98
     assert result.report["ways_dropped_clipped"] == 1  # way 2: no node in the file
@@ -252,20 +252,20 @@ def test_missing_file(tmp_path: Path) -> None:
     ("no_streets.osm", "contains no streets"),
     ("only_unusable_streets.osm", "no street usable"),
 ])
-def test_bad_fixtures(fixtures_dir: Path, name: str, message: str) -> None:
+def test_bad_fixtures(osm_dir: Path, name: str, message: str) -> None:
     with pytest.raises(OsmError, match=message) as info:
-        build_streets(fixtures_dir / name)
-    assert str(info.value).startswith(str(fixtures_dir / name))
+        build_streets(osm_dir / name)
+    assert str(info.value).startswith(str(osm_dir / name))
     assert "\n" not in str(info.value)
 
 
-def test_empty_and_misnamed_files(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_empty_and_misnamed_files(osm_dir: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.osm.pbf"
     empty.write_bytes(b"")
     with pytest.raises(OsmError, match="empty.osm.pbf: not a readable OSM file"):
         build_streets(empty)
     misnamed = tmp_path / "town.txt"
-    shutil.copy(fixtures_dir / "small_town.osm", misnamed)
+    shutil.copy(osm_dir / "small_town.osm", misnamed)
     with pytest.raises(OsmError, match="town.txt: not an OSM file"):
         build_streets(misnamed)
 
