@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._heap import heap_pop, heap_push
+from .raptor import earliest_trip
 
 __all__ = ["ReachSearch", "ReachBags", "reach_pass", "spread_walk", "MAX_REACH_ROUNDS",
            "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
@@ -180,19 +181,6 @@ def _collect(tt, q, marked, first_pos, queue):
 
 
 @njit(cache=True)
-def _first_trip(t0, t1, trip_time_base, st_dep, pos, ready):
-    """The first trip of ``t0:t1`` (FIFO) leaving position ``pos`` at or after ``ready``."""
-    lo, hi = t0, t1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if st_dep[trip_time_base[mid] + pos] >= ready:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(cache=True)
 def _scan(tt, q, k, p, start, bag, marked, new, ride_trip, ride_base, ride_board):  # noqa: PLR0917
     """Round ``k`` along day pattern ``p`` from ``start``: alight the trips being ridden, then
     board from the labels the previous round added at the stop."""
@@ -219,7 +207,7 @@ def _scan(tt, q, k, p, start, bag, marked, new, ride_trip, ride_base, ride_board
         for j in range(bag.size[s]):
             if bag.round_[s, j] != k - 1:
                 continue
-            t = _first_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, bag.ready[s, j])
+            t = earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, bag.ready[s, j])
             if t >= t1 or tt.st_dep[tt.trip_time_base[t] + pos] > q.deadline_s:
                 continue
             rn = _ride(ride_trip, ride_base, ride_board, rn, t, bag.co2[s, j] - f * cum, pos,

@@ -30,7 +30,7 @@ from numba import njit
 from ._heap import heap_pop, heap_push
 from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
-__all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range",
+__all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range", "earliest_trip",
            "departure_events", "BAG_CAPACITY", "DEST_CAPACITY",
            "CO2E_TOLERANCE_REL", "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP",
            "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "F_RUN", "D_ROUND", "D_STOP",
@@ -292,7 +292,9 @@ def _dest_insert(dest, k, s, a, c, label):
 
 
 @njit(cache=True, inline='always')
-def _earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
+def earliest_trip(t0, t1, trip_time_base, st_dep, pos, ready):
+    """The first trip of ``t0:t1`` (FIFO) leaving position ``pos`` at or after ``ready``
+    (``t1``: none); the plan, window and reach kernels' one trip search."""
     lo = t0
     hi = t1
     while lo < hi:
@@ -467,7 +469,7 @@ def departure_events(tt, q, last_start_s):
             if not q.allowed[p] or not tt.dp_board_ok[row] or row == tt.dp_stop_indptr[p + 1] - 1:
                 continue
             t0, t1 = tt.dp_trip_indptr[p], tt.dp_trip_indptr[p + 1]
-            j = _earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, q.start_s + acc)
+            j = earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, q.start_s + acc)
             while j < t1:
                 dep = tt.st_dep[tt.trip_time_base[j] + pos]
                 if dep > last_start_s + acc:
@@ -670,7 +672,7 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             ready = bags.fields[s, k - 1, j, F_ARR]
             if bags.fields[s, k - 1, j, F_KIND] == KIND_RIDE:
                 ready += tt.min_transfer_s[s]
-            t = _earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, ready)
+            t = earliest_trip(t0, t1, tt.trip_time_base, tt.st_dep, pos, ready)
             if t >= t1:
                 continue
             b = bags.co2[s, k - 1, j] - f * cum

@@ -68,3 +68,20 @@ def serving(args: Sequence[str], log_path: Path, *, env: dict[str, str] | None =
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def serving_in_thread(app, *, threaded: bool = False) -> Iterator[str]:
+    """Serve a Flask ``app`` on a free local port in a daemon thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=threaded)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)

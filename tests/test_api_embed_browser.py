@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from api_fakes import make_fake_app, plan_query
+from serve_helpers import serving_in_thread
 from werkzeug.serving import make_server
 
 from graphs.modes import MODES
@@ -29,12 +30,8 @@ pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHR
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     app = make_fake_app(TANLU_TILE_URL="/no-tiles/{z}/{x}/{y}.png")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with serving_in_thread(app, threaded=True) as url:
+        yield url
 
 
 @pytest.fixture
@@ -117,12 +114,8 @@ def real_server(poa_network) -> Iterator[str]:
 
     app = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                       "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
-    httpd = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with serving_in_thread(app) as url:
+        yield url
 
 
 def test_embed_on_real_data_draws_each_leg_in_its_mode_colour(real_server, browser, tmp_path):

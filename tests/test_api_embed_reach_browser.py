@@ -7,13 +7,12 @@ test counts those pixels in a screenshot, for the time view and, after a click, 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from serve_helpers import serving_in_thread
 from test_api_embed_browser import CHROMEDRIVER, CHROMIUM, _wait, browser  # noqa: F401 - fixture
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.skipif(not (__import__("shutil").which(CHROMIUM)
                                      and __import__("shutil").which(CHROMEDRIVER)),
@@ -30,12 +29,8 @@ def server(poa_network) -> Iterator[str]:
 
     app = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
                       "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
-    httpd = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with serving_in_thread(app) as url:
+        yield url
 
 
 def _band_colours(server: str) -> dict[str, list[str]]:
