@@ -139,8 +139,8 @@ def ready_state() -> AppState:
 
 
 def warm_up(state: AppState) -> None:
-    """Plan one trip and map one reach so compiled code and the planner's caches exist before
-    the first request (in the gunicorn master they are then inherited by every worker)."""
+    """Plan one trip, map one reach and compile a baked GBFS snapshot so compiled code and the
+    planner's caches exist before the first request (in the gunicorn master they are then inherited by every worker)."""
     if state.coverage is None or state.plan is None:
         return
     west, south, east, north = state.coverage.bbox
@@ -151,6 +151,9 @@ def warm_up(state: AppState) -> None:
         "timezone": str(state.timezone)}
     options["when"] = (f"{first.isoformat()}T08:00" if first is not None
                        else datetime.now(state.timezone))
+    planner = getattr(state.plan, "planner", None)
+    if planner is not None:  # a baked GBFS snapshot, compiled now rather than on a request
+        planner.share_system()
     try:
         state.plan(options)
     except Exception:  # noqa: BLE001 - any answer (even "no route") has compiled the code

@@ -73,8 +73,8 @@ class Planner:
         self.park_ride = ParkRide(network, self.graphs, self.snappers, self.piles)
         self._stop_bike: StopBikeNodes | None = None  # stops on the bike layer, on first use
         #: shared bikes in force (``planner.bikeshare``); replaced whole, in one assignment, by
-        #: :meth:`set_bikeshare` (a live feed's poller) — the artifact's snapshot is compiled on
-        #: first use
+        #: :meth:`set_bikeshare` (a live feed's poller) — the artifact's snapshot is compiled by
+        #: :meth:`share_system` on first use
         self.bikeshare: ShareSystem | None = None
         self._gbfs_snapshot = network.gbfs
         self._no_bikeshare: tuple[str, ...] = ()  # why a configured feed is unavailable
@@ -98,7 +98,9 @@ class Planner:
         self.bikeshare = system
         return system
 
-    def _share_system(self) -> ShareSystem | None:
+    def share_system(self) -> ShareSystem | None:
+        """The shared bikes in force, compiling the artifact's snapshot on first use (a server
+        calls it while warming up, so no request pays for the compilation)."""
         if self._gbfs_snapshot is not None and self.bikeshare is None:
             self.set_bikeshare(self._gbfs_snapshot, live=False)
         return self.bikeshare
@@ -273,7 +275,7 @@ class Planner:
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "bikeshare": query.bike_speed_mps, "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
-            if mode == "bikeshare" and (self._share_system() is not None or self._no_bikeshare):
+            if mode == "bikeshare" and (self.share_system() is not None or self._no_bikeshare):
                 trip = self._share_trip(query, snaps, notices)
                 if trip is not None:
                     out.append(trip)
@@ -415,7 +417,7 @@ class Planner:
         """Shared-bike access and egress of ``bikeshare+transit``, or None."""
         if "bikeshare" not in query.access_modes:
             return None
-        system = self._share_system()
+        system = self.share_system()
         if system is None and self._no_bikeshare:
             notices.extend(self._no_bikeshare)
             return None

@@ -156,6 +156,13 @@ def test_snapshot_baked_into_the_artifact_round_trips_and_is_validated(poa_netwo
     plan = Planner(loaded).plan(q)
     assert any(leg.note == "rent" for it in plan.itineraries for leg in it.legs)
     assert any("snapshot of 2019-05-13 10:59 UTC" in n for n in plan.notices)  # assumed, said
+    # a server compiles the baked snapshot while warming up, not on its first request
+    from api.state import make_state, warm_up
+
+    state = make_state(loaded)
+    assert state.plan.planner.bikeshare is None
+    warm_up(state)
+    assert state.plan.planner.bikeshare is not None
     # an artifact whose GBFS member was tampered with is refused like any bad input
     bad = tmp_path / "bad.tanlu"
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
