@@ -13,7 +13,7 @@ from graphs.network import StreetLayer
 from .model import Itinerary, Leg, Place, PointsAward
 from .street_search import StreetPath
 
-__all__ = ["street_geometry", "without_street_geometry", "concat_rows", "polyline", "street_name",
+__all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry", "concat_rows", "polyline", "street_name",
            "street_leg", "walk_leg", "assemble_itinerary",
            "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
@@ -40,11 +40,21 @@ def without_street_geometry() -> Iterator[None]:
         _STREET_GEOMETRY.reset(token)
 
 
+def draws_street_geometry() -> bool:
+    """False inside :func:`without_street_geometry` (this thread or task)."""
+    return _STREET_GEOMETRY.get()
+
+
 def street_geometry(layer: StreetLayer, edges, start=None, end=None) -> tuple:
     """Polyline (lon, lat) of ``edges``, optionally from ``start`` and to ``end`` points
     (``()`` inside :func:`without_street_geometry`)."""
     if not _STREET_GEOMETRY.get():
         return ()
+    return street_line(layer, edges, start, end)
+
+
+def street_line(layer: StreetLayer, edges, start=None, end=None) -> tuple:
+    """:func:`street_geometry`, drawn whatever the context (for lines cached across queries)."""
     parts = [] if start is None else [np.asarray([start], np.float64)]
     parts.append(layer.geometry_lonlat[concat_rows(layer.geometry_indptr,
                                                    np.asarray(edges, np.int64))])

@@ -1,7 +1,7 @@
 """Fastest paths on a street layer: CSR arrays compiled once, a numba Dijkstra / A* per query."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -51,6 +51,8 @@ class ShortestPathTree:
     dist: np.ndarray
     pred: np.ndarray
     reverse: bool
+    #: what a query's legs derive from the tree, kept for its other journeys (per query)
+    memo: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
 from .access import StreetAccess, StreetEgress
-from .itineraries import DESTINATION_NAME, ORIGIN_NAME, concat_rows, polyline, street_geometry, walk_leg
+from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, draws_street_geometry,
+                          street_geometry, street_line, walk_leg)
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from .realtime import RealtimeState
 
 __all__ = ["TransitRouter", "stop_walk_distances", "MAX_TRANSIT_DURATION_S", "DAY_CACHE_SIZE",
-           "RIDE_GEOMETRY_CACHE_SIZE"]
+           "RIDE_GEOMETRY_CACHE_SIZE", "RIDE_LEG_CACHE_SIZE", "TRANSFER_LINE_CACHE_SIZE"]
 
 #: Journeys longer than this (door to door, seconds) are not searched for.
 MAX_TRANSIT_DURATION_S = 4 * 3600
@@ -34,6 +35,10 @@ MAX_TRANSIT_DURATION_S = 4 * 3600
 DAY_CACHE_SIZE = 4
 #: Ride polylines (pattern, board, alight) kept between queries.
 RIDE_GEOMETRY_CACHE_SIZE = 4096
+#: Ride legs (a ride of a trip on a service date) kept between queries.
+RIDE_LEG_CACHE_SIZE = 4096
+#: Transfer walk lines (from stop, to stop) kept between queries; they depend on the network only.
+TRANSFER_LINE_CACHE_SIZE = 8192
 #: Access and egress walks shorter than this (a stop at the door) are left out of the legs.
 MIN_WALK_LEG_M = 1.0
 _TRANSFER_GEOMETRY_FACTOR = 2.0  # transfer paths are looked up within this x footpath length
@@ -102,13 +107,21 @@ class TransitRouter:
         cum = np.cumsum(hop)
         # journeys of one query (and nearby queries) share rides: their lines are built once
         self._hop_geometry = lru_cache(maxsize=RIDE_GEOMETRY_CACHE_SIZE)(self._ride_geometry)
+        self._ride_legs = lru_cache(maxsize=RIDE_LEG_CACHE_SIZE)(self._ride_leg)
+        self._transfer_lines = lru_cache(maxsize=TRANSFER_LINE_CACHE_SIZE)(self._transfer_line)
+        self._places: dict[int, Place] = {}  # stop -> its Place (a dict store is atomic)
         self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
+        self._line_x, self._line_y, self._line_start, self._line_fresh = _pattern_lines(
+            tt, self._stop_xy)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
 
     def forget_ride_lines(self) -> None:
-        """Empty the ride-polyline cache (benchmarks that must not reuse a previous pass)."""
+        """Empty the caches of ride lines, ride legs and transfer lines (benchmarks that must
+        not reuse a previous pass)."""
         self._hop_geometry.cache_clear()
+        self._ride_legs.cache_clear()
+        self._transfer_lines.cache_clear()
 
     def covers(self, service_date: date) -> bool:
         """True if ``service_date`` lies within the feeds' overall service range."""
@@ -250,7 +263,7 @@ class TransitRouter:
         tt = self.timetable
         service_date = query.when.astimezone(self.tz).date()
         speed = query.walk_speed_mps
-        ride_of = {i: self._ride_leg(step, service_date)
+        ride_of = {i: self._ride_legs(step, service_date)
                    for i, step in enumerate(journey.steps) if isinstance(step, _Ride)}
         rides: list[Leg] = []
         for i, step in enumerate(journey.steps):
@@ -266,7 +279,7 @@ class TransitRouter:
         node_in = int(tt.stop_walk_node[first])
         searched_m = (origin_snap_m + float(origin_tree.dist[node_in])
                       + float(tt.stop_link_distance_m[first])) if node_in >= 0 else math.inf
-        searched_s = (int(_walk_seconds(np.array([searched_m]), speed)[0])
+        searched_s = (_walk_s(searched_m, speed)
                       if searched_m <= query.max_walk_m else -1)  # as the search saw it
         head: list[Leg] = []
         in_s = searched_s  # the search's access at the first stop: walk, own bike, share
@@ -279,11 +292,9 @@ class TransitRouter:
             access = bike.leg(first, origin=origin, stop_place=rides[0].from_place,
                               board=rides[0].departure, g_per_pkm=bike_g_per_pkm)
         else:
-            path_in = path_to(self.walk, origin_tree, node_in)
-            access_m = origin_snap_m + path_in.length_m + float(tt.stop_link_distance_m[first])
-            access_s = _walk_seconds(np.array([access_m]), speed)[0]
-            geometry_in = street_geometry(self.walk.layer, path_in.edges,
-                                          (origin.lon, origin.lat), self._stop_lonlat(first))
+            access_m, geometry_in = self._end_walk(origin_tree, first, origin_snap_m,
+                                                   (origin.lon, origin.lat), to_stop=True)
+            access_s = _walk_s(access_m, speed)
             leave = rides[0].departure - _seconds(access_s)
             access = walk_leg(origin, rides[0].from_place, distance_m=access_m,
                               duration_s=float(access_s), departure=leave, geometry=geometry_in,
@@ -293,8 +304,7 @@ class TransitRouter:
             node_out = int(tt.stop_walk_node[last])
             out_m = (destination_snap_m + float(destination_tree.dist[node_out])
                      + float(tt.stop_link_distance_m[last])) if node_out >= 0 else math.inf
-            out_s = (int(_walk_seconds(np.array([out_m]), speed)[0])
-                     if out_m <= query.max_walk_m else -1)
+            out_s = _walk_s(out_m, speed) if out_m <= query.max_walk_m else -1
             if egress is not None and int(egress.seconds[last]) >= 0:
                 out_s = int(egress.seconds[last]) if out_s < 0 else min(
                     out_s, int(egress.seconds[last]))
@@ -306,14 +316,11 @@ class TransitRouter:
             out = egress.egress_leg(last, stop_place=rides[-1].to_place,
                                     destination=destination, alight=rides[-1].arrival)
         else:
-            path_out = path_to(self.walk, destination_tree, int(tt.stop_walk_node[last]))
-            egress_m = (destination_snap_m + path_out.length_m
-                        + float(tt.stop_link_distance_m[last]))
-            geometry_out = street_geometry(self.walk.layer, path_out.edges,
-                                           self._stop_lonlat(last),
-                                           (destination.lon, destination.lat))
+            egress_m, geometry_out = self._end_walk(destination_tree, last, destination_snap_m,
+                                                    (destination.lon, destination.lat),
+                                                    to_stop=False)
             out = walk_leg(rides[-1].to_place, destination, distance_m=egress_m,
-                           duration_s=float(_walk_seconds(np.array([egress_m]), speed)[0]),
+                           duration_s=float(_walk_s(egress_m, speed)),
                            departure=rides[-1].arrival, geometry=geometry_out,
                            g_per_pkm=walk_g_per_pkm)
         # a walk at either end shorter than MIN_WALK_LEG_M is left out (shared-bike legs are
@@ -323,10 +330,31 @@ class TransitRouter:
                 if leg.trip_id is not None or leg.distance_m >= MIN_WALK_LEG_M
                 or all(leg is not end for end in short)]
 
+    def _end_walk(self, tree: ShortestPathTree, stop: int, snap_m: float,
+                  end: tuple[float, float], *, to_stop: bool) -> tuple[float, tuple]:
+        """Metres and line of the walk between a query end (``end``, lon/lat, snapped
+        ``snap_m`` from the tree's source) and ``stop``, along ``tree``; kept on the tree, as
+        a query's journeys share their first and last stops."""
+        key = ("end walk", stop, end, snap_m, draws_street_geometry())
+        found = tree.memo.get(key)
+        if found is None:
+            tt = self.timetable
+            path = path_to(self.walk, tree, int(tt.stop_walk_node[stop]))
+            distance_m = snap_m + path.length_m + float(tt.stop_link_distance_m[stop])
+            start, finish = (end, self._stop_lonlat(stop)) if to_stop else (
+                self._stop_lonlat(stop), end)
+            found = tree.memo[key] = (distance_m, street_geometry(self.walk.layer, path.edges,
+                                                                  start, finish))
+        return found
+
     def _stop_place(self, stop: int) -> Place:
-        tt = self.timetable
-        return Place(name=str(tt.stop_name[stop]), lat=float(tt.stop_lat[stop]),
-                     lon=float(tt.stop_lon[stop]), stop_id=str(tt.stop_id[stop]))
+        place = self._places.get(stop)
+        if place is None:
+            tt = self.timetable
+            place = self._places[stop] = Place(
+                name=str(tt.stop_name[stop]), lat=float(tt.stop_lat[stop]),
+                lon=float(tt.stop_lon[stop]), stop_id=str(tt.stop_id[stop]))
+        return place
 
     def _stop_lonlat(self, stop: int) -> tuple[float, float]:
         return float(self.timetable.stop_lon[stop]), float(self.timetable.stop_lat[stop])
@@ -362,47 +390,49 @@ class TransitRouter:
                    scheduled_arrival=scheduled_arrival, realtime=ride.realtime)
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
-        """The ride's line: each hop's shape, or the next stop where a hop has none."""
-        tt = self.timetable
-        stops = tt.pattern_stops[base + board: base + alight + 1]
-        ids = base + np.arange(board + 1, alight + 1)
-        count = tt.hop_geometry_indptr[ids + 1] - tt.hop_geometry_indptr[ids]
-        has = count > 0
-        size = np.maximum(count, 1)
-        start = 1 + np.cumsum(size) - size  # row 0 is the boarding stop
-        out = np.empty((1 + int(size.sum()), 2))
-        out[0] = self._stop_xy[stops[0]]
-        out[start[~has]] = self._stop_xy[stops[1:][~has]]
-        n = count[has]
-        within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-        out[np.repeat(start[has], n) + within] = tt.hop_geometry_lonlat[
-            concat_rows(tt.hop_geometry_indptr, ids[has])]
-        return polyline(out)
+        """The ride's line: the boarding stop, then each hop's shape, or the next stop where a
+        hop has none, without consecutive repeats (a slice of ``_pattern_lines``)."""
+        first = self._stop_xy[self.timetable.pattern_stops[base + board]]
+        fx, fy = float(first[0]), float(first[1])
+        a, b = self._line_start[base + board + 1], self._line_start[base + alight + 1]
+        keep = self._line_fresh[a:b].copy()
+        keep[0] = self._line_x[a] != fx or self._line_y[a] != fy
+        xs, ys = self._line_x[a:b][keep].tolist(), self._line_y[a:b][keep].tolist()
+        if not xs:  # a single point is doubled, as in ``polyline``
+            return ((fx, fy), (fx, fy))
+        return ((fx, fy), *zip(xs, ys, strict=True))
 
     def _foot_leg(self, foot: _Foot, when, speed: float, g_per_pkm: float, *,
                   backwards: bool = False) -> Leg:
         """Transfer walk starting at ``when`` (ending at it with ``backwards``)."""
-        tt = self.timetable
-        a, b = tt.footpath_indptr[foot.from_stop], tt.footpath_indptr[foot.from_stop + 1]
-        hit = np.nonzero(tt.footpath_target[a:b] == foot.to_stop)[0]
-        distance_m = float(tt.footpath_distance_m[a + hit[0]])
+        distance_m, line = self._transfer_lines(foot.from_stop, foot.to_stop)
         duration_s = float(math.ceil(distance_m / speed))
         departure = when - _seconds(duration_s) if backwards else when
+        if line is None:  # no street path: a straight line
+            geometry = (self._stop_lonlat(foot.from_stop), self._stop_lonlat(foot.to_stop))
+        else:
+            geometry = line if draws_street_geometry() else ()
         return walk_leg(self._stop_place(foot.from_stop), self._stop_place(foot.to_stop),
                         distance_m=distance_m, duration_s=duration_s, departure=departure,
-                        geometry=self._transfer_geometry(foot, distance_m), g_per_pkm=g_per_pkm)
+                        geometry=geometry, g_per_pkm=g_per_pkm)
 
-    def _transfer_geometry(self, foot: _Foot, distance_m: float) -> tuple:
+    def _transfer_line(self, from_stop: int, to_stop: int) -> tuple[float, tuple | None]:
+        """A footpath's metres and street line; no line (None) if either stop is off the walk
+        layer or no path costs at most ``_TRANSFER_GEOMETRY_FACTOR`` x its length + 100 m.
+        Cached across queries: it depends on the network alone."""
         tt = self.timetable
-        start, end = self._stop_lonlat(foot.from_stop), self._stop_lonlat(foot.to_stop)
-        u, v = int(tt.stop_walk_node[foot.from_stop]), int(tt.stop_walk_node[foot.to_stop])
+        a, b = tt.footpath_indptr[from_stop], tt.footpath_indptr[from_stop + 1]
+        hit = np.nonzero(tt.footpath_target[a:b] == to_stop)[0]
+        distance_m = float(tt.footpath_distance_m[a + hit[0]])
+        u, v = int(tt.stop_walk_node[from_stop]), int(tt.stop_walk_node[to_stop])
         if u < 0 or v < 0:
-            return (start, end)
+            return distance_m, None
         path = route_within(self.walk, u, v,
                             limit=_TRANSFER_GEOMETRY_FACTOR * distance_m + 100.0)
         if path is None:
-            return (start, end)
-        return street_geometry(self.walk.layer, path.edges, start, end)
+            return distance_m, None
+        return distance_m, street_line(self.walk.layer, path.edges, self._stop_lonlat(from_stop),
+                                       self._stop_lonlat(to_stop))
 
 
 class ShareLike(Protocol):
@@ -416,6 +446,31 @@ class ShareLike(Protocol):
     def egress_legs(self, stop: int, stop_place: Place, alight: Any) -> list[Leg]: ...
 
 
+def _pattern_lines(tt: Timetable, stop_xy: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pattern's line, hop after hop, for ride lines to be cut from (built once).
+
+    Returns ``(x, y, start, fresh)``: lon and lat of the rows; ``start[j]:start[j + 1]`` the
+    rows of the hop reaching pattern position ``j`` (its shape, or its stop where it has
+    none); ``fresh[r]`` True where row ``r`` differs from the row before it.
+    """
+    ids = np.arange(len(tt.pattern_stops))
+    count = np.diff(tt.hop_geometry_indptr)
+    has = count > 0
+    size = np.maximum(count, 1)
+    start = np.cumsum(size) - size
+    out = np.empty((int(size.sum()), 2))
+    out[start[~has]] = stop_xy[tt.pattern_stops[~has]]
+    n = count[has]
+    within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    out[np.repeat(start[has], n) + within] = tt.hop_geometry_lonlat[
+        concat_rows(tt.hop_geometry_indptr, ids[has])]
+    fresh = np.ones(len(out), bool)
+    fresh[1:] = (out[1:] != out[:-1]).any(axis=1)
+    return (np.ascontiguousarray(out[:, 0]), np.ascontiguousarray(out[:, 1]),
+            np.concatenate([start, [len(out)]]), fresh)
+
+
 def _sooner(other_s: np.ndarray, walk_s: np.ndarray) -> np.ndarray:
     """Per stop, ``other_s`` where it exists and beats walking (-1: none), else ``walk_s``."""
     sooner = (other_s >= 0) & ((walk_s < 0) | (other_s < walk_s))
@@ -426,6 +481,11 @@ def _horizon_s(within_s: float) -> int:
     """Whole seconds of timetable to search for journeys taking at most ``within_s``; one more
     second than the floor, as ``pareto_front`` compares times rounded to the millisecond."""
     return math.floor(within_s) + 1
+
+
+def _walk_s(distance_m: float, speed_mps: float) -> int:
+    """:func:`_walk_seconds` of one distance (the same ceiling of the same quotient)."""
+    return math.ceil(distance_m / speed_mps) if distance_m >= 0 else -1
 
 
 def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
