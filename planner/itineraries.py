@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 import numpy as np
+from numba import njit
 
 from graphs.network import StreetLayer
 
@@ -55,12 +56,49 @@ def street_geometry(layer: StreetLayer, edges, start=None, end=None) -> tuple:
 
 def street_line(layer: StreetLayer, edges, start=None, end=None) -> tuple:
     """:func:`street_geometry`, drawn whatever the context (for lines cached across queries)."""
-    parts = [] if start is None else [np.asarray([start], np.float64)]
-    parts.append(layer.geometry_lonlat[concat_rows(layer.geometry_indptr,
-                                                   np.asarray(edges, np.int64))])
-    if end is not None:
-        parts.append(np.asarray([end], np.float64))
-    return polyline(np.concatenate(parts))
+    sx, sy = (0.0, 0.0) if start is None else start
+    ex, ey = (0.0, 0.0) if end is None else end
+    x, y = _line_xy(layer.geometry_indptr, layer.geometry_lonlat, np.asarray(edges, np.int64),
+                    float(sx), float(sy), float(ex), float(ey), start is not None,
+                    end is not None)
+    return _as_line(x, y)
+
+
+def _as_line(x: np.ndarray, y: np.ndarray) -> tuple:
+    """Points already without consecutive repeats as :func:`polyline` gives them."""
+    if len(x) == 0:
+        return ()
+    if len(x) == 1:
+        x, y = np.repeat(x, 2), np.repeat(y, 2)
+    return tuple(zip(x.tolist(), y.tolist(), strict=True))
+
+
+@njit(cache=True)
+def _line_xy(indptr, lonlat, edges, sx, sy, ex, ey, has_start, has_end):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """The start point, the rows of ``edges`` and the end point, each row kept where it
+    differs from the row before it (as :func:`polyline` keeps them)."""
+    total = int(has_start) + int(has_end)
+    for e in edges:
+        total += indptr[e + 1] - indptr[e]
+    x = np.empty(total, np.float64)
+    y = np.empty(total, np.float64)
+    n = 0
+    px, py = 0.0, 0.0
+    first = True
+    if has_start:
+        x[0], y[0] = sx, sy
+        px, py, n, first = sx, sy, 1, False
+    for e in edges:
+        for r in range(indptr[e], indptr[e + 1]):
+            qx, qy = lonlat[r, 0], lonlat[r, 1]
+            if first or qx != px or qy != py:
+                x[n], y[n] = qx, qy
+                n += 1
+            px, py, first = qx, qy, False
+    if has_end and (first or ex != px or ey != py):
+        x[n], y[n] = ex, ey
+        n += 1
+    return x[:n], y[:n]
 
 
 def concat_rows(indptr: np.ndarray, ids: np.ndarray) -> np.ndarray:
