@@ -1,11 +1,7 @@
 """The :class:`Planner`: per-network caches built once, and the plan pipeline of one query."""
 from __future__ import annotations
 
-import os
-import threading
 import weakref
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,11 +32,7 @@ from .street_search import LayerGraph, StreetPath, compile_layer, route, search
 from .transit import TransitRouter, stop_walk_distances
 from .window import window_front, window_journeys, window_tag
 
-__all__ = ["Planner", "plan_trip", "swapped_hint", "STREET_THREADS"]
-
-#: Street searches a Planner runs beside a query's own thread (the car baseline during the
-#: transit search, the bike path beside the walking one); 0 runs them all in the query's thread.
-STREET_THREADS = 2
+__all__ = ["Planner", "plan_trip", "swapped_hint"]
 
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
@@ -99,13 +91,9 @@ class Planner:
     """
 
     def __init__(self, network: Network, *, piles: PileList | None = None,
-                 pile_distance_m: float = DEFAULT_PILE_DISTANCE_M,
-                 street_threads: int = STREET_THREADS) -> None:
+                 pile_distance_m: float = DEFAULT_PILE_DISTANCE_M) -> None:
         """``piles``: the public charging piles that count as EV evidence (default: the
-        artifact's OSM charging stations) within ``pile_distance_m`` of a trip's end.
-        ``street_threads``: street searches run beside a query's thread (none with 0; a search
-        finding no free thread runs in the query's own, so answers never wait in a queue)."""
-        self._beside = _Beside(street_threads)
+        artifact's OSM charging stations) within ``pile_distance_m`` of a trip's end."""
         self.network = network
         self.piles = piles if piles is not None else piles_from_stations(network.charging_stations)
         self.pile_distance_m = float(pile_distance_m)
@@ -187,8 +175,8 @@ class Planner:
         snaps = self._snap_all(query, snap_cache)
         crow_m = float(haversine_m(query.origin_lat, query.origin_lon,
                                    query.destination_lat, query.destination_lon))
-        car_route = self._route_beside("car", snaps)  # the baseline's, needed last
-        car_path = car_route() if any(m in CAR_MODES for m in query.modes) else None
+        car_path = self._street_path("car", snaps)
+        baseline = self._baseline(car_path, snaps, crow_m)
         options: list[list[Leg]] = []
         options += self._street_options(query, snaps, crow_m, car_path, notices)
         if "transit" in query.modes:
@@ -196,7 +184,6 @@ class Planner:
             options += self._transit_options(query, snaps, notices, faster)
             options += self._car_access_options(query, snaps, faster)
             options += self._bike_on_board_options(query, snaps, faster)
-        baseline = self._baseline(car_route(), snaps, crow_m)
         if not options:
             raise NoRouteError(self._no_route_message(query, notices), code="no_route",
                                params={"modes": sorted(query.modes), "notices": list(notices)})
@@ -298,23 +285,13 @@ class Planner:
 
     # -- street modes ------------------------------------------------------------------
     def _street_path(self, layer: str, snaps) -> StreetPath | None:
-        return self._route_beside(layer, snaps, beside=False)()
-
-    def _route_beside(self, layer: str, snaps, *,
-                      beside: bool = True) -> Callable[[], StreetPath | None]:
-        """The fastest path between the snapped ends on ``layer`` (None if there is none), as a
-        call that waits for it: searched in another thread with ``beside`` if one is free."""
         o, d = snaps.get(("origin", layer)), snaps.get(("destination", layer))
         if o is None or d is None:
-            return lambda: None
-        graph = self.graphs[layer]
-
-        def path() -> StreetPath | None:
-            try:
-                return route(graph, o.node, d.node)
-            except NoRouteError:
-                return None
-        return self._beside.start(path) if beside else _once(path)
+            return None
+        try:
+            return route(self.graphs[layer], o.node, d.node)
+        except NoRouteError:
+            return None
 
     def _baseline(self, car_path: StreetPath | None, snaps, crow_m: float) -> Baseline:
         connector_m = (snaps[("origin", "car")].distance_m + snaps[("destination", "car")].distance_m
@@ -324,10 +301,9 @@ class Planner:
     def _street_options(self, query: Query, snaps, crow_m: float,
                         car_path: StreetPath | None, notices: list[str]) -> list[list[Leg]]:
         out: list[list[Leg]] = []
-        bike_route = (self._route_beside("bike", snaps)
-                      if any(m in query.modes for m in _BIKE_MODES) else lambda: None)
+        bike_path = (self._street_path("bike", snaps)
+                     if any(m in query.modes for m in _BIKE_MODES) else None)
         walk_path = (self._street_path("walk", snaps) if "walk" in query.modes else None)
-        bike_path = bike_route()
         speeds = {"walk": query.walk_speed_mps, "bike": query.bike_speed_mps,
                   "bikeshare": query.bike_speed_mps, "ebike": query.ebike_speed_mps}
         for mode in sorted(query.modes):
@@ -545,56 +521,6 @@ class Planner:
         why = f" ({'; '.join(notices)})" if notices else ""
         return (f"no itinerary by {modes} from ({query.origin_lat:.5f}, {query.origin_lon:.5f}) "
                 f"to ({query.destination_lat:.5f}, {query.destination_lon:.5f}){why}")
-
-
-class _Beside:
-    """Up to ``threads`` calls at once in a pool of this process's own (re-made after a fork);
-    a call finding every thread busy runs when its result is asked for instead (never queued)."""
-
-    def __init__(self, threads: int) -> None:
-        self._threads = int(threads)
-        self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pid = -1
-        self._free = threading.BoundedSemaphore(max(1, self._threads))
-
-    def start(self, call: Callable[[], Any]) -> Callable[[], Any]:
-        """Start ``call`` in a free thread; returns a function waiting for (or making) it."""
-        pool = self._executor()
-        if pool is None or not self._free.acquire(blocking=False):
-            return _once(call)
-        try:
-            return pool.submit(self._run, call).result
-        except RuntimeError:  # the pool shut down (interpreter exit): run it here
-            self._free.release()
-            return _once(call)
-
-    def _run(self, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        finally:
-            self._free.release()
-
-    def _executor(self) -> ThreadPoolExecutor | None:
-        if self._threads <= 0:
-            return None
-        with self._lock:
-            if self._pid != os.getpid():  # threads do not survive a fork
-                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="tanlu-street")
-                self._free = threading.BoundedSemaphore(self._threads)
-                self._pid = os.getpid()
-            return self._pool
-
-
-def _once(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call``, made on the first call of the returned function and kept."""
-    kept: list = []
-
-    def result() -> Any:
-        if not kept:
-            kept.append(call())
-        return kept[0]
-    return result
 
 
 def swapped_hint(lat: float, lon: float,

@@ -1,9 +1,9 @@
-"""Plans do not depend on the planner's caches or helper threads, and the fast line builders
-draw what the plain ones draw.
+"""Plans do not depend on the planner's caches, and the fast line builders draw what the plain
+ones draw.
 
 By default the plans of seeded Porto Alegre queries from a cold planner (every cache
-forgotten before each query, no helper threads) are compared, field by field, with those of one
-warm planner (the queries in another order, each planned twice, helper threads on).
+forgotten before each query) are compared, field by field, with those of one warm planner (the
+queries in another order, each planned twice).
 
 Set ``TANLU_PLAN_REFERENCE=record:PATH`` to write the plans to PATH (a pickle) instead, and
 ``TANLU_PLAN_REFERENCE=compare:PATH`` to compare with them: record with ``PYTHONPATH`` on a
@@ -109,11 +109,8 @@ def queries(poa_network):
 
 @pytest.fixture(scope="module")
 def cold_plans(poa_network, queries):
-    """Each query on a planner whose caches are forgotten first, without helper threads."""
-    try:
-        cold = Planner(poa_network, street_threads=0)
-    except TypeError:  # code from before helper threads, recording a reference
-        cold = Planner(poa_network)
+    """Each query on a planner whose caches are forgotten first."""
+    cold = Planner(poa_network)
     out = {}
     for name, query, geometry in queries:
         cold.transit.forget_ride_lines()
@@ -121,8 +118,8 @@ def cold_plans(poa_network, queries):
     return out
 
 
-def test_plans_do_not_depend_on_caches_or_threads(poa_network, queries, cold_plans):
-    warm = Planner(poa_network, street_threads=2)
+def test_plans_do_not_depend_on_caches(poa_network, queries, cold_plans):
+    warm = Planner(poa_network)
     order = np.random.default_rng(SEED).permutation(len(queries))
     for _ in range(2):
         for k in order:
@@ -158,7 +155,7 @@ def test_plans_equal_the_recorded_reference(queries, cold_plans):
 def test_ride_lines_are_the_hops_drawn_one_by_one(poa_network):
     """A ride's line, cut from its pattern's line, equals the boarding stop followed by each
     hop's shape (or the next stop where a hop has none), repeats dropped (``polyline``)."""
-    router = Planner(poa_network, street_threads=0).transit
+    router = Planner(poa_network).transit
     tt = poa_network.timetable
     stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
     rng = np.random.default_rng(SEED)
