@@ -14,9 +14,9 @@ from graphs.network import StreetLayer
 from .model import Itinerary, Leg, Place, PointsAward
 from .street_search import StreetPath
 
-__all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry", "concat_rows", "polyline", "street_name",
-           "street_leg", "walk_leg", "assemble_itinerary",
-           "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
+__all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry",
+           "concat_rows", "polyline", "street_name", "street_leg", "walk_leg",
+           "assemble_itinerary", "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
 #: Speed on the short straight connectors between a query point and its snapped car node.
 CAR_CONNECTOR_SPEED_MPS = 5.0

@@ -18,8 +18,15 @@ from . import raptor
 from ._calendar import at_seconds, seconds_of_day, service_date_range
 from ._daytable import DayTable, compile_day_table, reverse_day_table
 from .access import StreetAccess, StreetEgress
-from .itineraries import (DESTINATION_NAME, ORIGIN_NAME, concat_rows, draws_street_geometry,
-                          street_geometry, street_line, walk_leg)
+from .itineraries import (
+    DESTINATION_NAME,
+    ORIGIN_NAME,
+    concat_rows,
+    draws_street_geometry,
+    street_geometry,
+    street_line,
+    walk_leg,
+)
 from .model import Leg, Place, Query
 from .street_search import LayerGraph, ShortestPathTree, path_to, route_within
 
