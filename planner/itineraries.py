@@ -15,7 +15,7 @@ from .model import Itinerary, Leg, Place, PointsAward
 from .street_search import StreetPath
 
 __all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry",
-           "concat_rows", "polyline", "street_name", "street_leg", "walk_leg",
+           "concat_rows", "polyline", "as_line", "street_name", "street_leg", "walk_leg",
            "assemble_itinerary", "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
 #: Speed on the short straight connectors between a query point and its snapped car node.
@@ -61,11 +61,12 @@ def street_line(layer: StreetLayer, edges, start=None, end=None) -> tuple:
     x, y = _line_xy(layer.geometry_indptr, layer.geometry_lonlat, np.asarray(edges, np.int64),
                     float(sx), float(sy), float(ex), float(ey), start is not None,
                     end is not None)
-    return _as_line(x, y)
+    return as_line(x, y)
 
 
-def _as_line(x: np.ndarray, y: np.ndarray) -> tuple:
-    """Points already without consecutive repeats as :func:`polyline` gives them."""
+def as_line(x: np.ndarray, y: np.ndarray) -> tuple:
+    """Points already without consecutive repeats (lon ``x``, lat ``y``) as :func:`polyline`
+    gives them: ``(lon, lat)`` tuples, a single point doubled."""
     if len(x) == 0:
         return ()
     if len(x) == 1:

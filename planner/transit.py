@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numba import njit
 
 from graphs.network import Network, Timetable
 
@@ -21,7 +22,7 @@ from .access import StreetAccess, StreetEgress
 from .itineraries import (
     DESTINATION_NAME,
     ORIGIN_NAME,
-    concat_rows,
+    as_line,
     draws_street_geometry,
     street_geometry,
     street_line,
@@ -118,8 +119,6 @@ class TransitRouter:
         self._transfer_lines = lru_cache(maxsize=TRANSFER_LINE_CACHE_SIZE)(self._transfer_line)
         self._places: dict[int, Place] = {}  # stop -> its Place (a dict store is atomic)
         self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
-        self._line_x, self._line_y, self._line_start, self._line_fresh = _pattern_lines(
-            tt, self._stop_xy)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
 
@@ -398,16 +397,10 @@ class TransitRouter:
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
         """The ride's line: the boarding stop, then each hop's shape, or the next stop where a
-        hop has none, without consecutive repeats (a slice of ``_pattern_lines``)."""
-        first = self._stop_xy[self.timetable.pattern_stops[base + board]]
-        fx, fy = float(first[0]), float(first[1])
-        a, b = self._line_start[base + board + 1], self._line_start[base + alight + 1]
-        keep = self._line_fresh[a:b].copy()
-        keep[0] = self._line_x[a] != fx or self._line_y[a] != fy
-        xs, ys = self._line_x[a:b][keep].tolist(), self._line_y[a:b][keep].tolist()
-        if not xs:  # a single point is doubled, as in ``polyline``
-            return ((fx, fy), (fx, fy))
-        return ((fx, fy), *zip(xs, ys, strict=True))
+        hop has none, without consecutive repeats."""
+        tt = self.timetable
+        return as_line(*_ride_xy(tt.hop_geometry_indptr, tt.hop_geometry_lonlat,
+                                 tt.pattern_stops, self._stop_xy, base + board, base + alight))
 
     def _foot_leg(self, foot: _Foot, when, speed: float, g_per_pkm: float, *,
                   backwards: bool = False) -> Leg:
@@ -453,29 +446,34 @@ class ShareLike(Protocol):
     def egress_legs(self, stop: int, stop_place: Place, alight: Any) -> list[Leg]: ...
 
 
-def _pattern_lines(tt: Timetable, stop_xy: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every pattern's line, hop after hop, for ride lines to be cut from (built once).
-
-    Returns ``(x, y, start, fresh)``: lon and lat of the rows; ``start[j]:start[j + 1]`` the
-    rows of the hop reaching pattern position ``j`` (its shape, or its stop where it has
-    none); ``fresh[r]`` True where row ``r`` differs from the row before it.
-    """
-    ids = np.arange(len(tt.pattern_stops))
-    count = np.diff(tt.hop_geometry_indptr)
-    has = count > 0
-    size = np.maximum(count, 1)
-    start = np.cumsum(size) - size
-    out = np.empty((int(size.sum()), 2))
-    out[start[~has]] = stop_xy[tt.pattern_stops[~has]]
-    n = count[has]
-    within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    out[np.repeat(start[has], n) + within] = tt.hop_geometry_lonlat[
-        concat_rows(tt.hop_geometry_indptr, ids[has])]
-    fresh = np.ones(len(out), bool)
-    fresh[1:] = (out[1:] != out[:-1]).any(axis=1)
-    return (np.ascontiguousarray(out[:, 0]), np.ascontiguousarray(out[:, 1]),
-            np.concatenate([start, [len(out)]]), fresh)
+@njit(cache=True)
+def _ride_xy(indptr, lonlat, pattern_stops, stop_xy, first, last):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """Points of a ride from pattern position ``first`` to ``last``: the boarding stop, then
+    the rows of each hop (its shape, or its stop where it has none), each kept where it
+    differs from the row before it (as ``itineraries.polyline`` keeps them)."""
+    total = 1
+    for j in range(first + 1, last + 1):
+        total += max(indptr[j + 1] - indptr[j], 1)
+    x = np.empty(total, np.float64)
+    y = np.empty(total, np.float64)
+    px, py = stop_xy[pattern_stops[first], 0], stop_xy[pattern_stops[first], 1]
+    x[0], y[0] = px, py
+    n = 1
+    for j in range(first + 1, last + 1):
+        a, b = indptr[j], indptr[j + 1]
+        if b == a:  # no shape: the stop itself
+            qx, qy = stop_xy[pattern_stops[j], 0], stop_xy[pattern_stops[j], 1]
+            if qx != px or qy != py:
+                x[n], y[n] = qx, qy
+                n += 1
+            px, py = qx, qy
+        for r in range(a, b):
+            qx, qy = lonlat[r, 0], lonlat[r, 1]
+            if qx != px or qy != py:
+                x[n], y[n] = qx, qy
+                n += 1
+            px, py = qx, qy
+    return x[:n], y[:n]
 
 
 def _sooner(other_s: np.ndarray, walk_s: np.ndarray) -> np.ndarray:

@@ -153,8 +153,8 @@ def test_plans_equal_the_recorded_reference(queries, cold_plans):
 
 
 def test_ride_lines_are_the_hops_drawn_one_by_one(poa_network):
-    """A ride's line, cut from its pattern's line, equals the boarding stop followed by each
-    hop's shape (or the next stop where a hop has none), repeats dropped (``polyline``)."""
+    """A ride's line (one numba pass) equals the boarding stop followed by each hop's shape
+    (or the next stop where a hop has none), repeats dropped (``polyline``)."""
     router = Planner(poa_network).transit
     tt = poa_network.timetable
     stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
