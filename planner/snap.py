@@ -31,9 +31,10 @@ class Snapper:
 
     def nearest(self, lat: float, lon: float) -> tuple[int, float]:
         """``(node, distance_m)`` of the nearest candidate node (great-circle distance)."""
-        _, i = self.tree.query(local_xy([lat], [lon], self.lat0_deg)[0])
-        node = int(self.nodes[int(i)])
-        return node, float(haversine_m(lat, lon, self.node_lat[node], self.node_lon[node]))
+        # one element through the batch path: numpy scalar arithmetic (``x ** 2`` on a float64
+        # scalar) can differ from the array loops in the last bit
+        nodes, dist = self.nearest_many(np.array([lat], float), np.array([lon], float))
+        return int(nodes[0]), float(dist[0])
 
     def nearest_many(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`nearest` of many points in one KD-tree query: ``(nodes, distances_m)``,
