@@ -196,7 +196,8 @@ def _bag_put(bags, k, s, label, c, mt):
         if _label_covers(a, kind, c, f_[s, k, j, F_ARR], f_[s, k, j, F_KIND], c_[s, k, j], mt, 0):
             continue
         if w != j:
-            f_[s, k, w, :] = f_[s, k, j, :]
+            for x in range(N_FIELDS):
+                f_[s, k, w, x] = f_[s, k, j, x]
             c_[s, k, w] = c_[s, k, j]
         w += 1
     cap = f_.shape[2]
@@ -207,7 +208,8 @@ def _bag_put(bags, k, s, label, c, mt):
             return False
     else:
         n_[s, k] = w + 1
-    f_[s, k, w, :] = label
+    for x in range(N_FIELDS):
+        f_[s, k, w, x] = label[x]
     c_[s, k, w] = c
     return True
 
@@ -270,7 +272,8 @@ def _dest_insert(dest, k, s, a, c, label):
         if f_[i, D_ROUND] == k and _covers(a, c, f_[i, F_ARR], c_[i]):
             continue
         if w != i:
-            f_[w, :] = f_[i, :]
+            for x in range(N_DEST_FIELDS):
+                f_[w, x] = f_[i, x]
             c_[w] = c_[i]
         w += 1
     if w >= f_.shape[0]:
@@ -280,7 +283,8 @@ def _dest_insert(dest, k, s, a, c, label):
             return
     else:
         dest.size[0] = w + 1
-    f_[w, :N_FIELDS] = label
+    for x in range(N_FIELDS):
+        f_[w, x] = label[x]
     f_[w, F_ARR] = a
     f_[w, D_ROUND] = k
     f_[w, D_STOP] = s
@@ -587,16 +591,12 @@ def _rounds(tt, q, st, left, run, queued):  # noqa: PLR0917 - numba's njit takes
     for k in range(1, K1):
         cur = 1 - prev
         nq = queued if k == 1 and queued >= 0 else _collect_patterns(tt, q, st, prev)
-        for qi in range(nq):
-            p = st.queue[qi]
-            start, last = st.first_pos[p], st.last_pos[p]
-            st.first_pos[p] = -1
-            _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run)
+        _scan_patterns(tt, q, k, nq, st, prev, cur, left, run)
         _unmark(st, prev)
         if nq == 0:
             break
         if k < K1 - 1:  # a footpath's only use is boarding in the next round
-            _relax_footpaths(tt, q, k, st, cur, left, run)
+            _relax_footpaths(tt, q, k, st, cur, left, run, _marked_stops(st, cur))
         prev = cur
     _unmark(st, 0)
     _unmark(st, 1)
@@ -627,7 +627,22 @@ def _queue(st, nq, p, pos):
     return nq
 
 
-@njit(cache=True)
+# The two hot loops (pattern scans, footpaths) compile without numba's reference counting
+# (``_nrt=False``, numba's switch for code that allocates nothing: see
+# ``numba.extending.register_jitable``): with it every inlined helper handed a tuple of arrays
+# (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of the
+# search's time. They and what they call must not allocate (no new arrays, no slice copies).
+@njit(cache=True, _nrt=False)
+def _scan_patterns(tt, q, k, nq, st, prev, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+    """Round ``k`` along the ``nq`` queued day patterns, each from its first marked position."""
+    for qi in range(nq):
+        p = st.queue[qi]
+        start, last = st.first_pos[p], st.last_pos[p]
+        st.first_pos[p] = -1
+        _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run)
+
+
+@njit(cache=True, inline='always')
 def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Round ``k`` along day pattern ``p`` from position ``start``: alight the trips being
     ridden at each stop, then board from the stop's labels of round ``k - 1`` of this run
@@ -704,17 +719,18 @@ def _ride_insert(riding, rb_n, t, b, pos, slot):
     return w + 1
 
 
-@njit(cache=True)
-def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
+@njit(cache=True, _nrt=False)
+def _relax_footpaths(tt, q, k, st, cur, left, run, stops):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Walk from stops reached by a ride of this run in round ``k`` to their footpath
     neighbours."""
     bags, dest, rides, label = st.bags, st.dest, st.rides, st.label
-    for s in _marked_stops(st, cur):
+    for s in stops:
         m = 0
         first = _NEVER
         for j in range(bags.size[s, k]):
             if bags.fields[s, k, j, F_KIND] == KIND_RIDE and bags.fields[s, k, j, F_RUN] == run:
-                rides.fields[m, :] = bags.fields[s, k, j, :]
+                for x in range(N_FIELDS):
+                    rides.fields[m, x] = bags.fields[s, k, j, x]
                 rides.co2[m] = bags.co2[s, k, j]
                 first = min(first, rides.fields[m, F_ARR])
                 m += 1
@@ -737,7 +753,8 @@ def _relax_footpaths(tt, q, k, st, cur, left, run):  # noqa: PLR0917 - numba's n
                 if (_hopeless(q, left, t, a) or _bag_covers(bags, k, t, a, KIND_FOOT, c, mt)
                         or _dest_covers(dest, a + left.dest[t], c + left.co2e_g[t], k, run)):
                     continue
-                label[:] = rides.fields[j, :]
+                for x in range(N_FIELDS):
+                    label[x] = rides.fields[j, x]
                 label[F_ARR] = a
                 label[F_KIND] = KIND_FOOT
                 if _bag_put(bags, k, t, label, c, mt):
