@@ -774,9 +774,9 @@ def _hopeless(q, left, s, a):
 @njit(cache=True)
 def _time_left(tt, q, with_egress, horizon):
     """A lower bound on the seconds from each stop to the destination (``with_egress``) or to
-    alighting at a stop that has an egress walk (else): a Dijkstra backwards from the egress
-    stops over each hop's fastest time of the day and the footpaths (``_NEVER`` where even
-    that is beyond ``horizon`` seconds).
+    alighting at a stop that has an egress walk (else): a Dijkstra (Dial's, on whole seconds)
+    backwards from the egress stops over each hop's fastest time of the day and the
+    footpaths (``_NEVER`` where even that is beyond ``horizon`` seconds).
 
     Any journey through a label arriving at ``a`` alights for the last time no earlier than
     ``a + left`` and reaches the destination no earlier than ``a + left`` with egress, with no
@@ -785,39 +785,70 @@ def _time_left(tt, q, with_egress, horizon):
     destination: its bound must not count the egress walk.
     """
     S = q.egress_s.shape[0]
+    # Dial's buckets, one per second, reused round a ring as wide as the longest edge or seed:
+    # the queue's keys never span more (bounded by ``horizon``)
+    widest = np.int64(np.ceil(q.max_walk_m / q.walk_speed_mps))
+    for e in range(tt.hop_in_s.shape[0]):
+        widest = max(widest, tt.hop_in_s[e])
+    for s in range(S):
+        widest = max(widest, tt.min_transfer_s[s], q.egress_s[s] if with_egress else 0)
     left = np.full(S, _NEVER, np.int64)
     cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
-    key = np.empty(cap, np.float64)
-    node = np.empty(cap, np.int32)
-    size = 0
-    for s in range(S):
+    _dial(tt, q, with_egress, horizon, left, np.full(max(min(widest, horizon), 0) + 1, -1, np.int32),
+          np.empty(cap, np.int32), np.empty(cap, np.int32), np.zeros(S, np.bool_))
+    return left
+
+
+@njit(cache=True, _nrt=False)
+def _dial(tt, q, with_egress, horizon, left, head, nxt, node, done):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+    """``_time_left``'s Dijkstra on integer seconds: bucket ``t % len(head)`` holds the stops
+    queued at ``t`` (a list through ``nxt``/``node``; stale entries are skipped)."""
+    n = 0
+    for s in range(left.shape[0]):
         seed = q.egress_s[s] if with_egress else 0
         if q.egress_s[s] >= 0 and seed <= horizon:
             left[s] = seed
-            size = _heap_push(key, node, size, float(left[s]), s)
-    done = np.zeros(S, np.bool_)
-    while size > 0:
-        v = node[0]
-        size = _heap_pop(key, node, size)
-        if done[v]:
-            continue
-        done[v] = True
-        for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
-            u = tt.hop_in_tail[e]
-            t = left[v] + tt.hop_in_s[e]
-            if t < left[u] and t <= horizon:
-                left[u] = t
-                size = _heap_push(key, node, size, float(t), u)
-        for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
-            d = tt.fp_in_distance_m[e]
-            if d > q.max_walk_m:
+            n = _bucket_push(head, nxt, node, n, seed, s)
+    queued = n
+    t = 0
+    while queued > 0:
+        b = t % head.shape[0]
+        while head[b] >= 0:
+            i = head[b]
+            head[b] = nxt[i]
+            queued -= 1
+            v = node[i]
+            if done[v] or left[v] != t:
                 continue
-            u = tt.fp_in_tail[e]
-            t = left[v] + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
-            if t < left[u] and t <= horizon:
-                left[u] = t
-                size = _heap_push(key, node, size, float(t), u)
-    return left
+            done[v] = True
+            for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
+                u = tt.hop_in_tail[e]
+                tu = t + tt.hop_in_s[e]
+                if tu < left[u] and tu <= horizon:
+                    left[u] = tu
+                    n = _bucket_push(head, nxt, node, n, tu, u)
+                    queued += 1
+            for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
+                d = tt.fp_in_distance_m[e]
+                if d > q.max_walk_m:
+                    continue
+                u = tt.fp_in_tail[e]
+                tu = t + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
+                if tu < left[u] and tu <= horizon:
+                    left[u] = tu
+                    n = _bucket_push(head, nxt, node, n, tu, u)
+                    queued += 1
+        t += 1
+
+
+@njit(cache=True, inline='always')
+def _bucket_push(head, nxt, node, n, t, v):
+    """Queue stop ``v`` at ``t`` as entry ``n`` of ``_dial``'s buckets; the next entry."""
+    b = t % head.shape[0]
+    node[n] = v
+    nxt[n] = head[b]
+    head[b] = n
+    return n + 1
 
 
 @njit(cache=True)
