@@ -6,12 +6,15 @@ forgotten before each query) are compared, field by field, with those of one war
 queries in another order, each planned twice).
 
 Set ``TANLU_PLAN_REFERENCE=record:PATH`` to write the plans to PATH (a pickle) instead, and
-``TANLU_PLAN_REFERENCE=compare:PATH`` to compare with them: record with ``PYTHONPATH`` on a
-checkout of the code before a change, compare after it, and every answer of the change is
-checked against the code it replaces (``docs/performance.md``)::
+``TANLU_PLAN_REFERENCE=compare:PATH`` to compare with them: record in a checkout of the code
+before a change (this file copied into it: pytest puts the checkout's own root first on
+``sys.path``, so ``PYTHONPATH`` alone would still import the new code), compare after it, and
+every answer of the change is checked against the code it replaces (docs/planner.md,
+Performance)::
 
-    TANLU_PLAN_REFERENCE=record:/tmp/plans.pickle PYTHONPATH=../before python -m pytest \
-        tests/test_plan_equivalence.py -k reference
+    git worktree add ../before HEAD~1 && cp tests/test_plan_equivalence.py ../before/tests/
+    (cd ../before && TANLU_PLAN_REFERENCE=record:/tmp/plans.pickle python -m pytest \
+        tests/test_plan_equivalence.py -k reference)
     TANLU_PLAN_REFERENCE=compare:/tmp/plans.pickle python -m pytest tests/test_plan_equivalence.py
 """
 from __future__ import annotations
