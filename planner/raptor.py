@@ -632,7 +632,11 @@ def _queue(st, nq, p, pos):
 # ``numba.extending.register_jitable``): with it every inlined helper handed a tuple of arrays
 # (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of the
 # search's time. They and what they call must not allocate (no new arrays, no slice copies).
-@njit(cache=True, _nrt=False)
+# (a private option, absent from numba's type hints: pyproject pins numba to versions that have it)
+_without_refcounts = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+
+
+@_without_refcounts
 def _scan_patterns(tt, q, k, nq, st, prev, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Round ``k`` along the ``nq`` queued day patterns, each from its first marked position."""
     for qi in range(nq):
@@ -719,7 +723,7 @@ def _ride_insert(riding, rb_n, t, b, pos, slot):
     return w + 1
 
 
-@njit(cache=True, _nrt=False)
+@_without_refcounts
 def _relax_footpaths(tt, q, k, st, cur, left, run, stops):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Walk from stops reached by a ride of this run in round ``k`` to their footpath
     neighbours."""
@@ -791,7 +795,9 @@ def _time_left(tt, q, with_egress, horizon):
     for e in range(tt.hop_in_s.shape[0]):
         widest = max(widest, tt.hop_in_s[e])
     for s in range(S):
-        widest = max(widest, tt.min_transfer_s[s], q.egress_s[s] if with_egress else 0)
+        widest = max(widest, tt.min_transfer_s[s])
+        if with_egress:
+            widest = max(widest, q.egress_s[s])
     left = np.full(S, _NEVER, np.int64)
     cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
     _dial(tt, q, with_egress, horizon, left, np.full(max(min(widest, horizon), 0) + 1, -1, np.int32),
@@ -799,7 +805,7 @@ def _time_left(tt, q, with_egress, horizon):
     return left
 
 
-@njit(cache=True, _nrt=False)
+@_without_refcounts
 def _dial(tt, q, with_egress, horizon, left, head, nxt, node, done):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
     """``_time_left``'s Dijkstra on integer seconds: bucket ``t % len(head)`` holds the stops
     queued at ``t`` (a list through ``nxt``/``node``; stale entries are skipped)."""
