@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._heap import heap_pop, heap_push
-from .raptor import earliest_trip
+from .raptor import earliest_trip, footpath_s
 
 __all__ = ["ReachSearch", "ReachBags", "reach_pass", "spread_walk", "MAX_REACH_ROUNDS",
            "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
@@ -256,8 +256,7 @@ def _footpaths(tt, q, k, bag, new):
             if d > q.max_walk_m:
                 continue
             t = tt.fp_target[e]
-            # changing vehicles takes at least the target stop's minimum transfer time
-            walk_s = max(np.int32(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[t])
+            walk_s = footpath_s(d, q.walk_speed_mps, tt.min_transfer_s[t])
             for j in range(m):
                 a = arr[j] + walk_s
                 if a <= q.deadline_s and _insert(bag, t, a, a, co2[j], KIND_FOOT, k):

@@ -31,7 +31,7 @@ from ._heap import heap_pop, heap_push
 from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
 __all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range", "earliest_trip",
-           "departure_events", "BAG_CAPACITY", "DEST_CAPACITY",
+           "departure_events", "footpath_s", "BAG_CAPACITY", "DEST_CAPACITY",
            "CO2E_TOLERANCE_REL", "CO2E_TOLERANCE_G", "N_FIELDS", "F_ARR", "F_KIND", "F_TRIP",
            "F_PATTERN", "F_BOARD", "F_ALIGHT", "F_PARENT", "F_RUN", "D_ROUND", "D_STOP",
            "N_DEST_FIELDS", "KIND_ACCESS", "KIND_RIDE", "KIND_FOOT"]
@@ -293,6 +293,14 @@ def _dest_insert(dest, k, s, a, c, label):
     for i in range(dest.size[0]):
         earliest = min(earliest, f_[i, F_ARR])
     dest.size[1] = earliest
+
+
+@njit(cache=True, inline='always')
+def footpath_s(distance_m, walk_speed_mps, min_transfer_s):
+    """Seconds a footpath of ``distance_m`` takes when changing vehicles at a stop whose minimum
+    transfer time is ``min_transfer_s`` (the walk, but never less than that time); the plan,
+    bound and reach kernels' one rule."""
+    return max(np.int32(np.ceil(distance_m / walk_speed_mps)), min_transfer_s)
 
 
 @njit(cache=True, inline='always')
@@ -745,8 +753,7 @@ def _relax_footpaths(tt, q, k, st, cur, left, run, stops):  # noqa: PLR0917 - nu
             if d > q.max_walk_m:
                 continue
             t = tt.fp_target[e]
-            # changing vehicles takes at least the target stop's minimum transfer time
-            walk_s = max(np.int32(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[t])
+            walk_s = footpath_s(d, q.walk_speed_mps, tt.min_transfer_s[t])
             if _hopeless(q, left, t, first + walk_s):
                 continue  # (no later ride fares better)
             mt = tt.min_transfer_s[t]
@@ -839,7 +846,7 @@ def _dial(tt, q, with_egress, horizon, left, head, nxt, node, done):  # noqa: PL
                 if d > q.max_walk_m:
                     continue
                 u = tt.fp_in_tail[e]
-                tu = t + max(np.int64(np.ceil(d / q.walk_speed_mps)), tt.min_transfer_s[v])
+                tu = t + footpath_s(d, q.walk_speed_mps, tt.min_transfer_s[v])
                 if tu < left[u] and tu <= horizon:
                     left[u] = tu
                     n = _bucket_push(head, nxt, node, n, tu, u)
