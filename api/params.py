@@ -28,7 +28,7 @@ from graphs.modes import (
 from planner import model
 from planner.engine import swapped_hint
 from planner.errors import OutsideCoverageError, QueryError
-from planner.query import RANGES, check_service_date, may_use_transit, parse_point, parse_when
+from planner.query import RANGES, check_service_date, parse_point, parse_when, with_own_bike
 from planner.reach import (
     BAND_MINUTES,
     MAX_BAND_MINUTES,
@@ -225,14 +225,7 @@ def parse_plan_params(source: Mapping[str, Any], *, coverage: Coverage | None, t
     snap_m = options.get("max_snap_m", model.MAX_SNAP_M)
     for name, option in (("from", "origin"), ("to", "destination")):
         _check_in_coverage(options[option], name, coverage, snap_m)
-    if options.pop("own_bike", False) and may_use_transit(
-            options.get("modes", model.DEFAULT_MODES), options.get("transit_modes")):
-        options["access_modes"] = options.get("access_modes", frozenset()) | {"bike"}
-    if "when" not in options:
-        options["when"] = (now or datetime.now(tz)).astimezone(tz)
-    if coverage is not None:
-        _check_service_date(options, coverage, source.get("at"))
-    return options
+    return _finish(options, source, coverage, tz, now)
 
 
 def parse_reach_params(source: Mapping[str, Any], *, coverage: Coverage | None, tz: tzinfo,
@@ -252,9 +245,19 @@ def parse_reach_params(source: Mapping[str, Any], *, coverage: Coverage | None, 
                                                    points=("origin",))}
     _check_in_coverage(options["origin"], "from", coverage,
                        options.get("max_snap_m", model.MAX_SNAP_M))
-    if options.pop("own_bike", False) and may_use_transit(options["modes"],
-                                                          options.get("transit_modes")):
-        options["access_modes"] = options.get("access_modes", frozenset()) | {"bike"}
+    return _finish(options, source, coverage, tz, now)
+
+
+def _finish(options: dict[str, Any], source: Mapping[str, Any], coverage: Coverage | None,
+            tz: tzinfo, now: datetime | None) -> dict[str, Any]:
+    """The last steps of both parsers: an own bike's access mode, the time (now when absent)
+    and the feeds' service dates."""
+    if options.pop("own_bike", False):
+        access = with_own_bike(options.get("access_modes", ()),
+                               options.get("modes", model.DEFAULT_MODES),
+                               options.get("transit_modes"))
+        if access:
+            options["access_modes"] = access
     if "when" not in options:
         options["when"] = (now or datetime.now(tz)).astimezone(tz)
     if coverage is not None:

@@ -28,7 +28,7 @@ from .errors import OutsideCoverageError, QueryError
 from .model import Query
 
 __all__ = ["make_query", "parse_point", "parse_when", "localize", "select_modes",
-           "may_use_transit", "check_service_date", "WHEN_YEARS", "STREET_MODES",
+           "may_use_transit", "with_own_bike", "check_service_date", "WHEN_YEARS", "STREET_MODES",
            "ALLOWED_MODES", "RANGES"]
 
 #: Everything ``modes`` may name: street modes, ``transit`` and single transit modes.
@@ -218,6 +218,14 @@ def select_modes(names: Iterable[str]) -> tuple[set[str], set[str]]:
 def may_use_transit(modes: Iterable[str], transit_modes: Iterable[str] | None = None) -> bool:
     """True if a trip with these canonical modes may ride transit."""
     return transit_modes is not None or any(m == TRANSIT or m in TRANSIT_MODES for m in modes)
+
+
+def with_own_bike(access_modes: Iterable[str], modes: Iterable[str],
+                  transit_modes: Iterable[str] | None = None) -> frozenset[str]:
+    """The access modes of a traveller who has a bike (HTTP ``ownBike``, CLI ``--own-bike``):
+    ``bike`` (ridden to a station, ``bike+transit``) is added when the trip may ride transit."""
+    access = frozenset(access_modes)
+    return access | {"bike"} if may_use_transit(modes, transit_modes) else access
 
 
 def check_service_date(when: datetime, modes: Iterable[str], transit_modes: Iterable[str] | None,

@@ -136,7 +136,7 @@ def test_http_and_cli_surface(poa_artifact, capsys):
     from zoneinfo import ZoneInfo
 
     from api.cli import main
-    from api.params import parse_plan_params
+    from api.params import parse_plan_params, parse_reach_params
 
     base = {"from": "{:f},{:f}".format(*ORIGIN), "to": "{:f},{:f}".format(*DESTINATION),
             "at": WHEN.isoformat()}
@@ -148,6 +148,12 @@ def test_http_and_cli_surface(poa_artifact, capsys):
     assert "access_modes" not in parse_plan_params({**base, "ownBike": "true", "modes": "walk"},
                                                    coverage=None, tz=tz)
     assert "access_modes" not in parse_plan_params(base, coverage=None, tz=tz)
+    # /v1/reach follows the same rule (its default modes include transit)
+    reach = {"from": base["from"], "at": base["at"]}
+    assert parse_reach_params({**reach, "ownBike": "true"}, coverage=None,
+                              tz=tz)["access_modes"] == {"bike"}
+    assert "access_modes" not in parse_reach_params({**reach, "ownBike": "true", "modes": "walk"},
+                                                    coverage=None, tz=tz)
     code = main(["plan", "--network", str(poa_artifact), "--from", "{:f},{:f}".format(*ORIGIN),
                  "--to", "{:f},{:f}".format(*DESTINATION), "--at", WHEN.isoformat(), "--own-bike"])
     out = capsys.readouterr().out

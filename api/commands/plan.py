@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from graphs.modes import ModeError, parse_modes, parse_trip_modes
 from planner import model
 from planner.errors import QueryError
-from planner.query import check_service_date, may_use_transit, parse_point, parse_when
+from planner.query import check_service_date, parse_point, parse_when, with_own_bike
 
 __all__ = ["add_parser", "run", "OPTION_OF_FIELD"]
 
@@ -158,9 +158,8 @@ def _options(args: argparse.Namespace, timezone: str, *, now: datetime | None = 
         options["modes"], access = parse_trip_modes(args.modes)
     except ModeError as err:
         raise QueryError(str(err), field="modes") from err
-    if getattr(args, "own_bike", False) and may_use_transit(options["modes"],
-                                                            options["transit_modes"]):
-        access = (*access, "bike")
+    if getattr(args, "own_bike", False):
+        access = with_own_bike(access, options["modes"], options["transit_modes"])
     if access:
         options["access_modes"] = frozenset(access)
     numeric = {"walk_speed_mps": args.walk_speed, "bike_speed_mps": args.bike_speed,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from graphs.modes import ModeError, parse_trip_modes
 from planner import model
 from planner.errors import QueryError
-from planner.query import check_service_date, may_use_transit, parse_when
+from planner.query import check_service_date, parse_when, with_own_bike
 from planner.reach import (
     BAND_MINUTES,
     MAX_BAND_MINUTES,
@@ -120,8 +120,8 @@ def _options(args: argparse.Namespace, timezone: str, crs) -> dict:
         raise QueryError(str(err), field="modes") from err
     if args.transit_modes is not None:
         options["transit_modes"] = _modes(args.transit_modes, "transit_modes")
-    if args.own_bike and may_use_transit(options["modes"], options.get("transit_modes")):
-        access = (*access, "bike")
+    if args.own_bike:
+        access = with_own_bike(access, options["modes"], options.get("transit_modes"))
     if access:
         options["access_modes"] = frozenset(access)
     for field, value in (("walk_speed_mps", args.walk_speed), ("bike_speed_mps", args.bike_speed),
