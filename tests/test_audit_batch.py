@@ -8,30 +8,21 @@ hand-made tricky rows.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bench_scripts import bench_script
 
 from audit.evaluate import PlannerEvaluator, TripInput, evaluate_chunk
 from audit.runner import run_audit
 from planner import Planner, make_query
 from planner.snap import SnapCache
 
-ROOT = Path(__file__).resolve().parents[1]
 TZ = "America/Sao_Paulo"
 
-
-def _gen_trips():
-    spec = importlib.util.spec_from_file_location("gen_trips", ROOT / "bench" / "gen_trips.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gen_trips", module)     # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _far_from_streets(network) -> tuple[float, float]:
@@ -94,7 +85,7 @@ def _tricky_rows(frame: pd.DataFrame, network) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def trips_file(poa_artifact, poa_network, tmp_path_factory) -> Path:
-    frame = _gen_trips().generate_trips(poa_artifact, rows=300, seed=11, pool_size=60)
+    frame = bench_script("gen_trips").generate_trips(poa_artifact, rows=300, seed=11, pool_size=60)
     frame["charged_at_public_pile"] = ""
     frame = pd.concat([frame, _tricky_rows(frame, poa_network)], ignore_index=True)
     path = tmp_path_factory.mktemp("audit_batch") / "trips.csv"

@@ -7,15 +7,14 @@ issue's targets: >= 95 % of legs' modes right on honest traces, >= 90 % of fraud
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bench_scripts import bench_script
 
 from api.cli import main
 from audit.evidence import EVIDENCE_COLUMNS
@@ -31,18 +30,9 @@ from audit.traces import MAX_ACCURACY_M, read_points, validate_taps, validate_tr
 from graphs.crs import from_wgs84
 from graphs.geodesy import EARTH_RADIUS_M
 
-ROOT = Path(__file__).resolve().parents[1]
 TZ = "America/Sao_Paulo"
 LAT0, LON0 = -30.03, -51.20
 
-
-def _bench(name: str):
-    sys.path.insert(0, str(ROOT / "bench"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)     # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _line(seconds: np.ndarray, speed_mps: float, *, noise_m: float = 0.0, seed: int = 0,
@@ -186,7 +176,7 @@ def test_walk_then_drive_is_two_legs_and_the_claim_names_only_what_speed_cannot(
 # -- simulated Porto Alegre trips, end to end ------------------------------------------------
 @pytest.fixture(scope="module")
 def simulated(poa_artifact, tmp_path_factory) -> Path:
-    sim = _bench("sim_traces")
+    sim = bench_script("sim_traces")
     folder = tmp_path_factory.mktemp("sim")
     sim.write_simulation(sim.simulate(poa_artifact, trips=40, seed=3, share_fraud=0.4,
                                       share_taps_only=0.1), folder)
@@ -203,11 +193,11 @@ def evidence_run(poa_artifact, simulated, tmp_path_factory):
 @pytest.fixture(scope="module")
 def scores(evidence_run, simulated):
     truth = pd.read_parquet(simulated / "truth.parquet")
-    return _bench("bench_traces").score(evidence_run.results, truth)
+    return bench_script("bench_traces").score(evidence_run.results, truth)
 
 
 def test_the_simulation_plants_every_fraud_and_is_seeded(poa_artifact, simulated):
-    sim = _bench("sim_traces")
+    sim = bench_script("sim_traces")
     assert set(pd.read_csv(simulated / "trips.csv")["planted"]) == {"honest", *sim.FRAUD_KINDS}
     first, second = (sim.simulate(poa_artifact, trips=3, seed=5) for _ in range(2))
     for name in ("trips", "traces", "taps", "truth"):

@@ -6,7 +6,6 @@ and every child must be gone (or a zombie: dead, waiting to be reaped) within a 
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bench_scripts import bench_script
 
 from audit.runner import parts_dir
 
@@ -97,18 +97,11 @@ def _start_and_kill(command: list[str], out: Path, sig: int) -> tuple[set[int], 
     return seen, rc
 
 
-def _gen_trips():
-    spec = importlib.util.spec_from_file_location("gen_trips", ROOT / "bench" / "gen_trips.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gen_trips", module)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_sigterm_kills_every_worker_and_a_rerun_resumes_to_the_same_output(poa_artifact,
                                                                            tmp_path):
     trips = tmp_path / "trips.csv"
-    _gen_trips().generate_trips(poa_artifact, rows=400, seed=3, pool_size=20).to_csv(
+    bench_script("gen_trips").generate_trips(poa_artifact, rows=400, seed=3, pool_size=20).to_csv(
         trips, index=False)
 
     def cli(out: Path) -> list[str]:

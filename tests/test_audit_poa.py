@@ -2,21 +2,19 @@
 row accounting, resume after an interruption, and the same results on a Dask LocalCluster."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from bench_scripts import bench_script
 
 from api.cli import main
 from audit.checks import MAX_SPEED_KPH
-from graphs.geodesy import haversine_m
 from audit.runner import parts_dir, run_audit
+from graphs.geodesy import haversine_m
 
-ROOT = Path(__file__).resolve().parents[1]
 TZ = "America/Sao_Paulo"
 MONDAY = "2019-05-13"
 #: Which flag each planted kind must raise, and which error field each malformed kind gets.
@@ -28,17 +26,10 @@ MALFORMED_FIELD = {"bad_time": "started_at", "end_before_start": "ended_at",
                    "empty_user": "user_id"}
 
 
-def _gen_trips():
-    spec = importlib.util.spec_from_file_location("gen_trips", ROOT / "bench" / "gen_trips.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gen_trips", module)     # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def generated(poa_artifact, tmp_path_factory) -> Path:
-    frame = _gen_trips().generate_trips(poa_artifact, rows=60, seed=7, pool_size=20,
+    frame = bench_script("gen_trips").generate_trips(poa_artifact, rows=60, seed=7, pool_size=20,
                                         share_implausible=0.35, share_malformed=0.12)
     path = tmp_path_factory.mktemp("audit") / "trips.csv"
     frame.to_csv(path, index=False)
