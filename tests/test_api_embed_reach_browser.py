@@ -7,12 +7,16 @@ test counts those pixels in a screenshot, for the time view and, after a click, 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from serve_helpers import serving_in_thread
-from test_api_embed_browser import CHROMEDRIVER, CHROMIUM, _wait, browser  # noqa: F401 - fixture
+from test_api_embed_browser import (  # noqa: F401 - fixtures
+    CHROMEDRIVER,
+    CHROMIUM,
+    _wait,
+    browser,
+    real_server,
+)
 
 pytestmark = pytest.mark.skipif(not (__import__("shutil").which(CHROMIUM)
                                      and __import__("shutil").which(CHROMEDRIVER)),
@@ -23,21 +27,11 @@ FILL_OPACITY = 0.6                   # api/static/embed_reach.js
 QUERY = "reach=1&from=-30.0277,-51.2287&at=2019-05-13T12:30&minutes=30"
 
 
-@pytest.fixture(scope="module")
-def server(poa_network) -> Iterator[str]:
-    from api.app import create_app
-
-    app = create_app({"TESTING": True, "TANLU_LOADED_NETWORK": poa_network,
-                      "TANLU_TILE_URL": "/no-tiles/{z}/{x}/{y}.png"})
-    with serving_in_thread(app) as url:
-        yield url
-
-
-def _band_colours(server: str) -> dict[str, list[str]]:
+def _band_colours(base_url: str) -> dict[str, list[str]]:
     import json
     import urllib.request
 
-    with urllib.request.urlopen(f"{server}/v1/reach?{QUERY.replace('reach=1&', '')}",
+    with urllib.request.urlopen(f"{base_url}/v1/reach?{QUERY.replace('reach=1&', '')}",
                                 timeout=60) as response:
         body = json.load(response)
     out: dict[str, list[str]] = {"time_band": [], "co2e_band": []}
@@ -57,12 +51,12 @@ def _pixels_of(png: bytes, colour: str) -> int:
     return int((np.abs(image - blended).max(axis=2) <= 3).sum())
 
 
-def test_reach_page_draws_time_then_co2e_bands(server, browser, tmp_path):  # noqa: F811
+def test_reach_page_draws_time_then_co2e_bands(real_server, browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    colours = _band_colours(server)
+    colours = _band_colours(real_server)
     assert len(colours["time_band"]) == 3 and len(colours["co2e_band"]) >= 3
-    browser.get(f"{server}/embed?{QUERY}")
+    browser.get(f"{real_server}/embed?{QUERY}")
     _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
     _wait(browser, lambda d: d.find_element(By.ID, "tiles-failed").is_displayed())
     _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map path.tanlu-band-time"))
