@@ -55,19 +55,12 @@ class _Snaps:
         self._ends = {"origin": (query.origin_lat, query.origin_lon),
                       "destination": (query.destination_lat, query.destination_lon)}
         self._max_snap_m = query.max_snap_m
-        self._cache = cache
-        self._found: dict[tuple[str, str], tuple[int, float]] = {}
+        self._cache = SnapCache() if cache is None else cache  # a batch's, or this query's own
 
     def nearest(self, end: str, layer: str) -> tuple[int, float]:
         """``(node, distance_m)`` of the nearest node of ``layer`` to ``end``, at any distance."""
-        found = self._found.get((end, layer))
-        if found is None:
-            snapper = self._snappers[layer]
-            lat, lon = self._ends[end]
-            found = self._found[(end, layer)] = (
-                snapper.nearest(lat, lon) if self._cache is None
-                else self._cache.nearest(snapper, lat, lon))
-        return found
+        lat, lon = self._ends[end]
+        return self._cache.nearest(self._snappers[layer], lat, lon)
 
     def get(self, key: tuple[str, str]) -> _Snap | None:
         end, layer = key
