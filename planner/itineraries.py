@@ -15,7 +15,7 @@ from .model import Itinerary, Leg, Place, PointsAward
 from .street_search import StreetPath
 
 __all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry",
-           "concat_rows", "polyline", "as_line", "street_name", "street_leg", "walk_leg",
+           "polyline", "as_line", "street_name", "street_leg", "walk_leg",
            "assemble_itinerary", "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
 #: Speed on the short straight connectors between a query point and its snapped car node.
@@ -100,14 +100,6 @@ def _line_xy(indptr, lonlat, edges, sx, sy, ex, ey, has_start, has_end):  # noqa
         x[n], y[n] = ex, ey
         n += 1
     return x[:n], y[:n]
-
-
-def concat_rows(indptr: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Rows ``indptr[i]:indptr[i + 1]`` of every ``i`` in ``ids``, concatenated."""
-    first = indptr[ids]
-    count = indptr[ids + 1] - first
-    before = np.cumsum(count) - count
-    return np.repeat(first - before, count) + np.arange(int(count.sum()))
 
 
 def polyline(points: np.ndarray) -> tuple:
