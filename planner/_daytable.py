@@ -221,11 +221,14 @@ def _stop_index(dp_stop_indptr: np.ndarray, dp_stops: np.ndarray, n_stops: int) 
 
 
 def _bound_graph(day: DayTable) -> dict:
-    """Edges *into* each stop for the kernel's lower bounds on the time and CO2e left to the
-    destination: each hop with its shortest time over the day's trips and its CO2e (one per
-    day pattern: parallel hops are kept), and the footpaths."""
+    """What the kernel's lower bounds on the time and CO2e still to come read: each day
+    pattern position's shortest time on to the next over the day's trips (``dp_hop_s``, for
+    the bounds by vehicles left), and the same hops as edges *into* each stop (parallel hops
+    of several patterns kept) with the footpaths (for the bound on the last alighting)."""
     n_stops = len(day.stop_dp_indptr) - 1
-    tails, heads, secs, grams = [], [], [], []
+    tails, heads, secs = [], [], []
+    # per position: the fastest time on to the next position (0 at a pattern's last)
+    dp_hop_s = np.zeros(len(day.dp_stops), np.int32)
     for p in range(len(day.dp_pattern)):
         a, b = day.dp_stop_indptr[p], day.dp_stop_indptr[p + 1]
         t0, t1 = day.dp_trip_indptr[p], day.dp_trip_indptr[p + 1]
@@ -235,16 +238,14 @@ def _bound_graph(day: DayTable) -> dict:
         tails.append(day.dp_stops[a:b - 1])
         heads.append(day.dp_stops[a + 1:b])
         secs.append((day.st_arr[rows[:, 1:]] - day.st_dep[rows[:, :-1]]).min(axis=0))
-        grams.append(day.dp_factor[p] * np.diff(day.dp_cum_m[a:b]) / 1000.0)
+        dp_hop_s[a:b - 1] = np.maximum(secs[-1], 0)
     tail, head, sec = _cat(tails, np.int32), _cat(heads, np.int32), _cat(secs, np.int32)
-    gram = _cat(grams, np.float64)
     order = np.lexsort((sec, tail, head))
     tail, head, sec = tail[order], head[order], np.maximum(sec[order], 0)
-    gram = np.maximum(gram[order], 0.0)
     fp_tail = np.repeat(np.arange(n_stops, dtype=np.int32), np.diff(day.fp_indptr))
     fp_order = np.argsort(day.fp_target, kind="stable")
-    return {"hop_in_indptr": _indptr(head, n_stops), "hop_in_tail": tail, "hop_in_s": sec,
-            "hop_in_co2e_g": gram,
+    return {"dp_hop_s": dp_hop_s,
+            "hop_in_indptr": _indptr(head, n_stops), "hop_in_tail": tail, "hop_in_s": sec,
             "fp_in_indptr": _indptr(day.fp_target, n_stops), "fp_in_tail": fp_tail[fp_order],
             "fp_in_distance_m": day.fp_distance_m[fp_order]}
 

@@ -27,7 +27,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ._heap import heap_pop, heap_push
 from .pareto import LATER_CO2E_G, LATER_CO2E_REL, TRANSFER_CO2E_G, TRANSFER_CO2E_REL
 
 __all__ = ["Timetable", "Search", "Labels", "mc_raptor", "mc_raptor_range", "earliest_trip",
@@ -58,11 +57,6 @@ N_DEST_FIELDS = N_FIELDS + 2
 KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
 _NEVER = 2_000_000_000
-# The heap steps inlined into the bound searches (one source: planner._heap); a call per step
-# costs about as much as the step.
-# (``py_func`` is absent under NUMBA_DISABLE_JIT, where njit returns the function itself)
-_heap_push = njit(inline="always")(getattr(heap_push, "py_func", heap_push))
-_heap_pop = njit(inline="always")(getattr(heap_pop, "py_func", heap_pop))
 
 
 class Timetable(NamedTuple):
@@ -92,7 +86,7 @@ class Timetable(NamedTuple):
     hop_in_indptr: np.ndarray     # int64 (S + 1,) hops into each stop ...
     hop_in_tail: np.ndarray       # int32 ... from this stop ...
     hop_in_s: np.ndarray          # int32 ... in at least this many seconds (any trip of the day)
-    hop_in_co2e_g: np.ndarray     # float64 ... emitting this much (g per passenger)
+    dp_hop_s: np.ndarray          # int32 per position: fastest time to the next (0 at the last)
     fp_in_indptr: np.ndarray      # int64 (S + 1,) footpaths into each stop ...
     fp_in_tail: np.ndarray        # int32 ... from this stop ...
     fp_in_distance_m: np.ndarray  # float64 ... this long
@@ -131,8 +125,12 @@ class _Bags(NamedTuple):
 
 class _Left(NamedTuple):
     alight: np.ndarray            # int64 (S,) lower bound on the seconds to a last alighting
-    dest: np.ndarray              # int64 (S,) ... to the destination (egress walk included)
-    co2e_g: np.ndarray            # float64 (S,) ... on the CO2e still to be emitted
+    ride: np.ndarray              # int64 (K1, S) ... to the destination from a ride label of
+    #                               round k (egress walk included; ``_time_left_by_vehicles``)
+    ready: np.ndarray             # int64 (K1, S) ... from a label of round k that must board
+    #                               (access and footpath labels)
+    ride_g: np.ndarray            # float64 (K1, S) ... on the CO2e still to be emitted, as ride
+    ready_g: np.ndarray           # float64 (K1, S) ... and ready
 
 
 @njit(cache=True, inline='always')
@@ -340,13 +338,12 @@ def mc_raptor(tt, q):
     """
     S = q.access_s.shape[0]
     state = _new_state(tt, q)
-    to_dest = _time_left(tt, q, True, q.max_destination_s - q.start_s)
+    ride, ready, ride_g, ready_g = _time_left_by_vehicles(tt, q, q.max_destination_s - q.start_s)
     # the last alighting precedes the destination: its bound matters only if the destination
     # may be reached after max_arrival_s (a covering street option's bound is usually sooner)
-    to_alight = (_time_left(tt, q, False, q.max_arrival_s - q.start_s)
+    to_alight = (_time_left(tt, q, q.max_arrival_s - q.start_s)
                  if q.max_destination_s > q.max_arrival_s else np.zeros(S, np.int64))
-    # no CO2e bound: its Dijkstra costs one query more than it saves (a range search shares it)
-    left = _Left(to_alight, to_dest, np.zeros(S))
+    left = _Left(to_alight, ride, ready, ride_g, ready_g)
     for s in range(S):
         if q.access_s[s] >= 0 and _access_label(state, q, left, s, 0):
             _mark(state, 0, s)
@@ -393,8 +390,9 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s):  #
     S = q.access_s.shape[0]
     K1 = q.max_rounds + 1
     state = _new_state(tt, q)
-    left = _Left(_time_left(tt, q, False, q.max_arrival_s - q.start_s),
-                 _time_left(tt, q, True, q.max_destination_s - q.start_s), _co2e_left(tt, q))
+    ride, ready, ride_g, ready_g = _time_left_by_vehicles(tt, q, q.max_destination_s - q.start_s)
+    left = _Left(_time_left(tt, q, q.max_arrival_s - q.start_s), ride, ready, ride_g,
+                 ready_g)
     ev_t, ev_s, ev_p, ev_pos = departure_events(tt, q, last_start_s)
     access = np.nonzero(q.access_s >= 0)[0]
     max_egress = 0
@@ -576,7 +574,7 @@ def _access_label(st, q, left, s, run):
     """Round 0 at access stop ``s``: reached at ``q.start_s`` plus the access time, unless no
     journey through it can end within the limits; marked for round 1."""
     a = q.start_s + q.access_s[s]
-    if _hopeless(q, left, s, a):
+    if _hopeless(q, left, s, a, left.ready[0, s]):
         st.bags.size[s, 0] = 0
         return False
     st.bags.fields[s, 0, 0, :] = -1
@@ -675,10 +673,11 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             if riding.board[r] >= pos:
                 continue
             a = tt.st_arr[tt.trip_time_base[riding.trip[r]] + pos]
-            if _hopeless(q, left, s, a):
+            to_go = left.ride[k, s]
+            if _hopeless(q, left, s, a, to_go):
                 continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a + left.dest[s], c + left.co2e_g[s], k, run):
+            if _dest_covers(dest, a + to_go, c + left.ride_g[k, s], k, run):
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -754,15 +753,16 @@ def _relax_footpaths(tt, q, k, st, cur, left, run, stops):  # noqa: PLR0917 - nu
                 continue
             t = tt.fp_target[e]
             walk_s = footpath_s(d, q.walk_speed_mps, tt.min_transfer_s[t])
-            if _hopeless(q, left, t, first + walk_s):
+            to_go = left.ready[k, t]
+            if _hopeless(q, left, t, first + walk_s, to_go):
                 continue  # (no later ride fares better)
             mt = tt.min_transfer_s[t]
             for j in range(m):
                 a = rides.fields[j, F_ARR] + walk_s
                 c = rides.co2[j]
                 # the stop's own labels reject most footpaths: ask them first
-                if (_hopeless(q, left, t, a) or _bag_covers(bags, k, t, a, KIND_FOOT, c, mt)
-                        or _dest_covers(dest, a + left.dest[t], c + left.co2e_g[t], k, run)):
+                if (_hopeless(q, left, t, a, to_go) or _bag_covers(bags, k, t, a, KIND_FOOT, c, mt)
+                        or _dest_covers(dest, a + to_go, c + left.ready_g[k, t], k, run)):
                     continue
                 for x in range(N_FIELDS):
                     label[x] = rides.fields[j, x]
@@ -775,25 +775,25 @@ def _relax_footpaths(tt, q, k, st, cur, left, run, stops):  # noqa: PLR0917 - nu
 
 
 @njit(cache=True, inline='always')
-def _hopeless(q, left, s, a):
-    """True if no journey through stop ``s`` reached at ``a`` can end within the limits: its
-    last vehicle would arrive after ``max_arrival_s`` or it would reach the destination after
-    ``max_destination_s`` even at the bounds of ``left``."""
-    return a + left.alight[s] > q.max_arrival_s or a + left.dest[s] > q.max_destination_s
+def _hopeless(q, left, s, a, to_go):
+    """True if no journey through a label at stop ``s`` reached at ``a`` can end within the
+    limits: its last vehicle would arrive after ``max_arrival_s`` or it would reach the
+    destination after ``max_destination_s`` even at the bounds of ``left`` (``to_go``: the
+    label's own, ``left.ride`` or ``left.ready`` of its round at ``s``)."""
+    return a + left.alight[s] > q.max_arrival_s or a + to_go > q.max_destination_s
 
 
 @njit(cache=True)
-def _time_left(tt, q, with_egress, horizon):
-    """A lower bound on the seconds from each stop to the destination (``with_egress``) or to
-    alighting at a stop that has an egress walk (else): a Dijkstra (Dial's, on whole seconds)
-    backwards from the egress stops over each hop's fastest time of the day and the
-    footpaths (``_NEVER`` where even that is beyond ``horizon`` seconds).
+def _time_left(tt, q, horizon):
+    """A lower bound on the seconds from each stop to alighting at a stop that has an egress
+    walk: a Dijkstra (Dial's, on whole seconds) backwards from the egress stops over each
+    hop's fastest time of the day and the footpaths (``_NEVER`` where even that is beyond
+    ``horizon`` seconds).
 
     Any journey through a label arriving at ``a`` alights for the last time no earlier than
-    ``a + left`` and reaches the destination no earlier than ``a + left`` with egress, with no
-    less CO2e, so a label is dropped when those land past the search's limits or under a
-    destination label (target pruning). ``max_arrival_s`` bounds the last alighting, not the
-    destination: its bound must not count the egress walk.
+    ``a + left``, so a label is dropped when that lands past ``max_arrival_s``, which bounds
+    the last alighting, not the destination (the bound must not count the egress walk; the
+    destination has ``_time_left_by_vehicles``).
     """
     S = q.egress_s.shape[0]
     # Dial's buckets, one per second, reused round a ring as wide as the longest edge or seed:
@@ -803,25 +803,22 @@ def _time_left(tt, q, with_egress, horizon):
         widest = max(widest, tt.hop_in_s[e])
     for s in range(S):
         widest = max(widest, tt.min_transfer_s[s])
-        if with_egress:
-            widest = max(widest, q.egress_s[s])
     left = np.full(S, _NEVER, np.int64)
     cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
-    _dial(tt, q, with_egress, horizon, left, np.full(max(min(widest, horizon), 0) + 1, -1, np.int32),
+    _dial(tt, q, horizon, left, np.full(max(min(widest, horizon), 0) + 1, -1, np.int32),
           np.empty(cap, np.int32), np.empty(cap, np.int32), np.zeros(S, np.bool_))
     return left
 
 
 @_without_refcounts
-def _dial(tt, q, with_egress, horizon, left, head, nxt, node, done):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+def _dial(tt, q, horizon, left, head, nxt, node, done):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
     """``_time_left``'s Dijkstra on integer seconds: bucket ``t % len(head)`` holds the stops
     queued at ``t`` (a list through ``nxt``/``node``; stale entries are skipped)."""
     n = 0
     for s in range(left.shape[0]):
-        seed = q.egress_s[s] if with_egress else 0
-        if q.egress_s[s] >= 0 and seed <= horizon:
-            left[s] = seed
-            n = _bucket_push(head, nxt, node, n, seed, s)
+        if q.egress_s[s] >= 0:
+            left[s] = 0
+            n = _bucket_push(head, nxt, node, n, 0, s)
     queued = n
     t = 0
     while queued > 0:
@@ -865,37 +862,82 @@ def _bucket_push(head, nxt, node, n, t, v):
 
 
 @njit(cache=True)
-def _co2e_left(tt, q):
-    """A lower bound on the CO2e from each stop to the destination: a Dijkstra backwards from
-    the egress stops over each hop's CO2e and the footpaths (walking emits nothing); +inf
-    where the destination cannot be reached. A label is dropped when a destination label
-    covers it even with this much added (target pruning on both criteria)."""
+def _time_left_by_vehicles(tt, q, horizon):
+    """Lower bounds on the seconds from a label to the destination, by the vehicles it may
+    still take: ``(ride, ready)``, each ``(max_rounds + 1, S)``, for a ride label of round
+    ``k`` (it may walk out, change at the stop, or walk a footpath and board) and for a label
+    of round ``k`` that must board (access, footpath); ``_NEVER`` where the destination
+    cannot be reached with the vehicles left within ``horizon`` seconds.
+
+    With ``j`` vehicles left (``j = max_rounds - k``), after alighting at ``s``:
+    ``A_j(s) = min(egress(s), B_j(s), footpath(s, u) + B_j(u))`` (``A_0`` = the egress walk;
+    the kernel walks one footpath between vehicles); ready to board at ``s``: ``B_j(s)`` =
+    the least, over allowed patterns boarding at ``s``, of the fastest ride (each hop's
+    fastest time of the day, ``dp_hop_s``; waiting ignored) to a later alighting ``s'`` plus
+    ``A_(j-1)(s')``: a backwards RAPTOR on those times, one sweep along every pattern per
+    vehicle. With few vehicles left much of the city cannot reach the destination at all,
+    which the static ``_time_left`` (any number of vehicles) cannot see; a journey through a
+    label that arrives too late under these bounds never reaches the destination within the
+    limits, so dropping it keeps the search exact.
+    """
     S = q.egress_s.shape[0]
-    left = np.full(S, np.inf)
-    cap = S + tt.hop_in_tail.shape[0] + tt.fp_in_tail.shape[0] + 1
-    key = np.empty(cap, np.float64)
-    node = np.empty(cap, np.int32)
-    size = 0
+    K1 = q.max_rounds + 1
+    ride = np.full((K1, S), _NEVER, np.int64)
+    ready = np.full((K1, S), _NEVER, np.int64)
+    ride_g = np.full((K1, S), np.inf)
+    ready_g = np.full((K1, S), np.inf)
+    walk_s = np.empty(tt.fp_target.shape[0], np.int64)
+    for e in range(walk_s.shape[0]):
+        d = tt.fp_distance_m[e]
+        walk_s[e] = (footpath_s(d, q.walk_speed_mps, tt.min_transfer_s[tt.fp_target[e]])
+                     if d <= q.max_walk_m else _NEVER)
+    _vehicle_sweeps(tt, q, horizon, walk_s, ride, ready, ride_g, ready_g)
+    return ride, ready, ride_g, ready_g
+
+
+@_without_refcounts
+def _vehicle_sweeps(tt, q, horizon, walk_s, ride, ready, ride_g, ready_g):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+    """Fill ``_time_left_by_vehicles``'s rows, last round first (``walk_s``: each
+    footpath's seconds, ``_NEVER`` beyond the walking limit)."""
+    S = q.egress_s.shape[0]
+    K = ride.shape[0] - 1
+    P = tt.dp_stop_indptr.shape[0] - 1
     for s in range(S):
-        if q.egress_s[s] >= 0:
-            left[s] = 0.0
-            size = _heap_push(key, node, size, 0.0, s)
-    done = np.zeros(S, np.bool_)
-    while size > 0:
-        v = node[0]
-        size = _heap_pop(key, node, size)
-        if done[v]:
-            continue
-        done[v] = True
-        for e in range(tt.hop_in_indptr[v], tt.hop_in_indptr[v + 1]):
-            u = tt.hop_in_tail[e]
-            g = left[v] + tt.hop_in_co2e_g[e]
-            if g < left[u]:
-                left[u] = g
-                size = _heap_push(key, node, size, g, u)
-        for e in range(tt.fp_in_indptr[v], tt.fp_in_indptr[v + 1]):
-            u = tt.fp_in_tail[e]
-            if tt.fp_in_distance_m[e] <= q.max_walk_m and left[v] < left[u]:
-                left[u] = left[v]
-                size = _heap_push(key, node, size, left[v], u)
-    return left
+        if 0 <= q.egress_s[s] <= horizon:
+            ride[K, s] = q.egress_s[s]
+            ride_g[K, s] = 0.0
+    for k in range(K - 1, -1, -1):
+        for p in range(P):  # B: board, ride, alight with the bound of round k + 1
+            if not q.allowed[p] or tt.dp_trip_indptr[p + 1] <= tt.dp_trip_indptr[p]:
+                continue
+            base = tt.dp_stop_indptr[p]
+            f = tt.dp_factor[p] / 1000.0
+            best = _NEVER
+            best_g = np.inf  # least of (cumulative CO2e at an alighting + its bound)
+            for pos in range(tt.dp_stop_indptr[p + 1] - base - 1, -1, -1):
+                row = base + pos
+                s = tt.dp_stops[row]
+                best += tt.dp_hop_s[row]
+                if best > horizon:
+                    best = _NEVER
+                elif tt.dp_board_ok[row]:
+                    ready[k, s] = min(ready[k, s], best)
+                    # (below the kernel's sums by a hair: a bound must never round above them)
+                    g = (best_g - f * tt.dp_cum_m[row]) * (1.0 - 1e-9) - 1e-9
+                    ready_g[k, s] = min(ready_g[k, s], max(g, 0.0))
+                if tt.dp_alight_ok[row] and ride[k + 1, s] < _NEVER:
+                    best = min(best, ride[k + 1, s])
+                    best_g = min(best_g, f * tt.dp_cum_m[row] + ride_g[k + 1, s])
+        if k == 0:
+            break  # (round 0 holds access labels only)
+        for s in range(S):  # A: walk out, change at the stop, or walk a footpath and board
+            v = min(ride[K, s], ready[k, s])
+            g = min(ride_g[K, s], ready_g[k, s])
+            for e in range(tt.fp_indptr[s], tt.fp_indptr[s + 1]):
+                u = tt.fp_target[e]
+                if walk_s[e] < _NEVER:
+                    v = min(v, walk_s[e] + ready[k, u])
+                    g = min(g, ready_g[k, u])
+            if v <= horizon:
+                ride[k, s] = v
+                ride_g[k, s] = g
