@@ -1,0 +1,193 @@
+"""The kernel's target-pruning bounds by vehicles left (``raptor._time_left_by_vehicles``).
+
+Two oracles on Porto Alegre searches captured from seeded walk+transit plans:
+
+- the bounds' own definition, computed forwards by a plain Bellman-Ford over vehicles from a
+  few sampled stops (the kernel's sweep runs backwards from the destination for all stops at
+  once): the fastest ride time (each position's fastest hop, no waiting) and the least CO2e
+  with at most ``j`` vehicles must equal the bound of a label of round ``max_rounds - j``;
+- the timetable: a connection scan limited to ``j`` vehicles from the same stops at a real
+  time never reaches the destination before the time bound says, nor the kernel's own
+  journeys from there with less CO2e than the CO2e bound.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from planner import NoRouteError, Planner, make_query, raptor
+
+WHEN = datetime(2019, 5, 13, 12, 30)
+SEED = 20261204
+BIG = 10**8  # a horizon no bound reaches
+
+
+@pytest.fixture(scope="module")
+def searches(poa_network):
+    """(timetable, search) of six seeded walk+transit plans."""
+    planner = Planner(poa_network)
+    walk = poa_network.streets["walk"]
+    rng = np.random.default_rng(SEED)
+    captured = []
+    kernel = raptor.mc_raptor
+
+    def capture(tt, q):
+        captured.append((tt, q))
+        return kernel(tt, q)
+
+    raptor.mc_raptor = capture
+    try:
+        while len(captured) < 6:
+            i, j = rng.integers(0, walk.n_nodes, 2)
+            o = (float(walk.node_lat[i]), float(walk.node_lon[i]))
+            d = (float(walk.node_lat[j]), float(walk.node_lon[j]))
+            if abs(o[0] - d[0]) + abs(o[1] - d[1]) < 0.03:
+                continue
+            with contextlib.suppress(NoRouteError):
+                planner.plan(make_query(origin=o, destination=d, when=WHEN,
+                                        modes=("walk", "transit")))
+    finally:
+        raptor.mc_raptor = kernel
+    return captured
+
+
+def _walk_s(tt, q, e: int) -> int:
+    return max(math.ceil(tt.fp_distance_m[e] / q.walk_speed_mps), int(tt.min_transfer_s[tt.fp_target[e]]))
+
+
+def _forward(tt, q, source: int, vehicles: int) -> tuple[float, float]:
+    """Least ride time (fastest hops, no waiting) and least CO2e from boarding at ``source``
+    to the destination with at most ``vehicles`` vehicles: Bellman-Ford over vehicles, each
+    criterion on its own (a bound per criterion)."""
+    best_t = best_g = math.inf
+    ready_t, ready_g = {source: 0.0}, {source: 0.0}  # ready to board, per stop
+    for _ in range(vehicles):
+        off_t: dict[int, float] = {}
+        off_g: dict[int, float] = {}
+        for s in set(ready_t) | set(ready_g):
+            for e in range(tt.stop_dp_indptr[s], tt.stop_dp_indptr[s + 1]):
+                p, pos = int(tt.stop_dp[e]), int(tt.stop_dp_pos[e])
+                a, b = int(tt.dp_stop_indptr[p]), int(tt.dp_stop_indptr[p + 1])
+                if (not q.allowed[p] or not tt.dp_board_ok[a + pos]
+                        or tt.dp_trip_indptr[p + 1] <= tt.dp_trip_indptr[p]):
+                    continue
+                t, g0 = ready_t.get(s, math.inf), ready_g.get(s, math.inf)
+                f = tt.dp_factor[p] / 1000.0
+                for row in range(a + pos + 1, b):
+                    t += int(tt.dp_hop_s[row - 1])
+                    if not tt.dp_alight_ok[row]:
+                        continue
+                    u = int(tt.dp_stops[row])
+                    off_t[u] = min(off_t.get(u, math.inf), t)
+                    g = g0 + f * (tt.dp_cum_m[row] - tt.dp_cum_m[a + pos])
+                    off_g[u] = min(off_g.get(u, math.inf), g)
+        ready_t, ready_g = {}, {}
+        for u in off_t:
+            if q.egress_s[u] >= 0:
+                best_t = min(best_t, off_t[u] + q.egress_s[u])
+                best_g = min(best_g, off_g[u])
+            for v, add in [(u, 0), *((int(tt.fp_target[e]), _walk_s(tt, q, e))
+                                     for e in range(tt.fp_indptr[u], tt.fp_indptr[u + 1])
+                                     if tt.fp_distance_m[e] <= q.max_walk_m)]:
+                ready_t[v] = min(ready_t.get(v, math.inf), off_t[u] + add)
+                ready_g[v] = min(ready_g.get(v, math.inf), off_g[u])
+    return best_t, best_g
+
+
+def _samples(tt, q, rng, n: int) -> list[int]:
+    served = np.flatnonzero(np.diff(tt.stop_dp_indptr) > 0)
+    return [int(s) for s in rng.choice(served, n, replace=False)]
+
+
+def test_bounds_equal_their_definition_computed_forwards(searches):
+    rng = np.random.default_rng(SEED)
+    checked = reachable = 0
+    for tt, q in searches[:3]:
+        ride, ready, ride_g, ready_g = raptor._time_left_by_vehicles(tt, q, BIG)
+        K = q.max_rounds
+        for s in _samples(tt, q, rng, 4):
+            for j in (1, 2, 3):
+                want_t, want_g = _forward(tt, q, s, j)
+                got_t = ready[K - j, s]
+                if want_t == math.inf:
+                    assert got_t == raptor._NEVER and ready_g[K - j, s] == math.inf
+                    continue
+                assert got_t == want_t, (s, j)
+                assert ready_g[K - j, s] == pytest.approx(want_g, rel=1e-8, abs=1e-6)
+                assert ready_g[K - j, s] <= want_g  # never rounded above
+                checked += 1
+                reachable += want_t < BIG
+    assert checked >= 20 and reachable >= 20
+    # with no vehicle left only the egress walk remains; after a ride, also a change
+    for tt, q in searches:
+        ride, ready, _, _ = raptor._time_left_by_vehicles(tt, q, BIG)
+        K = q.max_rounds
+        egress = np.where(q.egress_s >= 0, q.egress_s, raptor._NEVER)
+        assert np.array_equal(ride[K], egress)
+        assert (ready[K] == raptor._NEVER).all()
+        assert (ride[1:K] <= ride[2:K + 1]).all() and (ride[1:K] <= egress).all()
+
+
+def _scan(tt, q, source: int, start_s: int, vehicles: int) -> int:
+    """Earliest destination arrival from boarding at ``source`` at ``start_s`` with at most
+    ``vehicles`` vehicles on the day's trips: one pass over the trips per vehicle, footpaths
+    and changes at a stop as the kernel walks them."""
+    n_stops = q.egress_s.shape[0]
+    ready = np.full(n_stops, np.iinfo(np.int64).max // 2)
+    ready[source] = start_s
+    best = math.inf
+    for _ in range(vehicles):
+        alight = np.full(n_stops, np.iinfo(np.int64).max // 2)
+        for p in range(tt.dp_stop_indptr.shape[0] - 1):
+            if not q.allowed[p]:
+                continue
+            a, b = int(tt.dp_stop_indptr[p]), int(tt.dp_stop_indptr[p + 1])
+            stops = tt.dp_stops[a:b]
+            for trip in range(tt.dp_trip_indptr[p], tt.dp_trip_indptr[p + 1]):
+                base = int(tt.trip_time_base[trip])
+                dep, arr = tt.st_dep[base:base + b - a], tt.st_arr[base:base + b - a]
+                boarded = (tt.dp_board_ok[a:b] & (ready[stops] <= dep))[:-1]
+                if not boarded.any():
+                    continue
+                first = int(np.argmax(boarded))
+                later = np.arange(first + 1, b - a)
+                later = later[tt.dp_alight_ok[a + later]]
+                np.minimum.at(alight, stops[later], arr[later])
+        egress = q.egress_s >= 0
+        if egress.any():
+            best = min(best, float((alight[egress] + q.egress_s[egress]).min()))
+        ready = alight + tt.min_transfer_s
+        for u in np.flatnonzero(alight < np.iinfo(np.int64).max // 2):
+            for e in range(tt.fp_indptr[u], tt.fp_indptr[u + 1]):
+                if tt.fp_distance_m[e] <= q.max_walk_m:
+                    v = int(tt.fp_target[e])
+                    ready[v] = min(ready[v], alight[u] + _walk_s(tt, q, e))
+    return best
+
+
+def test_no_journey_on_the_timetable_beats_the_bounds(searches):
+    rng = np.random.default_rng(SEED + 1)
+    reached = journeys = 0
+    for tt, q in searches[3:5]:
+        _, ready, _, ready_g = raptor._time_left_by_vehicles(tt, q, BIG)
+        K = q.max_rounds
+        for s in _samples(tt, q, rng, 3):
+            start_s = int(q.start_s) + int(rng.integers(0, 3600))
+            for j in (1, 3):
+                arrival = _scan(tt, q, s, start_s, j)
+                assert arrival >= start_s + ready[K - j, s], (s, j)
+                reached += arrival < math.inf
+            # the kernel's own journeys from s (boarding there): no greener than the bound
+            access = np.full_like(q.access_s, -1)
+            access[s] = 0
+            one = q._replace(access_s=access, start_s=start_s, max_arrival_s=start_s + 4 * 3600,
+                             max_destination_s=start_s + 5 * 3600)
+            result = raptor.mc_raptor(tt, one)
+            for i in range(result[3]):
+                assert result[5][i] >= ready_g[0, s] - 1e-9
+                journeys += 1
+    assert reached >= 3 and journeys >= 3
