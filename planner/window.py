@@ -23,6 +23,7 @@ from datetime import timedelta
 from functools import partial
 
 import numpy as np
+from numba import njit
 
 from . import raptor
 from ._calendar import at_seconds
@@ -139,10 +140,12 @@ def _key(itinerary: Itinerary) -> tuple[bool, float, float, float, float, int]:
             round(itinerary.duration_s, 3), itinerary.co2e_g, itinerary.transfers)
 
 
-def _covers(a: tuple, b: tuple) -> bool:
+@njit(cache=True, inline="always")
+def _covers(a, b) -> bool:
     """Key ``a`` is at least as good as ``b`` for anyone who could take ``b``: it leaves no
     earlier and arrives no later (a street trip: takes no longer), with ``pareto_front``'s CO2e
-    rule (a slower option must be greener by a margin, more per extra transfer)."""
+    rule (a slower option must be greener by a margin, more per extra transfer). Keys are rows
+    of ``_key``'s six numbers (street only as 0/1)."""
     extra = b[5] - a[5]
     if extra < 0 or a[0] != b[0]:
         return False
@@ -173,11 +176,30 @@ def _kept(keyed: list) -> list:
     """The ``(key, item)`` pairs whose key no kept one covers (``_covers``), visited shortest
     first, then greenest."""
     keyed = sorted(keyed, key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
-    kept: list[tuple] = []
-    for key, it in keyed:
-        if not any(_covers(k, key) for k, _ in kept):
-            kept.append((key, it))
-    return kept
+    if not keyed:
+        return []
+    keep = _kept_mask(np.array([key for key, _ in keyed], np.float64))
+    return [ki for ki, k in zip(keyed, keep.tolist(), strict=True) if k]
+
+
+@njit(cache=True)
+def _kept_mask(keys: np.ndarray) -> np.ndarray:
+    """``_kept``'s greedy pass over keys already in visiting order (hundreds per window, each
+    tested against every kept one)."""
+    keep = np.zeros(keys.shape[0], np.bool_)
+    kept = np.empty(keys.shape[0], np.int64)
+    n = 0
+    for i in range(keys.shape[0]):
+        covered = False
+        for j in range(n):
+            if _covers(keys[kept[j]], keys[i]):
+                covered = True
+                break
+        if not covered:
+            keep[i] = True
+            kept[n] = i
+            n += 1
+    return keep
 
 
 def window_tag(front: list[Itinerary], query: Query

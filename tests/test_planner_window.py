@@ -162,3 +162,26 @@ def test_range_search_matches_the_per_departure_passes(planner, poa_network, mon
         assert not extra, (o, d, [(a.departure, a.arrival, a.co2e_g) for a in extra])
         compared += len(transit) > 0
     assert compared >= RANGE_PAIRS // 2
+
+
+def test_the_compiled_front_pass_keeps_what_the_plain_rule_keeps():
+    """``window._kept`` (numba) against the greedy pass written out with the rule's Python
+    function, on seeded keys with ties in departure, arrival, duration and CO2e."""
+    from planner.window import _covers, _kept
+
+    rule = getattr(_covers, "py_func", _covers)
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n = int(rng.integers(1, 120))
+        dep = 1.5e9 + rng.integers(0, 40, n) * 60.0
+        arr = dep + rng.integers(10, 50, n) * 60.0
+        keys = [(bool(rng.random() < 0.1), float(d), float(a), float(a - d),
+                 float(rng.choice([0.0, 50.0, 51.0, 120.0, 300.0]) + rng.integers(0, 3)),
+                 int(rng.integers(0, 3))) for d, a in zip(dep, arr, strict=True)]
+        keyed = [(k, i) for i, k in enumerate(keys)]
+        order = sorted(keyed, key=lambda ki: (ki[0][3], round(ki[0][4], 6), ki[0][5], -ki[0][1]))
+        want: list = []
+        for key, i in order:
+            if not any(rule(k, key) for k, _ in want):
+                want.append((key, i))
+        assert _kept(keyed) == want
