@@ -47,7 +47,7 @@ def _kernel_of(rev: str):
     return module.mc_raptor
 
 
-def _searches(network, n: int) -> list:
+def captured_searches(network, n: int) -> list:
     """The (timetable, search) of each walk+transit plan of ``bench_plan``'s pairs."""
     planner = Planner(network)
     captured = []
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="passes over the searches")
     args = parser.parse_args()
 
-    searches = _searches(load_network(args.network), args.pairs)
+    searches = captured_searches(load_network(args.network), args.pairs)
     kernels = {"this": raptor.mc_raptor, args.against: _kernel_of(args.against)}
     same = 0
     for tt, q in searches:  # (also compiles both)

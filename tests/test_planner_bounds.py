@@ -1,6 +1,7 @@
 """The kernel's target-pruning bounds by vehicles left (``raptor._time_left_by_vehicles``).
 
-Two oracles on Porto Alegre searches captured from seeded walk+transit plans:
+Two oracles on Porto Alegre searches captured from the walk+transit plans of
+``bench/bench_plan.py``'s seeded pairs (``bench/bench_kernel.py`` captures them):
 
 - the bounds' own definition, computed forwards by a plain Bellman-Ford over vehicles from a
   few sampled stops (the kernel's sweep runs backwards from the destination for all stops at
@@ -12,47 +13,22 @@ Two oracles on Porto Alegre searches captured from seeded walk+transit plans:
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from datetime import datetime
 
 import numpy as np
 import pytest
+from bench_scripts import bench_script
 
-from planner import NoRouteError, Planner, make_query, raptor
+from planner import raptor
 
-WHEN = datetime(2019, 5, 13, 12, 30)
 SEED = 20261204
 BIG = 10**8  # a horizon no bound reaches
 
 
 @pytest.fixture(scope="module")
 def searches(poa_network):
-    """(timetable, search) of six seeded walk+transit plans."""
-    planner = Planner(poa_network)
-    walk = poa_network.streets["walk"]
-    rng = np.random.default_rng(SEED)
-    captured = []
-    kernel = raptor.mc_raptor
-
-    def capture(tt, q):
-        captured.append((tt, q))
-        return kernel(tt, q)
-
-    raptor.mc_raptor = capture
-    try:
-        while len(captured) < 6:
-            i, j = rng.integers(0, walk.n_nodes, 2)
-            o = (float(walk.node_lat[i]), float(walk.node_lon[i]))
-            d = (float(walk.node_lat[j]), float(walk.node_lon[j]))
-            if abs(o[0] - d[0]) + abs(o[1] - d[1]) < 0.03:
-                continue
-            with contextlib.suppress(NoRouteError):
-                planner.plan(make_query(origin=o, destination=d, when=WHEN,
-                                        modes=("walk", "transit")))
-    finally:
-        raptor.mc_raptor = kernel
-    return captured
+    """(timetable, search) of the first walk+transit plans of ``bench_plan.py``'s pairs."""
+    return bench_script("bench_kernel").captured_searches(poa_network, 8)[:6]
 
 
 def _walk_s(tt, q, e: int) -> int:
