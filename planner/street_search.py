@@ -1,6 +1,7 @@
 """Fastest paths on a street layer: CSR arrays compiled once, a numba Dijkstra / A* per query."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,10 +13,11 @@ from graphs.network import StreetLayer
 
 from ._heap import heap_pop as _pop
 from ._heap import heap_push as _push
+from ._landmarks import LANDMARK_COUNT, LandmarkTables, landmark_tables, no_landmarks
 from .errors import NoRouteError
 
 __all__ = ["LayerGraph", "ShortestPathTree", "StreetPath", "compile_layer", "search",
-           "path_to", "route", "route_within", "edge_between"]
+           "path_to", "route", "route_within", "edge_between", "settled_nodes"]
 
 #: Zero-length OSM edges exist (duplicated nodes); they weigh this much so every edge counts.
 MIN_WEIGHT = 1e-3
@@ -31,6 +33,8 @@ class LayerGraph:
     ``node_x``/``node_y`` are metres in a local equirectangular projection and
     ``cost_per_m`` the largest ratio of straight-line metres to weight over all edges
     (inverted), so ``cost_per_m x`` straight-line distance is a consistent A* lower bound.
+    ``landmark_count`` landmarks (``planner._landmarks``) tighten that bound for one-to-one
+    routes; their tables are computed on the first route (:meth:`landmarks`).
     """
 
     layer: StreetLayer
@@ -41,6 +45,19 @@ class LayerGraph:
     node_x: np.ndarray
     node_y: np.ndarray
     cost_per_m: float
+    landmark_count: int = LANDMARK_COUNT
+    _tables: list = field(default_factory=list, repr=False)  # [LandmarkTables] once computed
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def landmarks(self) -> LandmarkTables:
+        """The layer's landmark tables, computed on first use (thread-safe, once)."""
+        if not self._tables:
+            with self._lock:
+                if not self._tables:
+                    self._tables.append(landmark_tables(
+                        self.csr, self.reverse_csr, self.node_x, self.node_y,
+                        count=self.landmark_count))
+        return self._tables[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +82,10 @@ class StreetPath:
     duration_s: float
 
 
-def compile_layer(layer: StreetLayer, *, weight: str) -> LayerGraph:
-    """CSR matrices of ``layer`` weighted by ``"length"`` or ``"duration"``."""
+def compile_layer(layer: StreetLayer, *, weight: str,
+                  landmarks: int = LANDMARK_COUNT) -> LayerGraph:
+    """CSR matrices of ``layer`` weighted by ``"length"`` or ``"duration"``; ``landmarks``: how
+    many ALT landmarks routes on it use (0: the straight-line bound alone)."""
     values = layer.edge_length_m if weight == "length" else layer.edge_duration_s
     values = np.maximum(values.astype(np.float64), MIN_WEIGHT)
     tail, head = layer.edge_tail.astype(np.int64), layer.edge_head.astype(np.int64)
@@ -89,7 +108,7 @@ def compile_layer(layer: StreetLayer, *, weight: str) -> LayerGraph:
     cost_per_m = _HEURISTIC_MARGIN / metres_per_cost if metres_per_cost > 0 else 0.0
     return LayerGraph(layer=layer, weight=weight, csr=csr, edge_of=edges.astype(np.int64),
                       reverse_csr=csr.transpose().tocsr(), node_x=x, node_y=y,
-                      cost_per_m=cost_per_m)
+                      cost_per_m=cost_per_m, landmark_count=int(landmarks))
 
 
 def search(graph: LayerGraph, source: int, *, limit: float = np.inf,
@@ -97,8 +116,10 @@ def search(graph: LayerGraph, source: int, *, limit: float = np.inf,
     """Dijkstra from ``source`` (to it with ``reverse``); nodes costing more than ``limit``
     stay unreached (``inf``), as with scipy's ``dijkstra(limit=)``."""
     matrix = graph.reverse_csr if reverse else graph.csr
-    dist, pred = _shortest_paths(matrix.indptr, matrix.indices, matrix.data, int(source), -1,
-                                 float(limit), graph.node_x, graph.node_y, 0.0)
+    none = _NO_LANDMARKS
+    dist, pred, _ = _shortest_paths(matrix.indptr, matrix.indices, matrix.data, int(source), -1,
+                                    float(limit), graph.node_x, graph.node_y, 0.0,
+                                    none.from_landmark, none.to_landmark, 0.0)
     return ShortestPathTree(source=int(source), dist=dist, pred=pred, reverse=reverse)
 
 
@@ -173,21 +194,43 @@ def route(graph: LayerGraph, source: int, target: int) -> StreetPath:
 def route_within(graph: LayerGraph, source: int, target: int, *,
                  limit: float = np.inf) -> StreetPath | None:
     """Fastest path ``source -> target`` if it costs at most ``limit``, else None."""
-    m = graph.csr
-    dist, pred = _shortest_paths(m.indptr, m.indices, m.data, int(source), int(target),
-                                 float(limit), graph.node_x, graph.node_y, graph.cost_per_m)
+    dist, pred, _ = _route_arrays(graph, source, target, limit)
     if not np.isfinite(dist[target]):
         return None
     return path_to(graph, ShortestPathTree(int(source), dist, pred, False), int(target))
 
 
+def settled_nodes(graph: LayerGraph, source: int, target: int, *,
+                  limit: float = np.inf) -> int:
+    """How many nodes the A* of ``route_within`` settles (a measure for benchmarks)."""
+    return int(_route_arrays(graph, source, target, limit)[2])
+
+
+def _route_arrays(graph: LayerGraph, source: int, target: int,
+                  limit: float) -> tuple[np.ndarray, np.ndarray, int]:
+    tables = graph.landmarks() if graph.landmark_count > 0 else _NO_LANDMARKS
+    m = graph.csr
+    return _shortest_paths(m.indptr, m.indices, m.data, int(source), int(target), float(limit),
+                           graph.node_x, graph.node_y, graph.cost_per_m, tables.from_landmark,
+                           tables.to_landmark, tables.margin)
+
+
+_NO_LANDMARKS = no_landmarks()
+
+
 @njit(cache=True, nogil=True)
-def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # noqa: PLR0917
-                    cost_per_m):  # numba's njit takes no keyword-only arguments
-    """Dijkstra from ``source`` over a CSR graph, A* when ``target >= 0`` (lower bound:
-    ``cost_per_m`` x straight-line metres to the target; it stops once the target is settled,
-    so only the target's entries are final then). Returns ``(dist, pred)``; ``pred`` is -1 at
-    the source and unreached nodes."""
+def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # noqa: PLR0913, PLR0917
+                    cost_per_m, from_landmark, to_landmark, margin):  # numba: no keyword-only
+    """Dijkstra from ``source`` over a CSR graph, A* when ``target >= 0``; returns
+    ``(dist, pred, settled)``, ``pred`` -1 at the source and unreached nodes.
+
+    The A* lower bound of node ``v`` is the largest of ``cost_per_m`` x straight-line metres to
+    the target and, for each landmark column ``i`` of the tables (``planner._landmarks``),
+    ``from[t, i] - from[v, i]`` and ``to[v, i] - to[t, i]``, less ``margin``. A node that cannot
+    reach the target (an infinite bound) or only above ``limit`` is not queued. Should float
+    rounding leave the bound inconsistent on an edge, the node it reaches is reopened, so the
+    search stays exact; it stops once the target is settled (only the target's entries are final
+    then)."""
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, np.int32)
@@ -196,7 +239,14 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
     heap_node = np.empty(indices.shape[0] + 1, np.int32)
     tx = x[target] if target >= 0 else 0.0
     ty = y[target] if target >= 0 else 0.0
+    k = from_landmark.shape[1] if target >= 0 else 0
+    t_from = np.empty(k, np.float64)
+    t_to = np.empty(k, np.float64)
+    for i in range(k):
+        t_from[i] = from_landmark[target, i]
+        t_to[i] = to_landmark[target, i]
     dist[source] = 0.0
+    settled = 0
     size = _push(heap_key, heap_node, 0, 0.0, source)
     while size > 0:
         u = heap_node[0]
@@ -204,6 +254,7 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
         if done[u]:
             continue
         done[u] = True
+        settled += 1
         if u == target:
             break
         du = dist[u]
@@ -211,8 +262,42 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
             v = indices[e]
             nd = du + weights[e]
             if nd < dist[v] and nd <= limit:
+                h = cost_per_m * np.hypot(x[v] - tx, y[v] - ty) if target >= 0 else 0.0
+                if k > 0:
+                    h = max(h, _landmark_bound(from_landmark, to_landmark, t_from, t_to, v,
+                                               margin))
+                    if nd + h > limit:  # includes an infinite bound: v cannot reach the target
+                        continue
                 dist[v] = nd
                 pred[v] = u
-                h = cost_per_m * np.hypot(x[v] - tx, y[v] - ty) if target >= 0 else 0.0
+                done[v] = False  # reopened (only if rounding made the bound inconsistent)
+                if size == heap_key.shape[0]:
+                    heap_key, heap_node = _grown(heap_key, heap_node)
                 size = _push(heap_key, heap_node, size, nd + h, v)
-    return dist, pred
+    return dist, pred, settled
+
+
+@njit(cache=True, inline="always")
+def _landmark_bound(from_landmark, to_landmark, t_from, t_to, v, margin):  # noqa: PLR0917
+    """The ALT lower bound of ``d(v, t)`` less ``margin`` (NaN terms, inf - inf where neither
+    ``v`` nor ``t`` is reachable from a landmark, are skipped by the comparisons)."""
+    best = 0.0
+    for i in range(t_from.shape[0]):
+        a = t_from[i] - from_landmark[v, i]
+        if a > best:
+            best = a
+        b = to_landmark[v, i] - t_to[i]
+        if b > best:
+            best = b
+    return best - margin
+
+
+@njit(cache=True)
+def _grown(heap_key, heap_node):
+    """The heap arrays at twice their size (reopened nodes can push more than one entry per
+    edge)."""
+    key = np.empty(2 * heap_key.shape[0], heap_key.dtype)
+    node = np.empty(2 * heap_node.shape[0], heap_node.dtype)
+    key[:heap_key.shape[0]] = heap_key
+    node[:heap_node.shape[0]] = heap_node
+    return key, node
