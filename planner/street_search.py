@@ -230,7 +230,15 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
     reach the target (an infinite bound) or only above ``limit`` is not queued. Should float
     rounding leave the bound inconsistent on an edge, the node it reaches is reopened, so the
     search stays exact; it stops once the target is settled (only the target's entries are final
-    then)."""
+    then).
+
+    Ties (A* only): of the predecessors reaching a node at the same cost (float-equal), the one
+    with the smallest index is kept, whenever it is relaxed. Every bound is strictly below the
+    true cost (the margins), so every node of every cheapest path, and each of its equal-cost
+    predecessors, is settled before the target: the target's path is then the one found by
+    stepping back to the smallest such predecessor, whatever the bound and the heap order
+    (Dijkstra, the straight-line A* and ALT agree). Trees (``target < 0``) keep the first
+    predecessor found."""
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, np.int32)
@@ -274,6 +282,8 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
                 if size == heap_key.shape[0]:
                     heap_key, heap_node = _grown(heap_key, heap_node)
                 size = _push(heap_key, heap_node, size, nd + h, v)
+            elif nd == dist[v] and u < pred[v] and target >= 0:
+                pred[v] = u  # the tie rule: of equal-cost predecessors, the smallest node
     return dist, pred, settled
 
 
