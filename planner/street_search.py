@@ -274,7 +274,7 @@ def _shortest_paths(indptr, indices, weights, source, target, limit, x, y,  # no
                 if k > 0:
                     h = max(h, _landmark_bound(from_landmark, to_landmark, t_from, t_to, v,
                                                margin))
-                    if nd + h > limit:  # includes an infinite bound: v cannot reach the target
+                    if nd + h > limit or h == np.inf:  # inf: v cannot reach the target
                         continue
                 dist[v] = nd
                 pred[v] = u
