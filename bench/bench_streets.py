@@ -1,0 +1,112 @@
+"""Point-to-point street searches: ALT landmarks beside the straight-line A*, same process.
+
+For each street layer (walk, bike, car) two ``LayerGraph``s are compiled from the same layer:
+one with ``planner._landmarks.LANDMARK_COUNT`` landmarks (what the planner uses) and one with
+none (the straight-line bound alone, the A* before landmarks). Both route the same pairs,
+interleaved pair by pair, several passes: the 40 origin-destination pairs of
+``bench/bench_plan.py`` snapped to the layer as the planner snaps them, and ``--long`` pairs
+drawn among random node pairs at least ``--long-km`` km apart (straight line). Prints per
+layer and pair set the settled nodes and the time p50/p95 of each, their ratio, how many paths
+differ (must be 0: same cost, same tie rule) and the landmark tables' compute time and size.
+
+Usage::
+
+    python bench/bench_streets.py --network poa.tanlu [--pairs 40] [--long 40] [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+from bench_plan import _pairs  # noqa: E402
+
+from graphs.artifact import load_network  # noqa: E402
+from graphs.geodesy import haversine_m  # noqa: E402
+from planner.snap import build_snapper  # noqa: E402
+from planner.street_search import compile_layer, route_within, settled_nodes  # noqa: E402
+
+WEIGHTS = {"walk": "length", "bike": "length", "car": "duration"}
+
+
+def _long_pairs(layer, n: int, min_km: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out: list[tuple[int, int]] = []
+    while len(out) < n:
+        a, b = (int(v) for v in rng.integers(0, layer.n_nodes, 2))
+        if haversine_m(layer.node_lat[a], layer.node_lon[a], layer.node_lat[b],
+                       layer.node_lon[b]) >= min_km * 1000:
+            out.append((a, b))
+    return np.asarray(out, np.int64)
+
+
+def _timed(graph, s: int, t: int) -> float:
+    started = time.perf_counter()
+    route_within(graph, s, t)
+    return time.perf_counter() - started
+
+
+def _compare(name: str, alt, plain, pairs: np.ndarray, repeat: int) -> None:
+    t_alt: list[float] = []
+    t_plain: list[float] = []
+    for _ in range(repeat):
+        for s, t in pairs:
+            t_plain.append(_timed(plain, int(s), int(t)))
+            t_alt.append(_timed(alt, int(s), int(t)))
+    n_alt = np.array([settled_nodes(alt, int(s), int(t)) for s, t in pairs])
+    n_plain = np.array([settled_nodes(plain, int(s), int(t)) for s, t in pairs])
+    differ = sum(route_within(alt, int(s), int(t)) != route_within(plain, int(s), int(t))
+                 for s, t in pairs)
+    a, p = np.asarray(t_alt) * 1000, np.asarray(t_plain) * 1000
+    print(f"{name:<22} settled p50 {np.median(n_plain):8.0f} -> {np.median(n_alt):7.0f}"
+          f"  p95 {np.percentile(n_plain, 95):8.0f} -> {np.percentile(n_alt, 95):7.0f}"
+          f" | ms p50 {np.median(p):6.3f} -> {np.median(a):6.3f} ({np.median(a) / np.median(p):.2f}x)"
+          f"  p95 {np.percentile(p, 95):6.3f} -> {np.percentile(a, 95):6.3f}"
+          f" ({np.percentile(a, 95) / np.percentile(p, 95):.2f}x) | paths differ {differ}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--network", required=True, help="a built .tanlu artifact")
+    parser.add_argument("--pairs", type=int, default=40, help="bench_plan.py pairs")
+    parser.add_argument("--long", type=int, default=40, help="long random node pairs")
+    parser.add_argument("--long-km", type=float, default=8.0)
+    parser.add_argument("--repeat", type=int, default=5, help="passes over the pairs")
+    args = parser.parse_args()
+
+    network = load_network(args.network)
+    walk = network.streets["walk"]
+    points = _pairs(args.pairs, walk)
+    print(f"{args.network}: {args.pairs} bench_plan pairs, {args.long} pairs >= "
+          f"{args.long_km:g} km; {args.repeat} passes, interleaved; 'plain' = straight-line "
+          f"bound only -> ALT")
+    for name, layer in network.streets.items():
+        started = time.perf_counter()
+        alt = compile_layer(layer, weight=WEIGHTS[name])
+        tables = alt.landmarks()
+        built = time.perf_counter() - started
+        plain = compile_layer(layer, weight=WEIGHTS[name], landmarks=0)
+        snapper = build_snapper(layer)
+        lat = np.array([p[i][0] for p in points for i in (0, 1)])
+        lon = np.array([p[i][1] for p in points for i in (0, 1)])
+        nodes, _ = snapper.nearest_many(lat, lon)
+        bench = np.asarray(nodes, np.int64).reshape(-1, 2)
+        route_within(alt, int(bench[0, 0]), int(bench[0, 1]))  # JIT
+        route_within(plain, int(bench[0, 0]), int(bench[0, 1]))
+        print(f"{name}: {layer.n_nodes:,} nodes; compile + {len(tables.nodes)} landmark tables "
+              f"{built:.2f} s, tables {tables.nbytes / 1e6:.1f} MB")
+        _compare(f"  {name} bench pairs", alt, plain, bench, args.repeat)
+        if args.long:
+            _compare(f"  {name} >= {args.long_km:g} km", alt, plain,
+                     _long_pairs(layer, args.long, args.long_km, 7), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
