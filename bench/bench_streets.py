@@ -9,16 +9,24 @@ drawn among random node pairs at least ``--long-km`` km apart (straight line). P
 layer and pair set the settled nodes and the time p50/p95 of each, their ratio, how many paths
 differ (must be 0: same cost, same tie rule) and the landmark tables' compute time and size.
 
+With ``--plans``, whole plans too: two ``Planner``s on the same network, one whose layers have
+landmarks and one without, plan the ``bench_plan.py`` queries (walk+transit and default modes),
+interleaved query by query, ``--repeat`` passes; prints p50/p95 of each (thread CPU time, less
+noisy than wall time on a shared machine) and how many plans differ (must be 0).
+
 Usage::
 
     python bench/bench_streets.py --network poa.tanlu [--pairs 40] [--long 40] [--repeat 5]
+                                  [--plans]
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -26,10 +34,11 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
-from bench_plan import _pairs  # noqa: E402
+from bench_plan import WHEN, _pairs, _plan  # noqa: E402
 
 from graphs.artifact import load_network  # noqa: E402
 from graphs.geodesy import haversine_m  # noqa: E402
+from planner import Planner, make_query  # noqa: E402
 from planner.snap import build_snapper  # noqa: E402
 from planner.street_search import compile_layer, route_within, settled_nodes  # noqa: E402
 
@@ -72,6 +81,34 @@ def _compare(name: str, alt, plain, pairs: np.ndarray, repeat: int) -> None:
           f" ({np.percentile(a, 95) / np.percentile(p, 95):.2f}x) | paths differ {differ}")
 
 
+def _plans(network, points, repeat: int) -> None:
+    """Whole plans, a planner with landmarks beside one without, interleaved."""
+    alt = Planner(network)
+    with mock.patch("planner.engine.compile_layer", partial(compile_layer, landmarks=0)):
+        plain = Planner(network)
+    assert plain.graphs["walk"].landmark_count == 0 < alt.graphs["walk"].landmark_count
+    sets = {"walk+transit": [make_query(origin=o, destination=d, when=WHEN,
+                                        modes=("walk", "transit")) for o, d in points],
+            "default modes": [make_query(origin=o, destination=d, when=WHEN) for o, d in points]}
+    for planner in (alt, plain):
+        _plan(planner, sets["default modes"][0])  # JIT, day tables, landmark tables
+    for name, queries in sets.items():
+        t_alt: list[float] = []
+        t_plain: list[float] = []
+        differ = sum(_plan(alt, q) != _plan(plain, q) for q in queries)
+        for _ in range(repeat):
+            for q in queries:
+                for planner, times in ((plain, t_plain), (alt, t_alt)):
+                    started = time.thread_time()
+                    _plan(planner, q)
+                    times.append(time.thread_time() - started)
+        a, p = np.asarray(t_alt) * 1000, np.asarray(t_plain) * 1000
+        print(f"plans {name:<15} CPU ms p50 {np.median(p):6.2f} -> {np.median(a):6.2f} "
+              f"({np.median(a) / np.median(p):.2f}x)  p95 {np.percentile(p, 95):6.2f} -> "
+              f"{np.percentile(a, 95):6.2f} ({np.percentile(a, 95) / np.percentile(p, 95):.2f}x)"
+              f"  mean {p.mean():6.2f} -> {a.mean():6.2f} | plans differ {differ}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", required=True, help="a built .tanlu artifact")
@@ -79,6 +116,7 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=40, help="long random node pairs")
     parser.add_argument("--long-km", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=5, help="passes over the pairs")
+    parser.add_argument("--plans", action="store_true", help="also time whole plans")
     args = parser.parse_args()
 
     network = load_network(args.network)
@@ -106,6 +144,9 @@ def main() -> None:
         if args.long:
             _compare(f"  {name} >= {args.long_km:g} km", alt, plain,
                      _long_pairs(layer, args.long, args.long_km, 7), args.repeat)
+
+    if args.plans:
+        _plans(network, points, args.repeat)
 
 
 if __name__ == "__main__":
