@@ -14,15 +14,23 @@ landmarks and one without, plan the ``bench_plan.py`` queries (walk+transit and 
 interleaved query by query, ``--repeat`` passes; prints p50/p95 of each (thread CPU time, less
 noisy than wall time on a shared machine) and how many plans differ (must be 0).
 
+With ``--against REV``, ``--check`` seeded random node pairs per layer are routed by this code
+and by ``route_within`` of ``git show REV:planner/street_search.py`` (its own ``compile_layer``),
+interleaved: prints how many costs and paths differ (a differing path of the same cost, summed
+edge by edge in travel order, is a tie; of another cost, an error) and both times.
+
 Usage::
 
     python bench/bench_streets.py --network poa.tanlu [--pairs 40] [--long 40] [--repeat 5]
-                                  [--plans]
+                                  [--plans] [--against main --check 3000]
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
 import sys
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -109,6 +117,61 @@ def _plans(network, points, repeat: int) -> None:
               f"  mean {p.mean():6.2f} -> {a.mean():6.2f} | plans differ {differ}")
 
 
+def _module_of(rev: str):
+    """``planner/street_search.py`` at ``rev``, loaded as a module outside the repo."""
+    source = subprocess.run(["git", "-C", str(ROOT.parent), "show",
+                             f"{rev}:planner/street_search.py"],
+                            check=True, capture_output=True, text=True).stdout
+    source = source.replace("from ._", "from planner._").replace("from .errors",
+                                                                 "from planner.errors")
+    path = Path(tempfile.mkdtemp()) / "street_search_against.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("street_search_against", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cost(graph, path) -> float:
+    """The path's weight, added edge by edge in travel order as the searches add."""
+    total = 0.0
+    for u, v in zip(path.nodes[:-1], path.nodes[1:], strict=True):
+        total += graph.csr[u, v]
+    return total
+
+
+def _against(network, rev: str, n: int) -> None:
+    """This code's routes beside ``rev``'s on ``n`` seeded node pairs per layer."""
+    other = _module_of(rev)
+    for name, layer in network.streets.items():
+        this = compile_layer(layer, weight=WEIGHTS[name])
+        that = other.compile_layer(layer, weight=WEIGHTS[name])
+        pairs = np.random.default_rng(11).integers(0, layer.n_nodes, (n, 2))
+        this.landmarks()
+        route_within(this, 0, 1)
+        other.route_within(that, 0, 1)
+        ties = errors = 0
+        t_this: list[float] = []
+        t_that: list[float] = []
+        for s, t in pairs:
+            started = time.perf_counter()
+            b = other.route_within(that, int(s), int(t))
+            middle = time.perf_counter()
+            a = route_within(this, int(s), int(t))
+            t_this.append(time.perf_counter() - middle)
+            t_that.append(middle - started)
+            if (a is None) != (b is None) or (a is not None and a.edges != b.edges):
+                same = a is not None and b is not None and _cost(this, a) == _cost(this, b)
+                ties += same
+                errors += not same
+        a_ms, b_ms = np.asarray(t_this) * 1000, np.asarray(t_that) * 1000
+        print(f"{name} vs {rev}: {n} node pairs, paths differ {ties + errors} (ties {ties}, "
+              f"other cost {errors}); ms p50 {np.median(b_ms):.3f} -> {np.median(a_ms):.3f}, "
+              f"p95 {np.percentile(b_ms, 95):.3f} -> {np.percentile(a_ms, 95):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", required=True, help="a built .tanlu artifact")
@@ -117,6 +180,8 @@ def main() -> None:
     parser.add_argument("--long-km", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=5, help="passes over the pairs")
     parser.add_argument("--plans", action="store_true", help="also time whole plans")
+    parser.add_argument("--against", help="git revision whose street_search to check against")
+    parser.add_argument("--check", type=int, default=3000, help="node pairs per layer")
     args = parser.parse_args()
 
     network = load_network(args.network)
@@ -147,6 +212,8 @@ def main() -> None:
 
     if args.plans:
         _plans(network, points, args.repeat)
+    if args.against:
+        _against(network, args.against, args.check)
 
 
 if __name__ == "__main__":
