@@ -31,6 +31,11 @@ def searches(poa_network):
     return bench_script("bench_kernel").captured_searches(poa_network, 8)[:6]
 
 
+def _bounds(tt, q, horizon: int = BIG):
+    """``(ride, ready, ride_g, ready_g)`` by round and stop (``_NEVER``/inf out of reach)."""
+    return raptor._time_left_by_vehicles(tt, q, horizon)
+
+
 def _walk_s(tt, q, e: int) -> int:
     return max(math.ceil(tt.fp_distance_m[e] / q.walk_speed_mps), int(tt.min_transfer_s[tt.fp_target[e]]))
 
@@ -83,7 +88,7 @@ def test_bounds_equal_their_definition_computed_forwards(searches):
     rng = np.random.default_rng(SEED)
     checked = reachable = 0
     for tt, q in searches[:3]:
-        ride, ready, ride_g, ready_g = raptor._time_left_by_vehicles(tt, q, BIG)
+        ride, ready, ride_g, ready_g = _bounds(tt, q)
         K = q.max_rounds
         for s in _samples(tt, q, rng, 4):
             for j in (1, 2, 3):
@@ -100,7 +105,7 @@ def test_bounds_equal_their_definition_computed_forwards(searches):
     assert checked >= 20 and reachable >= 20
     # with no vehicle left only the egress walk remains; after a ride, also a change
     for tt, q in searches:
-        ride, ready, _, _ = raptor._time_left_by_vehicles(tt, q, BIG)
+        ride, ready, _, _ = _bounds(tt, q)
         K = q.max_rounds
         egress = np.where(q.egress_s >= 0, q.egress_s, raptor._NEVER)
         assert np.array_equal(ride[K], egress)
@@ -149,7 +154,7 @@ def test_no_journey_on_the_timetable_beats_the_bounds(searches):
     rng = np.random.default_rng(SEED + 1)
     reached = journeys = 0
     for tt, q in searches[3:5]:
-        _, ready, _, ready_g = raptor._time_left_by_vehicles(tt, q, BIG)
+        _, ready, _, ready_g = _bounds(tt, q)
         K = q.max_rounds
         for s in _samples(tt, q, rng, 3):
             start_s = int(q.start_s) + int(rng.integers(0, 3600))
@@ -167,3 +172,21 @@ def test_no_journey_on_the_timetable_beats_the_bounds(searches):
                 assert result[5][i] >= ready_g[0, s] - 1e-9
                 journeys += 1
     assert reached >= 3 and journeys >= 3
+
+
+def test_a_horizon_keeps_the_bounds_within_it_and_cuts_the_rest(searches):
+    """With the search's horizon the time bounds are those without one, cut at it; the CO2e
+    bounds are no lower (rides too slow to count are left out) and infinite where the time
+    bound is cut."""
+    cut = 0
+    for tt, q in searches:
+        horizon = int(q.max_destination_s - q.start_s)
+        near, far = _bounds(tt, q, horizon), _bounds(tt, q)
+        for got, want in zip(near[:2], far[:2], strict=True):
+            assert np.array_equal(got, np.where(want <= horizon, want, raptor._NEVER))
+        for g_near, g_far, t_near in zip(near[2:], far[2:], near[:2], strict=True):
+            finite = t_near < raptor._NEVER
+            assert (g_near[finite] >= g_far[finite]).all()
+            assert np.isinf(g_near[~finite]).all()
+        cut += (near[0] == raptor._NEVER).sum() - (far[0] == raptor._NEVER).sum()
+    assert cut > 0  # the horizon left some stops out of reach
