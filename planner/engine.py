@@ -46,28 +46,38 @@ class _Snap:
 
 
 class _Snaps:
-    """A query's snaps by ``(end, layer)``: each made on first use, kept within ``max_snap_m``
-    (``get`` gives None beyond it, as for a layer the network lacks)."""
+    """A query's snaps by ``(end, layer)``: both ends of a layer snapped together (one KD-tree
+    query) on first use of the layer, kept within ``max_snap_m`` (``get`` gives None beyond
+    it, as for a layer the network lacks)."""
 
     def __init__(self, snappers: dict[str, Snapper], query: Query,
                  cache: SnapCache | None) -> None:
         self._snappers = snappers
-        self._ends = {"origin": (query.origin_lat, query.origin_lon),
-                      "destination": (query.destination_lat, query.destination_lon)}
+        self._ends = ((query.origin_lat, query.origin_lon),
+                      (query.destination_lat, query.destination_lon))
         self._max_snap_m = query.max_snap_m
         self._cache = SnapCache() if cache is None else cache  # a batch's, or this query's own
+        self._layers: dict[str, dict[str, tuple[int, float]]] = {}
+        self._snaps: dict[tuple[str, str], _Snap | None] = {}
 
     def nearest(self, end: str, layer: str) -> tuple[int, float]:
         """``(node, distance_m)`` of the nearest node of ``layer`` to ``end``, at any distance."""
-        lat, lon = self._ends[end]
-        return self._cache.nearest(self._snappers[layer], lat, lon)
+        found = self._layers.get(layer)
+        if found is None:
+            origin, destination = self._cache.nearest_many(self._snappers[layer], self._ends)
+            found = self._layers[layer] = {"origin": origin, "destination": destination}
+        return found[end]
 
     def get(self, key: tuple[str, str]) -> _Snap | None:
+        if key in self._snaps:
+            return self._snaps[key]
         end, layer = key
-        if layer not in self._snappers:
-            return None
-        node, dist = self.nearest(end, layer)
-        return _Snap(node, dist) if dist <= self._max_snap_m else None
+        snap = None
+        if layer in self._snappers:
+            node, dist = self.nearest(end, layer)
+            snap = _Snap(node, dist) if dist <= self._max_snap_m else None
+        self._snaps[key] = snap
+        return snap
 
     def __getitem__(self, key: tuple[str, str]) -> _Snap:
         snap = self.get(key)
