@@ -37,6 +37,7 @@ __all__ = ["Planner", "plan_trip", "swapped_hint"]
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
 _BIKE_MODES = ("bike", "ebike", "bikeshare")
+_CAR_MODES = frozenset(CAR_MODES)
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,8 @@ class Planner:
     def _localized(self, query: Query) -> Query:
         if not isinstance(query.when, datetime):
             raise QueryError("when must be a datetime", field="when")
-        return replace(query, when=localize(query.when, self.tz))
+        when = localize(query.when, self.tz)
+        return query if when is query.when else replace(query, when=when)
 
     @property
     def service_dates(self) -> tuple[date | None, date | None]:
@@ -254,7 +256,7 @@ class Planner:
             layers.add("walk")
         if query.access_modes & {"bike", "bikeshare"}:
             layers.add("bike")
-        if query.access_modes & set(CAR_MODES):
+        if query.access_modes & _CAR_MODES:
             layers |= {"car", "walk"}
         return layers & set(self.graphs)
 
@@ -484,13 +486,13 @@ class Planner:
 
     def _car_access_options(self, query: Query, snaps, faster: Leg | None) -> list[list[Leg]]:
         """Park-and-ride, EV-to-pile and drop-off itineraries (``car_petrol+transit`` ...)."""
-        if (self.transit is None or not self.transit.covers(query.when.date())
-                or not query.access_modes & set(CAR_MODES)):
+        if (not query.access_modes & _CAR_MODES or self.transit is None
+                or not self.transit.covers(query.when.date())):
             return []
         o, d = snaps.get(("origin", "car")), snaps.get(("destination", "walk"))
         if o is None or d is None:
             return []
-        factors = {m: self._g_per_pkm(m, query) for m in query.access_modes & set(CAR_MODES)}
+        factors = {m: self._g_per_pkm(m, query) for m in query.access_modes & _CAR_MODES}
         factors["walk"] = float(self.factors.g_per_pkm("walk"))
         found = self.park_ride.options(
             self.transit, query, origin_car=(o.node, o.distance_m),

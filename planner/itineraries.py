@@ -117,7 +117,8 @@ def polyline(points: np.ndarray) -> tuple:
 
 def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:
     """Name of the first named edge near the start (or end) of a path."""
-    seq = list(edges[::-1] if at_end else edges)[:_NAME_LOOKAHEAD]
+    # the first or last few edges only (a street path has hundreds: no copy of them all)
+    seq = edges[:-_NAME_LOOKAHEAD - 1:-1] if at_end else edges[:_NAME_LOOKAHEAD]
     for e in seq:
         i = int(layer.edge_name[e])
         if i >= 0 and str(layer.names[i]):
