@@ -37,6 +37,7 @@ __all__ = ["Planner", "plan_trip", "swapped_hint"]
 _WALK_TOLERANCE_M = 0.5  # float32 edge lengths re-added in another order
 _LAYER_WEIGHT = {"walk": "length", "bike": "length", "car": "duration"}
 _BIKE_MODES = ("bike", "ebike", "bikeshare")
+_CAR_MODES = frozenset(CAR_MODES)
 
 
 @dataclass(frozen=True)
@@ -46,28 +47,38 @@ class _Snap:
 
 
 class _Snaps:
-    """A query's snaps by ``(end, layer)``: each made on first use, kept within ``max_snap_m``
-    (``get`` gives None beyond it, as for a layer the network lacks)."""
+    """A query's snaps by ``(end, layer)``: both ends of a layer snapped together (one KD-tree
+    query) on first use of the layer, kept within ``max_snap_m`` (``get`` gives None beyond
+    it, as for a layer the network lacks)."""
 
     def __init__(self, snappers: dict[str, Snapper], query: Query,
                  cache: SnapCache | None) -> None:
         self._snappers = snappers
-        self._ends = {"origin": (query.origin_lat, query.origin_lon),
-                      "destination": (query.destination_lat, query.destination_lon)}
+        self._ends = ((query.origin_lat, query.origin_lon),
+                      (query.destination_lat, query.destination_lon))
         self._max_snap_m = query.max_snap_m
         self._cache = SnapCache() if cache is None else cache  # a batch's, or this query's own
+        self._layers: dict[str, dict[str, tuple[int, float]]] = {}
+        self._snaps: dict[tuple[str, str], _Snap | None] = {}
 
     def nearest(self, end: str, layer: str) -> tuple[int, float]:
         """``(node, distance_m)`` of the nearest node of ``layer`` to ``end``, at any distance."""
-        lat, lon = self._ends[end]
-        return self._cache.nearest(self._snappers[layer], lat, lon)
+        found = self._layers.get(layer)
+        if found is None:
+            origin, destination = self._cache.nearest_many(self._snappers[layer], self._ends)
+            found = self._layers[layer] = {"origin": origin, "destination": destination}
+        return found[end]
 
     def get(self, key: tuple[str, str]) -> _Snap | None:
+        if key in self._snaps:
+            return self._snaps[key]
         end, layer = key
-        if layer not in self._snappers:
-            return None
-        node, dist = self.nearest(end, layer)
-        return _Snap(node, dist) if dist <= self._max_snap_m else None
+        snap = None
+        if layer in self._snappers:
+            node, dist = self.nearest(end, layer)
+            snap = _Snap(node, dist) if dist <= self._max_snap_m else None
+        self._snaps[key] = snap
+        return snap
 
     def __getitem__(self, key: tuple[str, str]) -> _Snap:
         snap = self.get(key)
@@ -229,7 +240,8 @@ class Planner:
     def _localized(self, query: Query) -> Query:
         if not isinstance(query.when, datetime):
             raise QueryError("when must be a datetime", field="when")
-        return replace(query, when=localize(query.when, self.tz))
+        when = localize(query.when, self.tz)
+        return query if when is query.when else replace(query, when=when)
 
     @property
     def service_dates(self) -> tuple[date | None, date | None]:
@@ -244,7 +256,7 @@ class Planner:
             layers.add("walk")
         if query.access_modes & {"bike", "bikeshare"}:
             layers.add("bike")
-        if query.access_modes & set(CAR_MODES):
+        if query.access_modes & _CAR_MODES:
             layers |= {"car", "walk"}
         return layers & set(self.graphs)
 
@@ -474,13 +486,13 @@ class Planner:
 
     def _car_access_options(self, query: Query, snaps, faster: Leg | None) -> list[list[Leg]]:
         """Park-and-ride, EV-to-pile and drop-off itineraries (``car_petrol+transit`` ...)."""
-        if (self.transit is None or not self.transit.covers(query.when.date())
-                or not query.access_modes & set(CAR_MODES)):
+        if (not query.access_modes & _CAR_MODES or self.transit is None
+                or not self.transit.covers(query.when.date())):
             return []
         o, d = snaps.get(("origin", "car")), snaps.get(("destination", "walk"))
         if o is None or d is None:
             return []
-        factors = {m: self._g_per_pkm(m, query) for m in query.access_modes & set(CAR_MODES)}
+        factors = {m: self._g_per_pkm(m, query) for m in query.access_modes & _CAR_MODES}
         factors["walk"] = float(self.factors.g_per_pkm("walk"))
         found = self.park_ride.options(
             self.transit, query, origin_car=(o.node, o.distance_m),

@@ -16,7 +16,7 @@ from .street_search import StreetPath
 
 __all__ = ["street_geometry", "street_line", "draws_street_geometry", "without_street_geometry",
            "polyline", "as_line", "street_name", "street_leg", "walk_leg",
-           "assemble_itinerary", "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
+           "assemble_itinerary", "numpy_sum", "CAR_CONNECTOR_SPEED_MPS", "ORIGIN_NAME", "DESTINATION_NAME"]
 
 #: Speed on the short straight connectors between a query point and its snapped car node.
 CAR_CONNECTOR_SPEED_MPS = 5.0
@@ -117,7 +117,8 @@ def polyline(points: np.ndarray) -> tuple:
 
 def street_name(layer: StreetLayer, edges, *, at_end: bool, default: str) -> str:
     """Name of the first named edge near the start (or end) of a path."""
-    seq = list(edges[::-1] if at_end else edges)[:_NAME_LOOKAHEAD]
+    # the first or last few edges only (a street path has hundreds: no copy of them all)
+    seq = edges[:-_NAME_LOOKAHEAD - 1:-1] if at_end else edges[:_NAME_LOOKAHEAD]
     for e in seq:
         i = int(layer.edge_name[e])
         if i >= 0 and str(layer.names[i]):
@@ -174,11 +175,31 @@ def assemble_itinerary(legs, *, baseline_co2e_g: float, points: PointsAward,
     baseline minus the itinerary's CO2e.
     """
     legs = tuple(legs)
-    co2e_g = float(np.sum([leg.co2e_g for leg in legs]))
+    co2e_g = numpy_sum([leg.co2e_g for leg in legs])
     rides = sum(1 for leg in legs if leg.trip_id is not None)
     return Itinerary(legs=legs, co2e_g=co2e_g,
-                     distance_m=float(np.sum([leg.distance_m for leg in legs])),
+                     distance_m=numpy_sum([leg.distance_m for leg in legs]),
                      transfers=max(0, rides - 1),
                      reduction_g=(max(0.0, baseline_co2e_g - co2e_g) if reduction_g is None
                                   else reduction_g),
                      points=points, reduction_explanation=reduction_explanation, pile=pile)
+
+
+#: Below this many items numpy's float sum adds them one by one in order (its pairwise
+#: summation, ``pairwise_sum`` in numpy's loops, starts at 8 items).
+_NUMPY_SEQUENTIAL_SUM = 8
+
+
+def numpy_sum(values: list[float]) -> float:
+    """``float(np.sum(values))`` bit for bit, without an array for the usual short list.
+
+    An itinerary's totals have always been numpy's sums; a leg list is a few items, where
+    building the array cost more than the additions (tests/test_planner_rest.py checks the
+    two agree on random lists on both sides of the threshold).
+    """
+    if len(values) >= _NUMPY_SEQUENTIAL_SUM:
+        return float(np.sum(values))
+    total = 0.0
+    for value in values:
+        total += value
+    return float(total)

@@ -1,6 +1,7 @@
 """Snap a coordinate to the nearest node of a street layer (KD-tree, local metric projection)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,18 +69,28 @@ class SnapCache:
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
         for snapper in snappers:
-            nodes, dist = snapper.nearest_many(lat, lon)
-            for a, b, node, d in zip(lat.tolist(), lon.tolist(), nodes.tolist(), dist.tolist(),
-                                     strict=True):
-                self._found[(snapper.layer, a, b)] = (node, d)
+            self._snap(snapper, [(snapper.layer, a, b)
+                                 for a, b in zip(lat.tolist(), lon.tolist(), strict=True)])
 
     def nearest(self, snapper: Snapper, lat: float, lon: float) -> tuple[int, float]:
         """``snapper.nearest(lat, lon)``, made once per point and layer."""
-        key = (snapper.layer, float(lat), float(lon))
-        found = self._found.get(key)
-        if found is None:
-            found = self._found[key] = snapper.nearest(lat, lon)
-        return found
+        return self.nearest_many(snapper, ((lat, lon),))[0]
+
+    def nearest_many(self, snapper: Snapper,
+                     points: Sequence[tuple[float, float]]) -> list[tuple[int, float]]:
+        """:meth:`nearest` of each ``(lat, lon)``; the points not seen before are snapped in
+        one KD-tree query (a query's two ends: one query per layer, not two)."""
+        keys = [(snapper.layer, float(lat), float(lon)) for lat, lon in points]
+        missing = [key for key in keys if key not in self._found]
+        if missing:
+            self._snap(snapper, missing)
+        return [self._found[key] for key in keys]
+
+    def _snap(self, snapper: Snapper, keys: list[tuple[str, float, float]]) -> None:
+        nodes, dist = snapper.nearest_many(np.array([key[1] for key in keys], float),
+                                           np.array([key[2] for key in keys], float))
+        for key, node, d in zip(keys, nodes.tolist(), dist.tolist(), strict=True):
+            self._found[key] = (node, d)
 
 
 def build_snapper(layer: StreetLayer) -> Snapper:

@@ -66,6 +66,18 @@ class _Ride:
 
 
 @dataclass(frozen=True)
+class _RouteFacts:
+    """What a ride leg shows of its route (``TransitRouter._route``): numpy strings cost about
+    a microsecond each to read, five per ride leg before."""
+
+    mode: str
+    g_per_pkm: float
+    factor: str       # the leg's ``co2e_factor``
+    route_id: str
+    short_name: str | None
+
+
+@dataclass(frozen=True)
 class _Foot:
     from_stop: int
     to_stop: int
@@ -83,12 +95,21 @@ class Journey:
 def stop_walk_distances(timetable: Timetable, tree: ShortestPathTree, *, snap_m: float,
                         max_walk_m: float) -> np.ndarray:
     """Metres walked between the query point and each stop (-1 beyond ``max_walk_m``)."""
-    node = timetable.stop_walk_node
-    linked = node >= 0
-    dist = np.full(timetable.n_stops, np.inf)
-    dist[linked] = tree.dist[node[linked]] + timetable.stop_link_distance_m[linked] + snap_m
-    dist[~np.isfinite(dist) | (dist > max_walk_m)] = -1.0
-    return dist
+    return _stop_walk_m(timetable.stop_walk_node, timetable.stop_link_distance_m, tree.dist,
+                        float(snap_m), float(max_walk_m))
+
+
+@njit(cache=True)
+def _stop_walk_m(node, link_m, dist, snap_m, max_walk_m):
+    """Per stop, tree metres to its walk node + its link + the snap, in that order of
+    additions (one pass: the numpy masks cost more than the sums on a city's stops)."""
+    out = np.full(len(node), -1.0)
+    for i in range(len(node)):
+        if node[i] >= 0:
+            d = np.float64(dist[node[i]]) + np.float64(link_m[i]) + snap_m
+            if np.isfinite(d) and d <= max_walk_m:
+                out[i] = d
+    return out
 
 
 class TransitRouter:
@@ -118,6 +139,7 @@ class TransitRouter:
         self._ride_legs = lru_cache(maxsize=RIDE_LEG_CACHE_SIZE)(self._ride_leg)
         self._transfer_lines = lru_cache(maxsize=TRANSFER_LINE_CACHE_SIZE)(self._transfer_line)
         self._places: dict[int, Place] = {}  # stop -> its Place (a dict store is atomic)
+        self._routes: dict[int, _RouteFacts] = {}  # route -> what its ride legs show
         self._stop_xy = np.column_stack([tt.stop_lon, tt.stop_lat]).astype(np.float64)
         self._cum_m = cum - np.repeat(cum[tt.pattern_stop_indptr[:-1]] if len(cum) else cum[:0],
                                       np.diff(tt.pattern_stop_indptr))
@@ -193,8 +215,8 @@ class TransitRouter:
         service_date = local.date()
         day = self.day(service_date, query.arrive_by)
         start_s = seconds_of_day(query.when, service_date, self.tz)
-        access_s = _walk_seconds(access_m, query.walk_speed_mps)
-        egress_s = _walk_seconds(egress_m, query.walk_speed_mps)
+        access_s = _walk_seconds(access_m, float(query.walk_speed_mps))
+        egress_s = _walk_seconds(egress_m, float(query.walk_speed_mps))
         if bike is not None:
             sooner = (bike.seconds >= 0) & ((access_s < 0) | (bike.seconds < access_s))
             access_s = np.where(sooner, bike.seconds, access_s).astype(np.int32)
@@ -228,14 +250,14 @@ class TransitRouter:
                label_of: Callable[[int, int, int], np.ndarray]) -> Journey:
         """Follow a destination label's parents back to round 0 and express the chain in
         travel order; ``label_of(k, stop, slot)`` is the label of round ``k`` it points to."""
-        k, s = int(entry[raptor.D_ROUND]), int(entry[raptor.D_STOP])
-        fields = entry[:raptor.N_FIELDS]
+        fields = entry.tolist()  # Python ints: a numpy scalar per field read costs more
+        k, s = fields[raptor.D_ROUND], fields[raptor.D_STOP]
         end_stop = s
         steps: list[_Foot | _Ride] = []
         while fields[raptor.F_KIND] != raptor.KIND_ACCESS:
-            dp, trip = int(fields[raptor.F_PATTERN]), int(fields[raptor.F_TRIP])
-            base = day.dp_stop_indptr[dp]
-            bpos, apos = int(fields[raptor.F_BOARD]), int(fields[raptor.F_ALIGHT])
+            dp, trip = fields[raptor.F_PATTERN], fields[raptor.F_TRIP]
+            base = int(day.dp_stop_indptr[dp])
+            bpos, apos = fields[raptor.F_BOARD], fields[raptor.F_ALIGHT]
             alight_stop = int(day.dp_stops[base + apos])
             if fields[raptor.F_KIND] == raptor.KIND_FOOT:
                 steps.append(_Foot(alight_stop, s))
@@ -250,7 +272,7 @@ class TransitRouter:
                                arrival_s=arr_s, realtime=day.trip_realtime is not None
                                and bool(day.trip_realtime[trip]), new_id=day.new_trip(trip)))
             s = int(day.dp_stops[base + bpos])
-            fields = label_of(k - 1, s, int(fields[raptor.F_PARENT]))
+            fields = label_of(k - 1, s, fields[raptor.F_PARENT]).tolist()
             k -= 1
         if day.reversed:  # the chain already runs in travel order; walks run backwards
             steps = [_Foot(x.to_stop, x.from_stop) if isinstance(x, _Foot) else x for x in steps]
@@ -371,7 +393,6 @@ class TransitRouter:
         dep = int(tt.stop_time_departure_s[row + ride.board]) + ride.offset_s
         arr = int(tt.stop_time_arrival_s[row + ride.alight]) + ride.offset_s
         base = int(tt.pattern_stop_indptr[ride.pattern])
-        stops = tt.pattern_stops[base + ride.board: base + ride.alight + 1]
         distance_m = float(self._cum_m[base + ride.alight] - self._cum_m[base + ride.board])
         scheduled_departure = scheduled_arrival = None
         if ride.realtime:  # expected times from the feed; the schedule's kept beside them
@@ -379,21 +400,33 @@ class TransitRouter:
                 scheduled_departure = at_seconds(service_date, dep, self.tz)
                 scheduled_arrival = at_seconds(service_date, arr, self.tz)
             dep, arr = ride.departure_s, ride.arrival_s
-        route = int(tt.pattern_route[ride.pattern])
-        factor = float(tt.route_co2e_g_per_pkm[route])
-        source = str(tt.route_co2e_source[route])
-        return Leg(mode=str(tt.route_mode[route]), from_place=self._stop_place(int(stops[0])),
-                   to_place=self._stop_place(int(stops[-1])),
+        route = self._route(int(tt.pattern_route[ride.pattern]))
+        return Leg(mode=route.mode,
+                   from_place=self._stop_place(int(tt.pattern_stops[base + ride.board])),
+                   to_place=self._stop_place(int(tt.pattern_stops[base + ride.alight])),
                    departure=at_seconds(service_date, dep, self.tz),
                    arrival=at_seconds(service_date, arr, self.tz), distance_m=distance_m,
-                   co2e_g=factor * distance_m / 1000.0, co2e_g_per_pkm=factor,
-                   co2e_factor=source.removeprefix("factor:"),
+                   co2e_g=route.g_per_pkm * distance_m / 1000.0, co2e_g_per_pkm=route.g_per_pkm,
+                   co2e_factor=route.factor,
                    geometry=self._hop_geometry(base, ride.board, ride.alight),
-                   route_id=str(tt.route_id[route]),
-                   route_short_name=str(tt.route_short_name[route]) or None,
+                   route_id=route.route_id, route_short_name=route.short_name,
                    headsign=str(tt.trip_headsign[ride.trip]) or None,
-                   trip_id=ride.new_id or str(tt.trip_id[ride.trip]), scheduled_departure=scheduled_departure,
+                   trip_id=ride.new_id or str(tt.trip_id[ride.trip]),
+                   scheduled_departure=scheduled_departure,
                    scheduled_arrival=scheduled_arrival, realtime=ride.realtime)
+
+    def _route(self, route: int) -> _RouteFacts:
+        """What a ride leg shows of its route, read from the timetable once per route."""
+        facts = self._routes.get(route)
+        if facts is None:
+            tt = self.timetable
+            facts = self._routes[route] = _RouteFacts(
+                mode=str(tt.route_mode[route]),
+                g_per_pkm=float(tt.route_co2e_g_per_pkm[route]),
+                factor=str(tt.route_co2e_source[route]).removeprefix("factor:"),
+                route_id=str(tt.route_id[route]),
+                short_name=str(tt.route_short_name[route]) or None)
+        return facts
 
     def _ride_geometry(self, base: int, board: int, alight: int) -> tuple:
         """The ride's line: the boarding stop, then each hop's shape, or the next stop where a
@@ -493,10 +526,14 @@ def _walk_s(distance_m: float, speed_mps: float) -> int:
     return math.ceil(distance_m / speed_mps) if distance_m >= 0 else -1
 
 
-def _walk_seconds(distance_m: np.ndarray, speed_mps: float) -> np.ndarray:
-    out = np.full(distance_m.shape, -1, np.int32)
-    ok = distance_m >= 0
-    out[ok] = np.ceil(distance_m[ok] / speed_mps).astype(np.int32)
+@njit(cache=True)
+def _walk_seconds(distance_m, speed_mps):
+    """Whole seconds to walk each distance (-1 where there is none: a negative distance); one
+    compiled pass instead of five numpy calls, each slow on code evicted by the kernel."""
+    out = np.full(len(distance_m), -1, np.int32)
+    for i in range(len(distance_m)):
+        if distance_m[i] >= 0:
+            out[i] = np.int32(np.ceil(distance_m[i] / speed_mps))
     return out
 
 
