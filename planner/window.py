@@ -62,7 +62,8 @@ def window_journeys(router: TransitRouter, query: Query, access_m: np.ndarray,  
     last_destination_s = (_NO_BOUND_S if within_s is None or not math.isfinite(within_s)
                           else search.start_s + _horizon_s(query.window_s + within_s))
     runs, n, dest, co2e_g, chain = raptor.mc_raptor_range(
-        day.kernel, search, math.floor(end_s), MAX_TRANSIT_DURATION_S, last_destination_s)
+        day.kernel, search, math.floor(end_s), MAX_TRANSIT_DURATION_S, last_destination_s,
+        raptor.workspace_for(day.kernel, search))
     seen: set[Journey] = set()
     found: list[tuple[tuple, Journey]] = []
     for i in range(int(n)):

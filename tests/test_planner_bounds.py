@@ -32,8 +32,19 @@ def searches(poa_network):
 
 
 def _bounds(tt, q, horizon: int = BIG):
-    """``(ride, ready, ride_g, ready_g)`` by round and stop (``_NEVER``/inf out of reach)."""
-    return raptor._time_left_by_vehicles(tt, q, horizon)
+    """``(ride, ready, ride_g, ready_g)`` by round and stop (``_NEVER``/inf out of reach), the
+    same from the sweeps over every pattern and stop and from those over the stops in reach
+    (on a workspace a search of the other half of the samples used before)."""
+    shape = (q.access_s.shape[0], tt.dp_stop_indptr.shape[0] - 1, q.max_rounds)
+    every = raptor._time_left_by_vehicles(tt, q, horizon, raptor.new_workspace(*shape, False))
+    _USED.setdefault(shape, raptor.new_workspace(*shape, True))
+    reach = raptor._time_left_by_vehicles(tt, q, horizon, _USED[shape])
+    for a, b in zip(every, reach, strict=True):
+        assert np.array_equal(a, b)
+    return tuple(rows.copy() for rows in every)
+
+
+_USED: dict = {}  # one reused in-reach workspace per shape
 
 
 def _walk_s(tt, q, e: int) -> int:
@@ -190,3 +201,20 @@ def test_a_horizon_keeps_the_bounds_within_it_and_cuts_the_rest(searches):
             assert np.isinf(g_near[~finite]).all()
         cut += (near[0] == raptor._NEVER).sum() - (far[0] == raptor._NEVER).sum()
     assert cut > 0  # the horizon left some stops out of reach
+
+
+def test_searches_keep_the_same_journeys_on_a_reused_in_reach_workspace(searches):
+    """The kernel with bounds swept over the stops in reach (large networks), on one
+    workspace reused from search to search, finds the journeys it finds with the plain
+    sweeps (Porto Alegre is below ``IN_REACH_MIN_STOPS``, so both are forced here)."""
+    reused = None
+    for tt, q in searches:
+        shape = (q.access_s.shape[0], tt.dp_stop_indptr.shape[0] - 1, q.max_rounds)
+        reused = reused or raptor.new_workspace(*shape, True)
+        plain = raptor.mc_raptor(tt, q, raptor.new_workspace(*shape, False))
+        in_reach = raptor.mc_raptor(tt, q, reused)
+        n = int(plain[3])
+        assert n == int(in_reach[3]) > 0
+        assert np.array_equal(plain[4][:n], in_reach[4][:n])
+        assert np.array_equal(plain[5][:n], in_reach[5][:n])
+        assert np.array_equal(plain[0], in_reach[0])  # the same labels kept everywhere

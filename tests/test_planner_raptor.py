@@ -128,7 +128,7 @@ def test_the_kernel_reads_one_named_timetable_and_compiles_once():
     day = planner.transit.day(_at(8, 5).date(), False)
     assert isinstance(day.kernel, raptor.Timetable)
     assert day.kernel.dp_stops is day.dp_stops  # a view of the day table, not a copy
-    assert len(raptor.mc_raptor.signatures) == 1
+    assert len(raptor._mc_raptor.signatures) == 1
 
 
 @pytest.fixture(scope="module")
