@@ -1020,26 +1020,7 @@ def _vehicle_sweeps(tt, q, horizon, ws):
                     ws.counts[1] += 1
         collected = ws.counts[0]
         for pi in range(ws.counts[1]):  # B: board, ride, alight with the bound of round k + 1
-            p = ws.patterns[pi]
-            base = tt.dp_stop_indptr[p]
-            f = tt.dp_factor[p] / 1000.0
-            best = _NEVER
-            best_g = np.inf  # least of (cumulative CO2e at an alighting + its bound)
-            for pos in range(tt.dp_stop_indptr[p + 1] - base - 1, -1, -1):
-                row = base + pos
-                s = tt.dp_stops[row]
-                best += tt.dp_hop_s[row]
-                if best > horizon:
-                    best = _NEVER
-                elif tt.dp_board_ok[row]:
-                    _reach(ws, s)
-                    ready[k, s] = min(ready[k, s], best)
-                    # (below the kernel's sums by a hair: a bound must never round above them)
-                    g = (best_g - f * tt.dp_cum_m[row]) * (1.0 - 1e-9) - 1e-9
-                    ready_g[k, s] = min(ready_g[k, s], max(g, 0.0))
-                if tt.dp_alight_ok[row] and ride[k + 1, s] < _NEVER:
-                    best = min(best, ride[k + 1, s])
-                    best_g = min(best_g, f * tt.dp_cum_m[row] + ride_g[k + 1, s])
+            _sweep_pattern(tt, k, ws.patterns[pi], horizon, ride, ready, ride_g, ready_g, ws)
         if k == 0:
             break  # (round 0 holds access labels only)
         boarded = ws.counts[0]
@@ -1082,26 +1063,8 @@ def _vehicle_sweeps_dense(tt, q, horizon, walk_s, ride, ready, ride_g, ready_g):
             ride_g[K, s] = 0.0
     for k in range(K - 1, -1, -1):
         for p in range(P):  # B: board, ride, alight with the bound of round k + 1
-            if not q.allowed[p] or tt.dp_trip_indptr[p + 1] <= tt.dp_trip_indptr[p]:
-                continue
-            base = tt.dp_stop_indptr[p]
-            f = tt.dp_factor[p] / 1000.0
-            best = _NEVER
-            best_g = np.inf  # least of (cumulative CO2e at an alighting + its bound)
-            for pos in range(tt.dp_stop_indptr[p + 1] - base - 1, -1, -1):
-                row = base + pos
-                s = tt.dp_stops[row]
-                best += tt.dp_hop_s[row]
-                if best > horizon:
-                    best = _NEVER
-                elif tt.dp_board_ok[row]:
-                    ready[k, s] = min(ready[k, s], best)
-                    # (below the kernel's sums by a hair: a bound must never round above them)
-                    g = (best_g - f * tt.dp_cum_m[row]) * (1.0 - 1e-9) - 1e-9
-                    ready_g[k, s] = min(ready_g[k, s], max(g, 0.0))
-                if tt.dp_alight_ok[row] and ride[k + 1, s] < _NEVER:
-                    best = min(best, ride[k + 1, s])
-                    best_g = min(best_g, f * tt.dp_cum_m[row] + ride_g[k + 1, s])
+            if q.allowed[p] and tt.dp_trip_indptr[p + 1] > tt.dp_trip_indptr[p]:
+                _sweep_pattern(tt, k, p, horizon, ride, ready, ride_g, ready_g, None)
         if k == 0:
             break  # (round 0 holds access labels only)
         for s in range(S):  # A: walk out, change at the stop, or walk a footpath and board
@@ -1115,3 +1078,30 @@ def _vehicle_sweeps_dense(tt, q, horizon, walk_s, ride, ready, ride_g, ready_g):
             if v <= horizon:
                 ride[k, s] = v
                 ride_g[k, s] = g
+
+
+@njit(cache=True, inline='always')
+def _sweep_pattern(tt, k, p, horizon, ride, ready, ride_g, ready_g, ws):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+    """Both sweeps' step B along pattern ``p``: the bound of boarding at each position (ride
+    on, alight later with the bound of round ``k + 1``); counts boarding stops in ``ws``'s
+    reach unless ``ws`` is None."""
+    base = tt.dp_stop_indptr[p]
+    f = tt.dp_factor[p] / 1000.0
+    best = _NEVER
+    best_g = np.inf  # least of (cumulative CO2e at an alighting + its bound)
+    for pos in range(tt.dp_stop_indptr[p + 1] - base - 1, -1, -1):
+        row = base + pos
+        s = tt.dp_stops[row]
+        best += tt.dp_hop_s[row]
+        if best > horizon:
+            best = _NEVER
+        elif tt.dp_board_ok[row]:
+            if ws is not None:
+                _reach(ws, s)
+            ready[k, s] = min(ready[k, s], best)
+            # (below the kernel's sums by a hair: a bound must never round above them)
+            g = (best_g - f * tt.dp_cum_m[row]) * (1.0 - 1e-9) - 1e-9
+            ready_g[k, s] = min(ready_g[k, s], max(g, 0.0))
+        if tt.dp_alight_ok[row] and ride[k + 1, s] < _NEVER:
+            best = min(best, ride[k + 1, s])
+            best_g = min(best_g, f * tt.dp_cum_m[row] + ride_g[k + 1, s])
