@@ -908,7 +908,7 @@ def new_workspace(n_stops: int, n_patterns: int, rounds: int,
     if in_reach_sweeps is None:
         in_reach_sweeps = n_stops >= IN_REACH_MIN_STOPS
     if not in_reach_sweeps:  # the plain sweeps allocate their own rows
-        n_stops, rounds = 0, 0
+        n_stops, n_patterns, rounds = 0, 0, 0
     return Workspace(np.full((rounds + 1, n_stops), _NEVER, np.int64),
                      np.full((rounds + 1, n_stops), _NEVER, np.int64),
                      np.full((rounds + 1, n_stops), np.inf), np.full((rounds + 1, n_stops), np.inf),
@@ -919,35 +919,42 @@ def new_workspace(n_stops: int, n_patterns: int, rounds: int,
 
 def workspace_for(tt: Timetable, q: Search) -> Workspace:
     """This thread's workspace for searches like ``q`` on ``tt`` (kept per thread: the
-    kernels release the GIL, so threads search at once)."""
-    key = (q.access_s.shape[0], tt.dp_stop_indptr.shape[0] - 1, int(q.max_rounds))
-    found = getattr(_WORKSPACES, "by_shape", None)
-    if found is None:
-        found = _WORKSPACES.by_shape = {}
-    ws = found.get(key)
-    if ws is None:
-        ws = found[key] = new_workspace(*key)
+    kernels release the GIL, so threads search at once): one per network size and number of
+    vehicles, replaced by a larger one for a day table with more patterns (a realtime feed's
+    tables come and go; their workspaces must not pile up)."""
+    n_stops, n_patterns, rounds = (q.access_s.shape[0], tt.dp_stop_indptr.shape[0] - 1,
+                                   int(q.max_rounds))
+    kept = getattr(_WORKSPACES, "by_shape", None)
+    if kept is None:
+        kept = _WORKSPACES.by_shape = {}
+    ws = kept.get((n_stops, rounds))
+    if ws is None or (ws.in_reach_sweeps[0] and ws.active.shape[0] < n_patterns):
+        ws = kept[(n_stops, rounds)] = new_workspace(n_stops, n_patterns, rounds)
     return ws
 
 
 @njit(cache=True)
 def _time_left_by_vehicles(tt, q, horizon, ws):
-    """Lower bounds on the seconds from a label to the destination, by the vehicles it may
-    still take: ``(ride, ready)``, each ``(max_rounds + 1, S)``, for a ride label of round
-    ``k`` (it may walk out, change at the stop, or walk a footpath and board) and for a label
-    of round ``k`` that must board (access, footpath); ``_NEVER`` where the destination
-    cannot be reached with the vehicles left within ``horizon`` seconds.
+    """Lower bounds on the seconds and the CO2e from a label to the destination, by the
+    vehicles it may still take: ``(ride, ready, ride_g, ready_g)``, each ``(max_rounds + 1,
+    S)``, for a ride label of round ``k`` (it may walk out, change at the stop, or walk a
+    footpath and board) and for a label of round ``k`` that must board (access, footpath);
+    ``_NEVER`` (inf) where the destination cannot be reached with the vehicles left within
+    ``horizon`` seconds. On a workspace with ``in_reach_sweeps`` the rows are ``ws``'s own
+    (valid until its next search), else new arrays.
 
     With ``j`` vehicles left (``j = max_rounds - k``), after alighting at ``s``:
     ``A_j(s) = min(egress(s), B_j(s), footpath(s, u) + B_j(u))`` (``A_0`` = the egress walk;
     the kernel walks one footpath between vehicles); ready to board at ``s``: ``B_j(s)`` =
     the least, over allowed patterns boarding at ``s``, of the fastest ride (each hop's
     fastest time of the day, ``dp_hop_s``; waiting ignored) to a later alighting ``s'`` plus
-    ``A_(j-1)(s')``: a backwards RAPTOR on those times, one sweep along every pattern per
-    vehicle. With few vehicles left much of the city cannot reach the destination at all,
-    which the static ``_time_left`` (any number of vehicles) cannot see; a journey through a
-    label that arrives too late under these bounds never reaches the destination within the
-    limits, so dropping it keeps the search exact.
+    ``A_(j-1)(s')``: a backwards RAPTOR on those times, one sweep per vehicle along every
+    pattern (or, from ``IN_REACH_MIN_STOPS`` stops on, along those through stops in reach;
+    CO2e the same way, each ride's factor times its metres). With few vehicles left much of
+    the city cannot reach the destination at all, which the static ``_time_left`` (any number
+    of vehicles) cannot see; a journey through a label that arrives too late under these
+    bounds never reaches the destination within the limits, so dropping it keeps the search
+    exact.
     """
     S = q.egress_s.shape[0]
     if ws.in_reach_sweeps[0]:

@@ -218,3 +218,24 @@ def test_searches_keep_the_same_journeys_on_a_reused_in_reach_workspace(searches
         assert np.array_equal(plain[4][:n], in_reach[4][:n])
         assert np.array_equal(plain[5][:n], in_reach[5][:n])
         assert np.array_equal(plain[0], in_reach[0])  # the same labels kept everywhere
+
+
+def test_a_thread_keeps_one_workspace_per_network_size_and_vehicles(searches):
+    """Day tables come and go (realtime feeds): a thread reuses its workspace for a network
+    and number of vehicles, replaces it only by a larger one for a table with more patterns,
+    and the plain sweeps get no rows at all."""
+    tt, q = searches[0]
+    small = raptor.workspace_for(tt, q)
+    assert not small.in_reach_sweeps[0] and small.ride.size == 0 and small.active.size == 0
+    big = q._replace(access_s=np.full(raptor.IN_REACH_MIN_STOPS, -1, np.int32))
+    patterns = tt.dp_stop_indptr.shape[0] - 1
+    first = raptor.workspace_for(tt, big)
+    assert first.in_reach_sweeps[0] and first.ride.shape == (q.max_rounds + 1,
+                                                             raptor.IN_REACH_MIN_STOPS)
+    fewer = tt._replace(dp_stop_indptr=tt.dp_stop_indptr[:-1])
+    assert raptor.workspace_for(fewer, big) is first
+    more = tt._replace(dp_stop_indptr=np.zeros(patterns + 11, np.int64))
+    grown = raptor.workspace_for(more, big)
+    assert grown is not first and grown.active.shape[0] == patterns + 10
+    assert raptor.workspace_for(tt, big) is grown
+    assert raptor.workspace_for(tt, q._replace(max_rounds=q.max_rounds - 1)) is not small
