@@ -60,6 +60,14 @@ KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
 _NEVER = 2_000_000_000
 
+# The two hot loops (pattern scans, footpaths) compile without numba's reference counting
+# (``_nrt=False``, numba's switch for code that allocates nothing: see
+# ``numba.extending.register_jitable``): with it every inlined helper handed a tuple of arrays
+# (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of the
+# search's time. They and what they call must not allocate (no new arrays, no slice copies).
+# (a private option, absent from numba's type hints: pyproject pins numba to versions that have it)
+_without_refcounts = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+
 
 class Timetable(NamedTuple):
     """The day timetable as the kernel reads it; field meanings as in ``_daytable.DayTable``.
@@ -424,15 +432,7 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s, ws)
         qt = Search(q.access_s, q.egress_s, q.allowed, int(t), int(arrival_s),
                     int(min(arrival_s + max_egress, last_destination_s)), q.max_rounds,
                     q.walk_speed_mps, q.max_walk_m)
-        for stop in access:
-            _access_label(state, qt, left, stop, run)
-        nq = 0  # round 1 scans only the patterns of this departure (others board as before)
-        while i < ev_t.shape[0] and ev_t[i] == t:
-            if state.bags.size[ev_s[i], 0] > 0:
-                _mark(state, 0, ev_s[i])
-                nq = _queue(state, nq, ev_p[i], ev_pos[i])
-            i += 1
-        _rounds(tt, qt, state, left, run, nq)
+        i = _run_departure(tt, qt, state, left, run, access, ev_t, ev_s, ev_p, ev_pos, i)
         dest = state.dest
         for d in range(dest.size[0]):
             if dest.fields[d, F_RUN] != run:
@@ -444,6 +444,25 @@ def mc_raptor_range(tt, q, last_start_s, max_duration_s, last_destination_s, ws)
             _chain(tt, state.bags, dest.fields[d], out_chain[n])
             n += 1
     return run, n, out_dest[:n], out_co2[:n], out_chain[:n]
+
+
+@_without_refcounts
+def _run_departure(tt, q, st, left, run, access, ev_t, ev_s, ev_p, ev_pos, i):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+    """One run of ``mc_raptor_range``: the access labels at ``q.start_s``, the events
+    ``i..`` that leave then, and the rounds; returns the index of the next event. (One
+    compiled call without reference counting: a run's work is often small, and counting
+    references to the search's arrays on every call cost more than the run.)"""
+    t = ev_t[i]
+    for stop in access:
+        _access_label(st, q, left, stop, run)
+    nq = 0  # round 1 scans only the patterns of this departure (others board as before)
+    while i < ev_t.shape[0] and ev_t[i] == t:
+        if st.bags.size[ev_s[i], 0] > 0:
+            _mark(st, 0, ev_s[i])
+            nq = _queue(st, nq, ev_p[i], ev_pos[i])
+        i += 1
+    _rounds(tt, q, st, left, run, nq)
+    return i
 
 
 @njit(cache=True)
@@ -519,6 +538,7 @@ class _Riding(NamedTuple):
     base: np.ndarray              # CO2e at boarding minus the pattern's cumulative CO2e there
     board: np.ndarray             # board position
     parent: np.ndarray            # slot of the boarding label in round k - 1
+    dead: np.ndarray              # bool: no later alighting can end within the limits
 
 
 class _State(NamedTuple):
@@ -537,6 +557,8 @@ class _State(NamedTuple):
     riding: _Riding
     label: np.ndarray             # int32 (N_FIELDS,) the label being built
     rides: _Bags                  # ride labels of one stop, for its footpaths
+    on_board_s: np.ndarray        # int64 (longest pattern,) ``_on_board_bounds`` of a scan ...
+    on_board_g: np.ndarray        # float64 ... time and CO2e
 
 
 @njit(cache=True)
@@ -544,6 +566,7 @@ def _new_state(tt, q):
     S = q.access_s.shape[0]
     P = tt.dp_stop_indptr.shape[0] - 1
     K1 = q.max_rounds + 1
+    longest = np.max(np.diff(tt.dp_stop_indptr)) if P else 1
     # stop-major: a bag insert reads the rounds 0..k of one stop
     bags = _Bags(np.zeros((S, K1), np.int32),
                  np.empty((S, K1, BAG_CAPACITY, N_FIELDS), np.int32),
@@ -552,13 +575,15 @@ def _new_state(tt, q):
                  np.empty((DEST_CAPACITY, N_DEST_FIELDS), np.int32),
                  np.empty(DEST_CAPACITY, np.float64))
     riding = _Riding(np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.float64),
-                     np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.int32))
+                     np.empty(2 * BAG_CAPACITY, np.int32), np.empty(2 * BAG_CAPACITY, np.int32),
+                     np.zeros(2 * BAG_CAPACITY, np.bool_))
     rides = _Bags(np.zeros(1, np.int32), np.empty((BAG_CAPACITY, N_FIELDS), np.int32),
                   np.empty(BAG_CAPACITY, np.float64))
     return _State(bags, dest, np.zeros((2, S), np.bool_), np.empty((2, S), np.int32),
                   np.zeros(2, np.int32), np.full(P, -1, np.int32), np.empty(P, np.int32),
                   np.empty(P, np.int32),
-                  riding, np.empty(N_FIELDS, np.int32), rides)
+                  riding, np.empty(N_FIELDS, np.int32), rides,
+                  np.empty(longest, np.int64), np.empty(longest, np.float64))
 
 
 @njit(cache=True, inline='always')
@@ -569,20 +594,47 @@ def _mark(st, r, s):
         st.n_marks[r] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _unmark(st, r):
     for i in range(st.n_marks[r]):
         st.marked[r, st.marks[r, i]] = False
     st.n_marks[r] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _marked_stops(st, r):
-    """Stops marked in row ``r``, ascending (the order of a scan over all stops)."""
-    return np.sort(st.marks[r, :st.n_marks[r]])
+    """Stops marked in row ``r``, ascending (the order of a scan over all stops): the row
+    sorted in place (a view of it; marks added later lie beyond it)."""
+    n = st.n_marks[r]
+    _heapsort(st.marks[r], n)
+    return st.marks[r, :n]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
+def _heapsort(a, n):
+    """Sort ``a[:n]`` in place without allocating (numba's own sort builds a list)."""
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(a, start, n)
+    for end in range(n - 1, 0, -1):
+        a[0], a[end] = a[end], a[0]
+        _sift_down(a, 0, end)
+
+
+@njit(cache=True, inline='always')
+def _sift_down(a, root, n):
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and a[child + 1] > a[child]:
+            child += 1
+        if a[root] >= a[child]:
+            return
+        a[root], a[child] = a[child], a[root]
+        root = child
+
+
+@njit(cache=True, inline='always')
 def _access_label(st, q, left, s, run):
     """Round 0 at access stop ``s``: reached at ``q.start_s`` plus the access time, unless no
     journey through it can end within the limits; marked for round 1."""
@@ -599,7 +651,7 @@ def _access_label(st, q, left, s, run):
     return True
 
 
-@njit(cache=True)
+@_without_refcounts
 def _rounds(tt, q, st, left, run, queued):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Rounds 1.. of run ``run`` from the stops marked in row 0 (round 1 scans the ``queued``
     patterns already in the queue, or collects them if -1); only labels of this run board
@@ -621,7 +673,7 @@ def _rounds(tt, q, st, left, run, queued):  # noqa: PLR0917 - numba's njit takes
     _unmark(st, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _collect_patterns(tt, q, st, prev):
     """Queue the allowed day patterns through stops marked last round, each from its
     earliest marked position; returns the queue length."""
@@ -646,13 +698,6 @@ def _queue(st, nq, p, pos):
     return nq
 
 
-# The two hot loops (pattern scans, footpaths) compile without numba's reference counting
-# (``_nrt=False``, numba's switch for code that allocates nothing: see
-# ``numba.extending.register_jitable``): with it every inlined helper handed a tuple of arrays
-# (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of the
-# search's time. They and what they call must not allocate (no new arrays, no slice copies).
-# (a private option, absent from numba's type hints: pyproject pins numba to versions that have it)
-_without_refcounts = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
 
 
 @_without_refcounts
@@ -677,20 +722,30 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
     t1 = tt.dp_trip_indptr[p + 1]
     f = tt.dp_factor[p] / 1000.0
     rb_n = 0
+    alive = 0  # riders not dead
+    bounded = False  # on_board_* filled for this scan
     for pos in range(start, n):
-        if pos > last and rb_n == 0:
+        if pos > last and alive == 0:
             break
         s = tt.dp_stops[base + pos]
         cum = tt.dp_cum_m[base + pos]
         for r in range(rb_n if tt.dp_alight_ok[base + pos] else 0):
-            if riding.board[r] >= pos:
+            if riding.board[r] >= pos or riding.dead[r]:
                 continue
             a = tt.st_arr[tt.trip_time_base[riding.trip[r]] + pos]
             to_go = left.ride[k, s]
-            if _hopeless(q, left, s, a, to_go):
-                continue
             c = riding.base[r] + f * cum
-            if _dest_covers(dest, a + to_go, c + left.ride_g[k, s], k, run):
+            if (_hopeless(q, left, s, a, to_go)
+                    or _dest_covers(dest, a + to_go, c + left.ride_g[k, s], k, run)):
+                # dropped here: will every later stop drop it too?
+                if not bounded:
+                    _on_board_bounds(tt, k, p, start, left, st)
+                    bounded = True
+                t_lb = tt.st_dep[tt.trip_time_base[riding.trip[r]] + pos] + st.on_board_s[pos - start]
+                g_lb = (riding.base[r] + st.on_board_g[pos - start]) * (1.0 - 1e-9) - 1e-9
+                if t_lb > q.max_destination_s or _dest_covers(dest, t_lb, g_lb, k, run):
+                    riding.dead[r] = True
+                    alive -= 1
                 continue
             label[F_ARR] = a
             label[F_KIND] = KIND_RIDE
@@ -715,32 +770,57 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
             if t >= t1:
                 continue
             b = bags.co2[s, k - 1, j] - f * cum
-            rb_n = _ride_insert(riding, rb_n, t, b, pos, j)
+            rb_n, alive = _ride_insert(riding, rb_n, alive, t, b, pos, j)
 
 
 @njit(cache=True, inline='always')
-def _ride_insert(riding, rb_n, t, b, pos, slot):
-    """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden."""
+def _ride_insert(riding, rb_n, alive, t, b, pos, slot):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
+    """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden
+    (dead or not: what it covers would die too); returns the riders and the live ones."""
     for r in range(rb_n):
         if riding.trip[r] <= t and riding.base[r] <= b + CO2E_TOLERANCE_G:
-            return rb_n
+            return rb_n, alive
     w = 0
     for r in range(rb_n):
         if t <= riding.trip[r] and b <= riding.base[r] + CO2E_TOLERANCE_G:
+            alive -= not riding.dead[r]
             continue
         if w != r:
             riding.trip[w] = riding.trip[r]
             riding.base[w] = riding.base[r]
             riding.board[w] = riding.board[r]
             riding.parent[w] = riding.parent[r]
+            riding.dead[w] = riding.dead[r]
         w += 1
     if w >= riding.trip.shape[0]:
-        return w  # full: keep the earlier boardings
+        return w, alive  # full: keep the earlier boardings
     riding.trip[w] = t
     riding.base[w] = b
     riding.board[w] = pos
     riding.parent[w] = slot
-    return w + 1
+    riding.dead[w] = False
+    return w + 1, alive + 1
+
+
+@njit(cache=True, inline='always')
+def _on_board_bounds(tt, k, p, start, left, st):
+    """For a trip ridden in round ``k`` along pattern ``p``, by position ``pos >= start``
+    (``st.on_board_*[pos - start]``): the least seconds from its departure at ``pos`` to the
+    destination, alighting later (the fastest hops of the day, ``left.ride`` there), and the
+    least cumulative CO2e at a later alighting plus ``left.ride_g`` there."""
+    base = tt.dp_stop_indptr[p]
+    f = tt.dp_factor[p] / 1000.0
+    best = _NEVER
+    best_g = np.inf
+    for pos in range(tt.dp_stop_indptr[p + 1] - base - 1, start - 1, -1):
+        row = base + pos
+        best = min(best + tt.dp_hop_s[row], _NEVER)
+        st.on_board_s[pos - start] = best
+        st.on_board_g[pos - start] = best_g
+        s = tt.dp_stops[row]
+        if tt.dp_alight_ok[row] and left.ride[k, s] < _NEVER:
+            best = min(best, left.ride[k, s])
+            best_g = min(best_g, f * tt.dp_cum_m[row] + left.ride_g[k, s])
 
 
 @_without_refcounts

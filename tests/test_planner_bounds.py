@@ -239,3 +239,54 @@ def test_a_thread_keeps_one_workspace_per_network_size_and_vehicles(searches):
     assert grown is not first and grown.active.shape[0] == patterns + 10
     assert raptor.workspace_for(tt, big) is grown
     assert raptor.workspace_for(tt, q._replace(max_rounds=q.max_rounds - 1)) is not small
+
+
+def test_on_board_bounds_equal_their_definition_and_no_real_ride_beats_them(searches):
+    """A trip ridden along a pattern is dropped once its on-board bound is covered
+    (``raptor._on_board_bounds``): from a departure at a position, the fastest hops to any
+    later alighting plus that stop's ride bound, and the least CO2e there. Checked against
+    the definition summed position by position, and against every trip's real times."""
+    rng = np.random.default_rng(SEED + 1)
+    checked = 0
+    for tt, q in searches[:3]:
+        ride, ready, ride_g, ready_g = _bounds(tt, q)
+        left = raptor._Left(raptor._time_left(tt, q, BIG), ride, ready, ride_g, ready_g)
+        st = raptor._new_state(tt, q)
+        runnable = [p for p in range(tt.dp_stop_indptr.shape[0] - 1)
+                    if tt.dp_trip_indptr[p + 1] > tt.dp_trip_indptr[p]]
+        for p in rng.choice(runnable, 6, replace=False):
+            a, b = int(tt.dp_stop_indptr[p]), int(tt.dp_stop_indptr[p + 1])
+            f = tt.dp_factor[p] / 1000.0
+            for k in range(1, q.max_rounds + 1):
+                start = int(rng.integers(0, b - a))
+                raptor._on_board_bounds(tt, k, int(p), start, left, st)
+                for pos in range(start, b - a):
+                    want_t, want_g, hops = raptor._NEVER, math.inf, 0
+                    for later in range(pos + 1, b - a):
+                        hops += int(tt.dp_hop_s[a + later - 1])
+                        s = int(tt.dp_stops[a + later])
+                        if tt.dp_alight_ok[a + later] and ride[k, s] < raptor._NEVER:
+                            want_t = min(want_t, hops + int(ride[k, s]))
+                            want_g = min(want_g, f * tt.dp_cum_m[a + later] + ride_g[k, s])
+                    assert st.on_board_s[pos - start] == want_t, (p, k, pos)
+                    assert st.on_board_g[pos - start] == want_g, (p, k, pos)
+                    for trip in range(tt.dp_trip_indptr[p], tt.dp_trip_indptr[p + 1]):
+                        row = tt.trip_time_base[trip]
+                        for later in range(pos + 1, b - a):
+                            s = int(tt.dp_stops[a + later])
+                            if tt.dp_alight_ok[a + later] and ride[k, s] < raptor._NEVER:
+                                assert (tt.st_dep[row + pos] + st.on_board_s[pos - start]
+                                        <= tt.st_arr[row + later] + ride[k, s])
+                    checked += 1
+    assert checked >= 200
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 64, 513])
+def test_marked_stops_are_sorted_in_place_without_touching_the_rest(n):
+    """The kernel sorts a round's marked stops in place (``raptor._heapsort``: numba's own
+    sort allocates, which the reference-count-free rounds must not)."""
+    rng = np.random.default_rng(n)
+    a = rng.permutation(4 * n + 3).astype(np.int32)
+    want = np.concatenate([np.sort(a[:n]), a[n:]])
+    raptor._heapsort(a, n)
+    assert np.array_equal(a, want)
