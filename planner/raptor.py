@@ -60,11 +60,12 @@ KIND_ACCESS, KIND_RIDE, KIND_FOOT = 0, 1, 2
 
 _NEVER = 2_000_000_000
 
-# The two hot loops (pattern scans, footpaths) compile without numba's reference counting
-# (``_nrt=False``, numba's switch for code that allocates nothing: see
-# ``numba.extending.register_jitable``): with it every inlined helper handed a tuple of arrays
-# (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of the
-# search's time. They and what they call must not allocate (no new arrays, no slice copies).
+# The hot loops (pattern scans, footpaths, a search's rounds, a range run) compile without
+# numba's reference counting (``_nrt=False``, numba's switch for code that allocates nothing:
+# see ``numba.extending.register_jitable``): with it every helper handed a tuple of arrays
+# (bags, bounds, the search) counted a reference to each of its arrays per call, a quarter of
+# the search's time. They and what they call must not allocate (no new arrays, no slice
+# copies; views are fine).
 # (a private option, absent from numba's type hints: pyproject pins numba to versions that have it)
 _without_refcounts = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
 
