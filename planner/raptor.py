@@ -699,8 +699,6 @@ def _queue(st, nq, p, pos):
     return nq
 
 
-
-
 @_without_refcounts
 def _scan_patterns(tt, q, k, nq, st, prev, cur, left, run):  # noqa: PLR0917 - numba's njit takes no keyword-only arguments
     """Round ``k`` along the ``nq`` queued day patterns, each from its first marked position."""
@@ -742,8 +740,9 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
                 if not bounded:
                     _on_board_bounds(tt, k, p, start, left, st)
                     bounded = True
-                t_lb = tt.st_dep[tt.trip_time_base[riding.trip[r]] + pos] + st.on_board_s[pos - start]
-                g_lb = (riding.base[r] + st.on_board_g[pos - start]) * (1.0 - 1e-9) - 1e-9
+                i = pos - start
+                t_lb = tt.st_dep[tt.trip_time_base[riding.trip[r]] + pos] + st.on_board_s[i]
+                g_lb = (riding.base[r] + st.on_board_g[i]) * (1.0 - 1e-9) - 1e-9
                 if t_lb > q.max_destination_s or _dest_covers(dest, t_lb, g_lb, k, run):
                     riding.dead[r] = True
                     alive -= 1
@@ -776,8 +775,9 @@ def _scan_pattern(tt, q, k, p, start, last, st, prev, cur, left, run):  # noqa: 
 
 @njit(cache=True, inline='always')
 def _ride_insert(riding, rb_n, alive, t, b, pos, slot):  # noqa: PLR0913,PLR0917 - numba's njit takes no keyword-only arguments
-    """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden
-    (dead or not: what it covers would die too); returns the riders and the live ones."""
+    """Add boarding trip ``t`` unless an earlier-or-same trip no dirtier is already ridden,
+    dead or not (so the trips boarded are those of a scan without dead ones); returns the
+    riders and the live ones."""
     for r in range(rb_n):
         if riding.trip[r] <= t and riding.base[r] <= b + CO2E_TOLERANCE_G:
             return rb_n, alive
